@@ -1,0 +1,44 @@
+// The backend interface: chosen once when a model is loaded, then every token
+// goes through it. The CPU backend always exists and is the oracle the CUDA
+// backend is tested against.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "keymate/model.h"
+
+namespace km {
+
+// Per-stage wall time of the forward passes since the last reset_stats(), in ms.
+struct StageTimes {
+  double embed = 0, qkv = 0, attention = 0, ffn = 0, logits = 0, other = 0;
+};
+
+struct BackendOptions {
+  int threads = 0;     // CPU worker threads; 0 = physical cores
+  int context = 0;     // KV cache length in tokens; 0 = min(model context, 4096)
+  bool profile = false;  // collect StageTimes (adds a barrier per stage)
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;    // "cpu", "cuda"
+  virtual std::string device() const = 0; // "AMD EPYC ... (2 threads, avx2)", "NVIDIA H100"
+  virtual int context() const = 0;         // KV cache capacity in tokens
+
+  // Runs tokens[0..n) at positions pos..pos+n-1, appending their K/V to the
+  // cache (entries at >= pos are overwritten). Writes logits [vocab] of the
+  // last token to `logits`, or [n, vocab] when all_logits. Throws km::Error if
+  // pos + n exceeds the context.
+  virtual void forward(const int32_t* tokens, int n, int pos, float* logits, bool all_logits) = 0;
+
+  virtual StageTimes stats() const = 0;
+  virtual void reset_stats() = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Model> model, const BackendOptions& opts);
+
+}  // namespace km

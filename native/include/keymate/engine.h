@@ -1,0 +1,147 @@
+// The engine's public API: the one surface the N-API addon, the tests and the
+// benchmark executable use. Plain C++ types only; JSON belongs to callers.
+// Every call may throw km::Error with a message a user can act on.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "keymate/backend.h"
+
+namespace km {
+
+class Tokenizer;
+class Sampler;
+
+struct LoadOptions {
+  std::string backend = "auto";  // auto | cpu | cuda
+  int threads = 0;               // 0 = physical cores
+  int context = 0;               // 0 = min(model context, 4096)
+  std::string weights = "native";  // native (as in the file); formats arrive with issue 4
+  std::string kv = "f16";
+  bool profile = false;
+};
+
+struct SamplingParams {
+  float temperature = 0.8f;  // 0 = greedy
+  int top_k = 40;            // 0 = off
+  float top_p = 0.95f;       // 1 = off
+  float min_p = 0.05f;       // 0 = off
+  float repeat_penalty = 1.0f;  // 1 = off
+  int repeat_last_n = 64;
+  uint64_t seed = 0;
+};
+
+struct GenerateRequest {
+  std::string prompt;
+  int max_tokens = 128;
+  SamplingParams sampling;
+  bool add_bos = true;       // as the model's metadata says; false to continue raw text
+  bool parse_special = true;
+  const std::atomic<bool>* cancel = nullptr;  // set to stop between tokens
+};
+
+struct TokenEvent {
+  int32_t token;
+  std::string text;  // complete UTF-8 only: partial characters wait for the next token
+  int index;         // 0-based among generated tokens
+  double t_ms;       // since the request started
+};
+
+struct GenerateResult {
+  std::string completion;  // generated text only
+  std::vector<int32_t> tokens;  // generated token ids
+  int prompt_tokens = 0;
+  double ttft_ms = 0;       // request start -> first token sampled
+  double prefill_ms = 0;
+  double decode_tok_s = 0;  // tokens after the first / their time
+  std::string stop;         // "eos" | "length" | "cancelled" | "context"
+};
+
+struct ModelInfo {
+  std::string path;
+  std::string architecture;
+  std::string name;
+  uint64_t parameters = 0;
+  uint64_t weight_bytes = 0;
+  std::map<std::string, int> tensor_types;  // "q8_0" -> number of tensors
+  int context_length = 0;
+  int vocab = 0;
+  int dim = 0, layers = 0, heads = 0, kv_heads = 0, ffn = 0;
+  std::string tokenizer;  // "llama" | "gpt2"
+};
+
+struct BenchRequest {
+  int prompt_tokens = 128;
+  int gen_tokens = 32;
+  int repeat = 5;
+  std::string path = "launch";  // launch | graph | zero-launch (GPU paths)
+};
+
+struct Stat { double min = 0, median = 0, p90 = 0; };
+
+struct BenchResult {
+  std::string backend, device, path;
+  int prompt_tokens = 0, gen_tokens = 0, repeat = 0, threads = 0;
+  Stat ttft_ms;
+  double prefill_tok_s = 0;
+  double decode_tok_s = 0;
+  double decode_ms_per_token = 0;
+  StageTimes stages_ms;  // per decoded token, measured with profile on
+  double bound_ms = 0;   // bytes read per decoded token / measured memory bandwidth
+  double bandwidth_gb_s = 0;
+};
+
+struct CudaDevice { std::string name; int cc = 0; uint64_t memory_mb = 0; std::string driver; };
+
+struct BackendReport {
+  struct { bool available = true; std::string simd; int threads = 0; } cpu;
+  struct {
+    bool compiled = false;
+    std::vector<int> archs;
+    bool available = false;
+    std::string reason;
+    std::vector<CudaDevice> devices;
+  } cuda;
+};
+
+// What this build and machine can run (keymate info).
+BackendReport probe_backends();
+
+class Engine {
+ public:
+  static std::unique_ptr<Engine> load(const std::string& path, const LoadOptions& opts);
+  // A seeded random model of a named shape (see synth.h), built in memory.
+  static std::unique_ptr<Engine> synthetic(const std::string& shape, const std::string& type,
+                                           uint64_t seed, const LoadOptions& opts);
+  ~Engine();
+
+  ModelInfo info() const;
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
+  Backend& backend() { return *backend_; }
+  const Model& model() const { return *model_; }
+
+  // Tokenizes, prefills and samples until EOS, max_tokens, the context end or
+  // cancel. on_token runs on the calling thread after each token.
+  GenerateResult generate(const GenerateRequest& req,
+                          const std::function<void(const TokenEvent&)>& on_token);
+
+  // Logits [vocab] after running `tokens` from position 0 (tests, eval).
+  std::vector<float> logits(const std::vector<int32_t>& tokens, bool all_positions = false);
+
+  BenchResult bench(const BenchRequest& req);
+
+ private:
+  Engine() = default;
+  std::shared_ptr<const Model> model_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::unique_ptr<Backend> backend_;
+  LoadOptions opts_;
+};
+
+}  // namespace km

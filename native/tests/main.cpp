@@ -1,0 +1,61 @@
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "keymate/error.h"
+#include "test.h"
+
+namespace kt {
+
+std::vector<Case>& registry() {
+  static std::vector<Case> cases;
+  return cases;
+}
+
+static int g_failures = 0;
+void report_failure(const char* file, int line, const std::string& what) {
+  g_failures++;
+  std::fprintf(stderr, "  FAIL %s:%d: %s\n", file, line, what.c_str());
+}
+
+std::string models_dir() {
+  const char* env = std::getenv("KEYMATE_MODELS_DIR");
+  return env && *env ? env : KEYMATE_MODELS_DIR;
+}
+std::string fixtures_dir() { return KEYMATE_FIXTURES_DIR; }
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace kt
+
+int main(int argc, char** argv) {
+  const char* only = argc > 1 ? argv[1] : nullptr;
+  int run = 0, failed = 0, skipped = 0;
+  for (auto& c : kt::registry()) {
+    if (only && std::strcmp(only, c.group) != 0) continue;
+    int before = kt::g_failures;
+    run++;
+    try {
+      c.fn();
+    } catch (const kt::Stop&) {
+    } catch (const kt::Skipped& s) {
+      skipped++;
+      std::fprintf(stderr, "SKIP %s.%s: %s\n", c.group, c.name, s.why.c_str());
+      continue;
+    } catch (const std::exception& e) {
+      kt::report_failure(__FILE__, __LINE__, std::string("uncaught exception: ") + e.what());
+    }
+    bool ok = kt::g_failures == before;
+    if (!ok) failed++;
+    std::fprintf(stderr, "%s %s.%s\n", ok ? "ok  " : "FAIL", c.group, c.name);
+  }
+  if (run == 0) {
+    std::fprintf(stderr, "no test matches '%s'\n", only ? only : "");
+    return 1;
+  }
+  std::printf("%d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped);
+  if (failed) return 1;
+  return skipped == run ? 77 : 0;
+}
