@@ -7,6 +7,8 @@
 //   Q4_0  32 weights: w = d * (q - 8),         q 4-bit, low nibbles are 0..15, high 16..31
 //   Q4_K 256 weights: 8 sub-blocks of 32, 6-bit scales and mins, w = d*sc*q - dmin*m
 //   Q6_K 256 weights: 16 sub-blocks of 16, int8 scales, w = d * sc * (q - 32), q 6-bit
+// Also read from files (decoded to float at load, never run directly):
+//   Q4_1, Q5_0, Q5_1 (32 weights), Q2_K, Q3_K, Q5_K (256 weights).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,31 @@ struct block_q4_0 {
 };
 static_assert(sizeof(block_q4_0) == 2 + QK4_0 / 2, "block_q4_0 layout");
 
+constexpr int QK4_1 = 32;
+struct block_q4_1 {
+  uint16_t d;             // fp16 scale
+  uint16_t m;             // fp16 minimum: w = d * q + m
+  uint8_t qs[QK4_1 / 2];  // nibbles as in block_q4_0
+};
+static_assert(sizeof(block_q4_1) == 4 + QK4_1 / 2, "block_q4_1 layout");
+
+constexpr int QK5_0 = 32;
+struct block_q5_0 {
+  uint16_t d;             // fp16 scale: w = d * (q - 16)
+  uint8_t qh[4];          // bit 4 of element j is bit j of this little-endian u32
+  uint8_t qs[QK5_0 / 2];  // low 4 bits, nibbles as in block_q4_0
+};
+static_assert(sizeof(block_q5_0) == 2 + 4 + QK5_0 / 2, "block_q5_0 layout");
+
+constexpr int QK5_1 = 32;
+struct block_q5_1 {
+  uint16_t d;             // fp16 scale: w = d * q + m
+  uint16_t m;             // fp16 minimum
+  uint8_t qh[4];          // as in block_q5_0
+  uint8_t qs[QK5_1 / 2];
+};
+static_assert(sizeof(block_q5_1) == 4 + 4 + QK5_1 / 2, "block_q5_1 layout");
+
 constexpr int QK_K = 256;
 constexpr int K_SCALE_SIZE = 12;
 
@@ -37,6 +64,31 @@ struct block_q4_K {
   uint8_t qs[QK_K / 2];            // 4-bit quants
 };
 static_assert(sizeof(block_q4_K) == 4 + K_SCALE_SIZE + QK_K / 2, "block_q4_K layout");
+
+struct block_q2_K {
+  uint8_t scales[QK_K / 16];  // 16 sub-blocks: low nibble scale, high nibble min
+  uint8_t qs[QK_K / 4];       // 2-bit quants
+  uint16_t d;                 // fp16 super-block scale for the scales
+  uint16_t dmin;              // fp16 super-block scale for the mins
+};
+static_assert(sizeof(block_q2_K) == QK_K / 16 + QK_K / 4 + 4, "block_q2_K layout");
+
+struct block_q3_K {
+  uint8_t hmask[QK_K / 8];        // high bit of the 3-bit quants (clear means -4)
+  uint8_t qs[QK_K / 4];           // low 2 bits
+  uint8_t scales[K_SCALE_SIZE];   // 16 6-bit scales, offset by 32
+  uint16_t d;                     // fp16 super-block scale
+};
+static_assert(sizeof(block_q3_K) == QK_K / 8 + QK_K / 4 + K_SCALE_SIZE + 2, "block_q3_K layout");
+
+struct block_q5_K {
+  uint16_t d;                     // as block_q4_K, plus one high bit per quant
+  uint16_t dmin;
+  uint8_t scales[K_SCALE_SIZE];
+  uint8_t qh[QK_K / 8];           // bit 4 of the quants
+  uint8_t qs[QK_K / 2];           // low 4 bits
+};
+static_assert(sizeof(block_q5_K) == 4 + K_SCALE_SIZE + QK_K / 8 + QK_K / 2, "block_q5_K layout");
 
 struct block_q6_K {
   uint8_t ql[QK_K / 2];      // low 4 bits of the quants
