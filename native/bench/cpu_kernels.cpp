@@ -1,0 +1,160 @@
+// CPU kernel micro-benchmark; see cpu_kernels.h. Single-threaded, timed by
+// the thread's CPU clock (so a busy machine skews it less than wall time),
+// best of several rounds. Weights are random bytes of each type (valid
+// encodings), activations converted once outside the timed loop: this times
+// the matrix kernel alone. Reports GMAC/s and the weight bytes streamed per
+// second (which bounds decode, a memory-bound one-token product).
+#include "cpu_kernels.h"
+
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cpu/kernels.h"
+#include "cpu/matrix.h"
+#include "keymate/error.h"
+#include "keymate/half.h"
+
+namespace km::bench {
+namespace {
+
+double thread_seconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p <= s.size()) {
+    const size_t q = std::min(s.find(',', p), s.size());
+    if (q > p) out.push_back(s.substr(p, q - p));
+    p = q + 1;
+  }
+  return out;
+}
+
+GgmlType parse_type(const std::string& n) {
+  for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
+                     GgmlType::Q6_K})
+    if (n == ggml_type_info(t).name) return t;
+  fail("cpu-kernels: unknown type '%s' (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)", n.c_str());
+}
+
+// Random bytes with finite block scales: any bit pattern is a valid quant.
+std::vector<uint8_t> random_weights(GgmlType t, int64_t rows, int64_t cols) {
+  const uint64_t row_bytes = ggml_row_bytes(t, (uint64_t)cols);
+  std::vector<uint8_t> w(row_bytes * (uint64_t)rows);
+  std::mt19937 rng(1);
+  for (auto& b : w) b = (uint8_t)rng();
+  const uint16_t scale = fp32_to_fp16(0.01f);
+  const GgmlTypeInfo info = ggml_type_info(t);
+  auto set_scales = [&](size_t at) {  // offsets of the fp16 scales inside a block
+    for (uint64_t off = 0; off + info.block_bytes <= w.size(); off += info.block_bytes)
+      std::memcpy(w.data() + off + at, &scale, 2);
+  };
+  switch (t) {
+    case GgmlType::F32:
+      for (uint64_t i = 0; i < w.size() / 4; i++) {
+        const float v = (float)(rng() % 2001) / 1000.0f - 1.0f;
+        std::memcpy(w.data() + 4 * i, &v, 4);
+      }
+      break;
+    case GgmlType::F16: case GgmlType::BF16:
+      for (uint64_t i = 0; i < w.size() / 2; i++) {
+        const float v = (float)(rng() % 2001) / 1000.0f - 1.0f;
+        const uint16_t h = t == GgmlType::F16 ? fp32_to_fp16(v) : fp32_to_bf16(v);
+        std::memcpy(w.data() + 2 * i, &h, 2);
+      }
+      break;
+    case GgmlType::Q8_0: case GgmlType::Q4_0: set_scales(0); break;
+    case GgmlType::Q4_K: set_scales(0), set_scales(2); break;
+    case GgmlType::Q6_K: set_scales(info.block_bytes - 2); break;
+    default: break;
+  }
+  return w;
+}
+
+}  // namespace
+
+int cpu_kernel_bench(int argc, char** argv) {
+  int64_t rows = 2048, cols = 768;
+  double budget_ms = 300;
+  std::vector<std::string> types = {"q8_0", "q4_0", "q4_K", "q6_K", "f16", "f32"}, tokens = {"1", "128"};
+  for (int i = 0; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--rows") rows = std::atoll(v.c_str());
+    else if (k == "--cols") cols = std::atoll(v.c_str());
+    else if (k == "--tokens") tokens = split(v);
+    else if (k == "--types") types = split(v);
+    else if (k == "--ms") budget_ms = std::atof(v.c_str());
+    else fail("cpu-kernels: unknown option %s", k.c_str());
+  }
+  if (rows <= 0 || cols <= 0 || cols % 256) fail("cpu-kernels: --cols must be a positive multiple of 256");
+  for (const std::string& tn : types) {
+    const GgmlType type = parse_type(tn);
+    std::vector<uint8_t> bytes = random_weights(type, rows, cols);
+    Tensor t;
+    t.type = type;
+    t.rows = rows;
+    t.cols = cols;
+    t.row_bytes = ggml_row_bytes(type, (uint64_t)cols);
+    t.data = bytes.data();
+    t.name = tn;
+    for (cpu::Simd s : {cpu::Simd::Scalar, cpu::Simd::Avx2, cpu::Simd::Avx512Vnni}) {
+      if (s > cpu::detect_simd()) continue;
+      const cpu::Kernels& k = cpu::kernels_for(s);
+      const cpu::CpuMatrix m = cpu::CpuMatrix::build({&t}, s);
+      const cpu::MatPart& p = m.parts()[0];
+      for (const std::string& ns : tokens) {
+        const int n = std::atoi(ns.c_str());
+        if (n <= 0) fail("cpu-kernels: --tokens wants positive counts");
+        std::vector<float> x((size_t)n * cols);
+        std::mt19937 rng(2);
+        for (float& v : x) v = (float)(rng() % 2001) / 1000.0f - 1.0f;
+        const cpu::ActFormat f = m.act();
+        const uint64_t rb = cpu::act_row_bytes(f, cols);
+        std::vector<uint8_t> act(rb * (uint64_t)n);
+        for (int i = 0; i < n; i++) {
+          const float* src = x.data() + (size_t)i * cols;
+          uint8_t* dst = act.data() + rb * i;
+          switch (f) {
+            case cpu::ActFormat::Q8: k.quantize_q8a(src, reinterpret_cast<cpu::block_q8a*>(dst), cols); break;
+            case cpu::ActFormat::Q8K: k.quantize_q8k(src, reinterpret_cast<cpu::block_q8k*>(dst), cols); break;
+            case cpu::ActFormat::F16: k.round_f16(src, reinterpret_cast<float*>(dst), cols); break;
+            case cpu::ActFormat::BF16: k.round_bf16(src, reinterpret_cast<float*>(dst), cols); break;
+            case cpu::ActFormat::F32: std::memcpy(dst, src, rb); break;
+          }
+        }
+        const cpu::ActView av{f, act.data(), rb};
+        std::vector<float> y((size_t)n * rows);
+        const cpu::MatKernel kern = k.mat(p);
+        // one call to size the rounds, then the best of 5 rounds of ~budget/5
+        double t0 = thread_seconds();
+        kern(p, 0, rows, av, n, y.data(), rows, false);
+        const double once = std::max(thread_seconds() - t0, 1e-7);
+        const int reps = std::max(1, (int)(budget_ms / 5e3 / once));
+        double best = 1e30;
+        for (int round = 0; round < 5; round++) {
+          t0 = thread_seconds();
+          for (int r = 0; r < reps; r++) kern(p, 0, rows, av, n, y.data(), rows, false);
+          best = std::min(best, (thread_seconds() - t0) / reps);
+        }
+        const double macs = (double)rows * (double)cols * n;
+        std::printf("{\"type\": \"%s\", \"simd\": \"%s\", \"rows\": %lld, \"cols\": %lld, \"tokens\": %d, "
+                    "\"ms\": %.4f, \"gmac_s\": %.2f, \"weight_gb_s\": %.2f}\n",
+                    tn.c_str(), cpu::simd_name(s), (long long)rows, (long long)cols, n, best * 1e3,
+                    macs / best * 1e-9, (double)bytes.size() / best * 1e-9);
+      }
+    }
+  }
+  return 0;
+}
+
+}  // namespace km::bench

@@ -1,0 +1,12 @@
+// `keymate_bench cpu-kernels`: the CPU matrix kernels alone, per weight type
+// and SIMD level, for tuning them (whole-model numbers come from the main bench).
+#pragma once
+
+namespace km::bench {
+
+// argv after the subcommand: [--rows 2048] [--cols 768] [--tokens 1,128]
+// [--types q8_0,q4_0,q4_K,q6_K,f16,f32] [--ms 300]. One JSON line per
+// (type, level, tokens) on stdout; returns the exit code.
+int cpu_kernel_bench(int argc, char** argv);
+
+}  // namespace km::bench

@@ -1,0 +1,88 @@
+// Tiled attention with an online softmax; see attention.h.
+#include "cpu/attention.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace km::cpu {
+
+int64_t attention_scratch_floats(int n_heads, int n_kv_heads, int head_dim) {
+  const int64_t group = n_heads / n_kv_heads;
+  const int64_t queries = group * kQueryTile;
+  // K and V tiles, one score tile, outputs, running max and sum; each rounded
+  // up to 16 floats so every buffer starts on a cache line.
+  auto r = [](int64_t x) { return (x + 15) / 16 * 16; };
+  return 2 * r((int64_t)kKeyTile * head_dim) + r((int64_t)kQueryTile * kKeyTile) + r(queries * head_dim) +
+         2 * r(queries);
+}
+
+void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs& a, WorkCounter& counter) {
+  const int hd = a.head_dim;
+  const int group = a.n_heads / a.n_kv_heads;
+  const int tiles = (a.n + kQueryTile - 1) / kQueryTile;
+  const int64_t items = (int64_t)a.n_kv_heads * tiles;
+  auto r = [](int64_t x) { return (x + 15) / 16 * 16; };
+  float* kbuf = a.scratch + ith * attention_scratch_floats(a.n_heads, a.n_kv_heads, hd);
+  float* vbuf = kbuf + r((int64_t)kKeyTile * hd);
+  float* sbuf = vbuf + r((int64_t)kKeyTile * hd);
+  float* obuf = sbuf + r((int64_t)kQueryTile * kKeyTile);
+  float* mbuf = obuf + r((int64_t)group * kQueryTile * hd);
+  float* lbuf = mbuf + r((int64_t)group * kQueryTile);
+
+  for (int64_t it = counter.next.fetch_add(1, std::memory_order_relaxed); it < items;
+       it = counter.next.fetch_add(1, std::memory_order_relaxed)) {
+    const int kvh = (int)(it / tiles);
+    const int t0 = (int)(it % tiles) * kQueryTile, nt = std::min(kQueryTile, a.n - t0);
+    const int nq = group * nt;  // query (g, i) at index g * nt + i
+    std::fill(obuf, obuf + (int64_t)nq * hd, 0.0f);
+    std::fill(mbuf, mbuf + nq, -INFINITY);
+    std::fill(lbuf, lbuf + nq, 0.0f);
+    const uint16_t* kc = a.k + (int64_t)kvh * a.context * hd;
+    const uint16_t* vc = a.v + (int64_t)kvh * a.context * hd;
+    const int n_keys = a.pos + t0 + nt;  // the last token of the tile sees them all
+    for (int j0 = 0; j0 < n_keys; j0 += kKeyTile) {
+      const int nk = std::min(kKeyTile, n_keys - j0);
+      k.to_f32(kc + (int64_t)j0 * hd, kbuf, nk * hd);
+      k.to_f32(vc + (int64_t)j0 * hd, vbuf, nk * hd);
+      for (int g = 0; g < group; g++) {
+        const int h = kvh * group + g;
+        k.attn_scores(a.q + (int64_t)t0 * a.ldq + (int64_t)h * hd, a.ldq, nt, kbuf, nk, hd, a.scale, sbuf, kKeyTile);
+        for (int i = 0; i < nt; i++) {
+          float* s = sbuf + (int64_t)i * kKeyTile;
+          const int qi = g * nt + i;
+          // causal: token t0+i sees keys up to its own position
+          const int valid = std::min(nk, a.pos + t0 + i + 1 - j0);
+          if (valid <= 0) {
+            std::fill(s, s + nk, 0.0f);
+            continue;
+          }
+          float mx = s[0];
+          for (int j = 1; j < valid; j++) mx = std::max(mx, s[j]);
+          if (mx > mbuf[qi]) {
+            if (mbuf[qi] != -INFINITY) {
+              const float ms = std::exp(mbuf[qi] - mx);
+              float* o = obuf + (int64_t)qi * hd;
+              for (int c = 0; c < hd; c++) o[c] *= ms;
+              lbuf[qi] *= ms;
+            }
+            mbuf[qi] = mx;
+          }
+          lbuf[qi] += k.exp_sum(s, valid, mbuf[qi]);
+          std::fill(s + valid, s + nk, 0.0f);
+        }
+        k.attn_values(sbuf, kKeyTile, nt, vbuf, nk, hd, obuf + (int64_t)g * nt * hd, hd);
+      }
+    }
+    for (int g = 0; g < group; g++)
+      for (int i = 0; i < nt; i++) {
+        const int qi = g * nt + i;
+        const float inv = lbuf[qi] == 0.0f ? 0.0f : 1.0f / lbuf[qi];
+        const float* o = obuf + (int64_t)qi * hd;
+        float* dst = a.out + (int64_t)(t0 + i) * a.ldo + (int64_t)(kvh * group + g) * hd;
+        for (int c = 0; c < hd; c++) dst[c] = o[c] * inv;
+      }
+  }
+}
+
+}  // namespace km::cpu

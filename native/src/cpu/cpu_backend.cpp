@@ -1,0 +1,338 @@
+// The CPU backend: the Llama forward pass on the thread pool. One forward
+// batch is ONE pool run; its ops are phases separated by barriers (as ggml's
+// graph executor does), so a decoded token costs a few barriers per layer and
+// no thread wake-ups. Phases of a layer:
+//   qkv:       RMSNorm fused into the input conversion, one fused q|k|v matmul
+//   rope:      biases (qwen2), RoPE on q and k, k and v rounded to fp16 into the cache
+//   attention: causal GQA over the cache, then the output projection with the
+//              residual add in its epilogue (x += Wo att)
+//   ffn:       RMSNorm fused, one fused gate|up matmul; SwiGLU fused into the
+//              down projection's input conversion, the residual in its epilogue
+// Long prompts run in batches of kMaxBatch tokens, each seeing the cache the
+// previous ones wrote.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "cpu/attention.h"
+#include "cpu/kernels.h"
+#include "cpu/matmul.h"
+#include "cpu/rope.h"
+#include "cpu/thread_pool.h"
+#include "keymate/backend.h"
+#include "keymate/error.h"
+#include "timer.h"
+
+namespace km {
+namespace cpu {
+namespace {
+
+constexpr int kMaxBatch = 256;       // tokens per forward batch
+constexpr int kDefaultContext = 4096;
+
+struct Layer {
+  MatGroup qkv;      // outputs [q | k | v]
+  MatGroup wo;
+  MatGroup gate_up;  // outputs [gate | up]
+  MatGroup down;
+  const float* attn_norm = nullptr;
+  const float* ffn_norm = nullptr;
+  const float* bq = nullptr;
+  const float* bk = nullptr;
+  const float* bv = nullptr;
+  AlignedBuffer k_cache, v_cache;  // [n_kv_heads][context][head_dim] fp16
+};
+
+class CpuBackend final : public Backend {
+ public:
+  CpuBackend(std::shared_ptr<const Model> model, const BackendOptions& opts)
+      : model_(std::move(model)), simd_(simd_from_env()), k_(kernels_for(simd_)),
+        pool_(opts.threads > 0 ? opts.threads : default_thread_count()), profile_(opts.profile) {
+    const Config& c = model_->config;
+    if (opts.threads < 0) fail("cpu backend: --threads %d is negative", opts.threads);
+    if (opts.context < 0) fail("cpu backend: context %d is negative", opts.context);
+    ctx_ = opts.context > 0 ? opts.context : std::min(c.context, kDefaultContext);
+    q_dim_ = (int64_t)c.n_heads * c.head_dim;
+    kv_dim_ = (int64_t)c.n_kv_heads * c.head_dim;
+
+    const Weights& w = model_->weights;
+    if (c.has_rope_freqs) freq_factors_ = static_cast<const float*>(w.rope_freqs.data);
+    layers_.resize((size_t)c.n_layers);
+    int64_t max_cols = c.dim;
+    uint64_t max_act = 0;
+    std::vector<const MatGroup*> groups;
+    for (int l = 0; l < c.n_layers; l++) {
+      const LayerWeights& L = w.layers[(size_t)l];
+      Layer& y = layers_[(size_t)l];
+      y.qkv = MatGroup::build({&L.wq, &L.wk, &L.wv}, simd_);
+      y.wo = MatGroup::build({&L.wo}, simd_);
+      y.gate_up = MatGroup::build({&L.w_gate, &L.w_up}, simd_);
+      y.down = MatGroup::build({&L.w_down}, simd_);
+      y.attn_norm = static_cast<const float*>(L.attn_norm.data);
+      y.ffn_norm = static_cast<const float*>(L.ffn_norm.data);
+      y.bq = static_cast<const float*>(L.bq.data);
+      y.bk = static_cast<const float*>(L.bk.data);
+      y.bv = static_cast<const float*>(L.bv.data);
+      const size_t cache = (size_t)kv_dim_ * (size_t)ctx_ * sizeof(uint16_t);
+      y.k_cache = aligned_buffer(cache);
+      y.v_cache = aligned_buffer(cache);
+      for (const MatGroup* g : {&y.qkv, &y.wo, &y.gate_up, &y.down}) groups.push_back(g);
+    }
+    output_ = MatGroup::build({&w.output}, simd_);
+    groups.push_back(&output_);
+    for (const MatGroup* g : groups) {
+      max_cols = std::max(max_cols, g->cols);
+      for (const CpuMatrix& m : g->mats) {
+        max_act = std::max(max_act, act_row_bytes(m.act(), m.cols()));
+        for (const MatPart& p : m.parts()) (void)k_.mat(p);  // every kernel exists before any thread runs
+      }
+      max_mats_ = std::max(max_mats_, g->mats.size());
+    }
+
+    scratch_.reserve(kMaxBatch, max_cols, max_act);
+    x_ = aligned_buffer((size_t)kMaxBatch * c.dim * sizeof(float));
+    qkv_ = aligned_buffer((size_t)kMaxBatch * (q_dim_ + 2 * kv_dim_) * sizeof(float));
+    att_ = aligned_buffer((size_t)kMaxBatch * q_dim_ * sizeof(float));
+    gu_ = aligned_buffer((size_t)kMaxBatch * 2 * c.ffn_dim * sizeof(float));
+    rope_cs_ = aligned_buffer((size_t)kMaxBatch * c.head_dim * sizeof(float));
+    scores_ = aligned_buffer((size_t)pool_.size() *
+                             (size_t)attention_scratch_floats(c.n_heads, c.n_kv_heads, c.head_dim) * sizeof(float));
+    // Work counters: per layer, one per matrix of qkv, wo, gate_up, down, plus
+    // attention; then the output matrix.
+    n_counters_ = (size_t)c.n_layers * (4 * max_mats_ + 1) + max_mats_;
+    counters_.reset(new WorkCounter[n_counters_]);
+  }
+
+  std::string name() const override { return "cpu"; }
+
+  std::string device() const override {
+    std::string cpu = cpu_model_name();
+    if (cpu.empty()) cpu = "CPU";
+    return format("%s (%d threads, %s)", cpu.c_str(), pool_.size(), simd_name(simd_));
+  }
+
+  int context() const override { return ctx_; }
+
+  void forward(const int32_t* tokens, int n, int pos, float* logits, bool all_logits) override {
+    const Config& c = model_->config;
+    if (n <= 0) fail("cpu backend: forward needs at least one token (got %d)", n);
+    if (pos < 0) fail("cpu backend: position %d is negative", pos);
+    if ((int64_t)pos + n > ctx_)
+      fail("cpu backend: %d tokens at position %d exceed the context of %d tokens", n, pos, ctx_);
+    for (int i = 0; i < n; i++)
+      if (tokens[i] < 0 || tokens[i] >= c.vocab)
+        fail("cpu backend: token id %d is outside the vocabulary (0..%d)", tokens[i], c.vocab - 1);
+    for (int b = 0; b < n; b += kMaxBatch) {
+      const int nb = std::min(kMaxBatch, n - b);
+      const bool last = b + nb == n;
+      float* out = all_logits ? logits + (int64_t)b * c.vocab : (last ? logits : nullptr);
+      batch(tokens + b, nb, pos + b, out, all_logits);
+    }
+  }
+
+  StageTimes stats() const override { return stats_; }
+  void reset_stats() override { stats_ = StageTimes{}; }
+
+ private:
+  // One batch of n <= kMaxBatch tokens in one pool run. logits: null (a batch
+  // before the last one of a prompt), [vocab] for the last token, or [n, vocab].
+  void batch(const int32_t* tokens, int n, int pos, float* logits, bool all_logits) {
+    const Config& c = model_->config;
+    for (size_t i = 0; i < n_counters_; i++) counters_[i].next.store(0, std::memory_order_relaxed);
+    double t_last = profile_ ? now_ms() : 0;
+    StageTimes st;
+    pool_.run([&](int ith, int nth) {
+      // Thread 0 charges the time since the last stage end to `bucket`, after
+      // the barrier that ends the stage.
+      auto stage_end = [&](double& bucket) {
+        pool_.barrier();
+        if (profile_ && ith == 0) {
+          const double t = now_ms();
+          bucket += t - t_last;
+          t_last = t;
+        }
+      };
+      size_t ci = 0;  // next work counter; every thread walks them in the same order
+
+      embed(ith, nth, tokens, n, pos);
+      stage_end(st.embed);
+      const int64_t ld_qkv = q_dim_ + 2 * kv_dim_;
+      for (size_t l = 0; l < layers_.size(); l++) {
+        Layer& L = layers_[l];
+        // qkv
+        MatInput in;
+        in.kind = MatInput::RmsNorm;
+        in.x = x();
+        in.ldx = c.dim;
+        in.norm = L.attn_norm;
+        in.eps = c.norm_eps;
+        matmul_phase(ith, nth, pool_, k_, L.qkv, in, n, qkv(), ld_qkv, false, scratch_, next_counters(ci, L.qkv));
+        pool_.barrier();
+        rope_and_store(ith, nth, L, n, pos);
+        stage_end(st.qkv);
+        // attention
+        AttentionArgs aa;
+        aa.q = qkv();
+        aa.ldq = ld_qkv;
+        aa.k = reinterpret_cast<const uint16_t*>(L.k_cache.get());
+        aa.v = reinterpret_cast<const uint16_t*>(L.v_cache.get());
+        aa.context = ctx_;
+        aa.n = n;
+        aa.pos = pos;
+        aa.n_heads = c.n_heads;
+        aa.n_kv_heads = c.n_kv_heads;
+        aa.head_dim = c.head_dim;
+        aa.scale = 1.0f / std::sqrt((float)c.head_dim);
+        aa.out = att();
+        aa.ldo = q_dim_;
+        aa.scratch = reinterpret_cast<float*>(scores_.get());
+        attention_phase(ith, nth, k_, aa, counters_[ci++]);
+        pool_.barrier();
+        MatInput ai;
+        ai.x = att();
+        ai.ldx = q_dim_;
+        matmul_phase(ith, nth, pool_, k_, L.wo, ai, n, x(), c.dim, true, scratch_, next_counters(ci, L.wo));
+        stage_end(st.attention);
+        // ffn
+        MatInput fi;
+        fi.kind = MatInput::RmsNorm;
+        fi.x = x();
+        fi.ldx = c.dim;
+        fi.norm = L.ffn_norm;
+        fi.eps = c.norm_eps;
+        matmul_phase(ith, nth, pool_, k_, L.gate_up, fi, n, gu(), 2 * c.ffn_dim, false, scratch_,
+                     next_counters(ci, L.gate_up));
+        pool_.barrier();
+        MatInput di;
+        di.kind = MatInput::SwiGlu;
+        di.x = gu();
+        di.u = gu() + c.ffn_dim;
+        di.ldx = 2 * c.ffn_dim;
+        matmul_phase(ith, nth, pool_, k_, L.down, di, n, x(), c.dim, true, scratch_, next_counters(ci, L.down));
+        stage_end(st.ffn);
+      }
+      if (logits) {
+        const int rows = all_logits ? n : 1;
+        MatInput oi;
+        oi.kind = MatInput::RmsNorm;
+        oi.x = x() + (int64_t)(n - rows) * c.dim;
+        oi.ldx = c.dim;
+        oi.norm = static_cast<const float*>(model_->weights.output_norm.data);
+        oi.eps = c.norm_eps;
+        matmul_phase(ith, nth, pool_, k_, output_, oi, rows, logits, c.vocab, false, scratch_,
+                     next_counters(ci, output_));
+        stage_end(st.logits);
+      }
+    });
+    if (profile_) {
+      stats_.embed += st.embed;
+      stats_.qkv += st.qkv;
+      stats_.attention += st.attention;
+      stats_.ffn += st.ffn;
+      stats_.logits += st.logits;
+    }
+  }
+
+  // Hands out `g.mats.size()` fresh counters; every thread advances `ci` alike.
+  WorkCounter* const* next_counters(size_t& ci, const MatGroup& g) {
+    thread_local std::vector<WorkCounter*> ptrs;
+    ptrs.resize(g.mats.size());
+    for (size_t i = 0; i < g.mats.size(); i++) ptrs[i] = &counters_[ci + i];
+    ci += g.mats.size();
+    return ptrs.data();
+  }
+
+  // Token embeddings into x, and the RoPE angles of each position (shared by all layers).
+  void embed(int ith, int nth, const int32_t* tokens, int n, int pos) {
+    const Config& c = model_->config;
+    const Tensor& e = model_->weights.token_embd;
+    const RopeParams rp = rope_params();
+    const Range r = split_range(n, ith, nth);
+    for (int64_t t = r.begin; t < r.end; t++) {
+      dequantize_row(e.type, static_cast<const uint8_t*>(e.data) + (uint64_t)tokens[t] * e.row_bytes,
+                     x() + t * c.dim, c.dim);
+      rope_angles(rp, pos + t, rope_cs() + t * c.head_dim);
+    }
+  }
+
+  void rope_and_store(int ith, int nth, const Layer& L, int n, int pos) {
+    const Config& c = model_->config;
+    const int hd = c.head_dim;
+    const int64_t ld = q_dim_ + 2 * kv_dim_;
+    const RopeParams rp = rope_params();
+    uint16_t* kc = reinterpret_cast<uint16_t*>(L.k_cache.get());
+    uint16_t* vc = reinterpret_cast<uint16_t*>(L.v_cache.get());
+    // Items: (token, head) over the query heads then the KV heads.
+    const int heads = c.n_heads + c.n_kv_heads;
+    const Range r = split_range((int64_t)n * heads, ith, nth);
+    for (int64_t it = r.begin; it < r.end; it++) {
+      const int t = (int)(it / heads), h = (int)(it % heads);
+      float* row = qkv() + t * ld;
+      const float* cs = rope_cs() + (int64_t)t * hd;
+      if (h < c.n_heads) {
+        float* q = row + (int64_t)h * hd;
+        if (L.bq) add(q, L.bq + (int64_t)h * hd, hd);
+        rope_apply(rp, cs, q);
+      } else {
+        const int kh = h - c.n_heads;
+        float* k = row + q_dim_ + (int64_t)kh * hd;
+        float* v = row + q_dim_ + kv_dim_ + (int64_t)kh * hd;
+        if (L.bk) add(k, L.bk + (int64_t)kh * hd, hd);
+        if (L.bv) add(v, L.bv + (int64_t)kh * hd, hd);
+        rope_apply(rp, cs, k);
+        const int64_t at = ((int64_t)kh * ctx_ + pos + t) * hd;
+        k_.to_f16(k, kc + at, hd);
+        k_.to_f16(v, vc + at, hd);
+      }
+    }
+  }
+
+  static void add(float* x, const float* b, int n) {
+    for (int i = 0; i < n; i++) x[i] += b[i];
+  }
+
+  RopeParams rope_params() const {
+    const Config& c = model_->config;
+    RopeParams rp;
+    rp.dims = c.head_dim;
+    rp.base = c.rope_theta;
+    rp.freq_scale = c.rope_freq_scale;
+    rp.freq_factors = freq_factors_;
+    rp.style = c.rope_style;
+    return rp;
+  }
+
+  float* x() { return reinterpret_cast<float*>(x_.get()); }
+  float* qkv() { return reinterpret_cast<float*>(qkv_.get()); }
+  float* att() { return reinterpret_cast<float*>(att_.get()); }
+  float* gu() { return reinterpret_cast<float*>(gu_.get()); }
+  float* rope_cs() { return reinterpret_cast<float*>(rope_cs_.get()); }
+
+  std::shared_ptr<const Model> model_;
+  Simd simd_;
+  const Kernels& k_;
+  ThreadPool pool_;
+  bool profile_;
+  int ctx_ = 0;
+  int64_t q_dim_ = 0, kv_dim_ = 0;
+  const float* freq_factors_ = nullptr;
+  std::vector<Layer> layers_;
+  MatGroup output_;
+  size_t max_mats_ = 1;
+  MatScratch scratch_;
+  AlignedBuffer x_, qkv_, att_, gu_, rope_cs_, scores_;
+  std::unique_ptr<WorkCounter[]> counters_;
+  size_t n_counters_ = 0;
+  StageTimes stats_;
+};
+
+}  // namespace
+}  // namespace cpu
+
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Model> model, const BackendOptions& opts) {
+  if (!model) fail("cpu backend: no model");
+  return std::make_unique<cpu::CpuBackend>(std::move(model), opts);
+}
+
+}  // namespace km

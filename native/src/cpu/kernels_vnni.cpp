@@ -1,0 +1,206 @@
+// AVX-512 VNNI kernels for the packed Q8_0 / Q4_0 matrices (see matrix.h),
+// the hot path of quantized prefill and decode. vpdpbusd multiplies unsigned
+// by signed bytes and adds groups of 4 into int32 lanes in one instruction, so
+// per 4 columns of 8 rows and one token the work is one broadcast and one
+// vpdpbusd. Q8_0 quants are stored +128 (unsigned); the offset's contribution
+// 128 * sum(a) is removed by starting each block's accumulator at
+// -128 * sum(a), which the activation block carries, so the integer sum is
+// exact. Q4_0 nibbles are unsigned already; its -8 works the same way.
+// Only 256-bit vectors are used (AVX512VL gives 32 of them, room for 2 groups
+// x 4 tokens of accumulators) to avoid the frequency drop of 512-bit code.
+// Every other kernel comes from the AVX2 table.
+#include "cpu/kernels.h"
+
+#if defined(__x86_64__)
+
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "keymate/formats.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(                                                                              \
+    __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+#endif
+
+#include "cpu/avx2_util.h"
+
+namespace km::cpu {
+namespace {
+
+using namespace avx2;
+
+inline void store_group(float* y, __m256 v, int valid, bool acc) {
+  if (valid == 8) {
+    if (acc) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
+    _mm256_storeu_ps(y, v);
+    return;
+  }
+  const __mmask8 m = (__mmask8)((1u << valid) - 1);
+  if (acc) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(m, y));
+  _mm256_mask_storeu_ps(y, m, v);
+}
+
+template <int G, int T>
+struct Q8uTile {
+  static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
+    constexpr uint64_t BB = 2 * kPackRows + kPackRows * QK8_0;
+    const int64_t nb = w.cols / QK8_0;
+    const uint8_t* wg[G];
+    for (int g = 0; g < G; g++) wg[g] = w.data + (g0 + g) * w.stride;
+    const block_q8a* ab[T];
+    for (int t = 0; t < T; t++) ab[t] = reinterpret_cast<const block_q8a*>(a.data + (uint64_t)(t0 + t) * a.stride);
+    __m256 accf[G][T];
+    for (int g = 0; g < G; g++)
+      for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+      __m256i acci[G][T];
+      for (int t = 0; t < T; t++) {
+        const __m256i init = _mm256_set1_epi32(-128 * ab[t][b].sum);
+        for (int g = 0; g < G; g++) acci[g][t] = init;
+      }
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; k++) {
+        __m256i wv[G];
+        for (int g = 0; g < G; g++)
+          wv[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * k));
+        for (int t = 0; t < T; t++) {
+          const __m256i av = _mm256_set1_epi32(load_i32(ab[t][b].qs + 4 * k));
+          for (int g = 0; g < G; g++) acci[g][t] = _mm256_dpbusd_epi32(acci[g][t], wv[g], av);
+        }
+      }
+      for (int g = 0; g < G; g++) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
+        for (int t = 0; t < T; t++)
+          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
+                                       accf[g][t]);
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      const int64_t row = (g0 + g) * kPackRows;
+      const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
+      for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
+    }
+  }
+};
+
+template <int G, int T>
+struct Q4Tile {
+  static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
+    constexpr uint64_t BB = 2 * kPackRows + kPackRows * QK4_0 / 2;
+    const int64_t nb = w.cols / QK4_0;
+    const uint8_t* wg[G];
+    for (int g = 0; g < G; g++) wg[g] = w.data + (g0 + g) * w.stride;
+    const block_q8a* ab[T];
+    for (int t = 0; t < T; t++) ab[t] = reinterpret_cast<const block_q8a*>(a.data + (uint64_t)(t0 + t) * a.stride);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 accf[G][T];
+    for (int g = 0; g < G; g++)
+      for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+      __m256i acci[G][T];
+      for (int t = 0; t < T; t++) {
+        const __m256i init = _mm256_set1_epi32(-8 * ab[t][b].sum);
+        for (int g = 0; g < G; g++) acci[g][t] = init;
+      }
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; j++) {
+        __m256i lo[G], hi[G];
+        for (int g = 0; g < G; g++) {
+          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * j));
+          lo[g] = _mm256_and_si256(v, m4);
+          hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+        }
+        for (int t = 0; t < T; t++) {
+          const __m256i alo = _mm256_set1_epi32(load_i32(ab[t][b].qs + 4 * j));
+          const __m256i ahi = _mm256_set1_epi32(load_i32(ab[t][b].qs + 16 + 4 * j));
+          for (int g = 0; g < G; g++) {
+            acci[g][t] = _mm256_dpbusd_epi32(acci[g][t], lo[g], alo);
+            acci[g][t] = _mm256_dpbusd_epi32(acci[g][t], hi[g], ahi);
+          }
+        }
+      }
+      for (int g = 0; g < G; g++) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
+        for (int t = 0; t < T; t++)
+          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
+                                       accf[g][t]);
+      }
+    }
+    for (int g = 0; g < G; g++) {
+      const int64_t row = (g0 + g) * kPackRows;
+      const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
+      for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
+    }
+  }
+};
+
+// Decode (one token): four groups at a time, so four independent vpdpbusd
+// chains hide its latency. Prefill: two groups x four tokens per tile; a
+// group pair's weights stay in L1 across the token tiles.
+template <template <int, int> class Tile>
+void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
+  if (n == 1) {
+    int64_t g = g_begin;
+    for (; g + 4 <= g_end; g += 4) Tile<4, 1>::run(w, g, a, 0, y, ldy, acc);
+    for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
+    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
+    return;
+  }
+  int64_t g = g_begin;
+  for (; g < g_end; g += 2) {
+    const bool pair = g + 2 <= g_end;
+    int t = 0;
+    for (; t + 4 <= n; t += 4) pair ? Tile<2, 4>::run(w, g, a, t, y, ldy, acc) : Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
+    switch (n - t) {
+      case 3: pair ? Tile<2, 3>::run(w, g, a, t, y, ldy, acc) : Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
+      case 2: pair ? Tile<2, 2>::run(w, g, a, t, y, ldy, acc) : Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
+      case 1: pair ? Tile<2, 1>::run(w, g, a, t, y, ldy, acc) : Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
+      default: break;
+    }
+  }
+}
+
+void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
+                     bool acc) {
+  mat_packed<Q8uTile>(w, r0, r1, a, n, y, ldy, acc);
+}
+void mat_q4_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
+                   bool acc) {
+  mat_packed<Q4Tile>(w, r0, r1, a, n, y, ldy, acc);
+}
+
+}  // namespace
+}  // namespace km::cpu
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+namespace km::cpu {
+
+// Built outside the target region: it runs on every processor.
+Kernels vnni_kernels() {
+  Kernels k = avx2_kernels();
+  k.simd = Simd::Avx512Vnni;
+  k.mat_q8_packed_u = mat_q8_packed_u;
+  k.mat_q4_packed = mat_q4_packed;
+  return k;
+}
+
+}  // namespace km::cpu
+
+#else
+
+namespace km::cpu {
+Kernels vnni_kernels() { return scalar_kernels(); }
+}  // namespace km::cpu
+
+#endif

@@ -1,0 +1,85 @@
+// A weight matrix as the CPU kernels read it. Most types are used in place,
+// straight from the file mapping, one row after another (Layout::Rows). Q8_0
+// and Q4_0 are repacked once, when the backend is made, into groups of 8 rows
+// whose quants are interleaved 4 bytes at a time:
+//
+//   group g, block b (32 columns):  d[8] fp16 | k-group 0: row0 q0..3, row1 q0..3, ... row7 q0..3
+//                                             | k-group 1: row0 q4..7, ...            (Q8_0: 8 k-groups)
+//
+// so one 32-byte load holds 4 columns of 8 rows, and an int8 dot product
+// against a broadcast 4-byte slice of one activation row yields 8 row sums in
+// the 8 lanes: the outputs of 8 rows come out side by side, with no horizontal
+// reduction and one scale multiply per 8 rows. Q4_0 keeps its nibbles (the
+// low nibble of a byte is column 4j+i, the high one column 16+4j+i, exactly
+// as in the file). With VNNI the Q8_0 quants are stored offset by +128, as
+// unsigned bytes, which is what vpdpbusd wants; the offset is taken back out
+// through the activation block's integer sum.
+//
+// Several weights that read the same input (q/k/v, gate/up) are fused into one
+// CpuMatrix of several parts, so the input is converted once and one parallel
+// loop covers all their rows; each part writes at its own output offset.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cpu/act_quant.h"
+#include "cpu/simd.h"
+#include "keymate/model.h"
+
+namespace km::cpu {
+
+enum class Layout : uint8_t {
+  Rows,          // as in the file
+  Q8Packed,      // Q8_0, 8-row groups, signed quants (AVX2)
+  Q8PackedU,     // Q8_0, 8-row groups, quants + 128 as unsigned bytes (VNNI)
+  Q4Packed,      // Q4_0, 8-row groups, nibbles
+};
+
+constexpr int kPackRows = 8;
+
+struct MatPart {
+  GgmlType type = GgmlType::F32;
+  Layout layout = Layout::Rows;
+  int64_t rows = 0, cols = 0;
+  const uint8_t* data = nullptr;
+  uint64_t stride = 0;      // Rows: bytes per row; packed: bytes per group of 8 rows
+  int64_t out_offset = 0;   // where this part's outputs start in an output row
+  std::string name;
+};
+
+// Bytes of one packed block (32 columns of 8 rows) for a packed layout.
+uint64_t packed_block_bytes(Layout l);
+
+// The layout the kernels of `simd` want for a weight of type t.
+Layout layout_for(GgmlType t, Simd simd);
+
+struct AlignedFree { void operator()(uint8_t* p) const; };
+using AlignedBuffer = std::unique_ptr<uint8_t[], AlignedFree>;
+AlignedBuffer aligned_buffer(size_t bytes);  // 64-byte aligned, zeroed
+
+class CpuMatrix {
+ public:
+  CpuMatrix() = default;
+  // Fuses the tensors (same column count and activation form) in order.
+  static CpuMatrix build(const std::vector<const Tensor*>& tensors, Simd simd);
+  // True when build() accepts these tensors as one matrix.
+  static bool fusable(const std::vector<const Tensor*>& tensors);
+
+  int64_t rows() const { return rows_; }  // outputs per input row, all parts together
+  int64_t cols() const { return cols_; }
+  ActFormat act() const { return act_; }
+  const std::vector<MatPart>& parts() const { return parts_; }
+  uint64_t owned_bytes() const { return owned_bytes_; }
+
+ private:
+  std::vector<MatPart> parts_;
+  std::vector<AlignedBuffer> owned_;
+  uint64_t owned_bytes_ = 0;
+  int64_t rows_ = 0, cols_ = 0;
+  ActFormat act_ = ActFormat::F32;
+};
+
+}  // namespace km::cpu

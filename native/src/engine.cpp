@@ -1,0 +1,377 @@
+// km::Engine: the one object callers hold. It owns the model (a mapped file or
+// an in-memory synthetic image), the tokenizer and the backend chosen once at
+// load, and implements generation, logits and the benchmark on top of the
+// Backend interface, so every backend gets the same timings and stop rules.
+#include "keymate/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <thread>
+
+#include "cpu/simd.h"
+#include "cpu/thread_pool.h"
+#include "keymate/error.h"
+#include "keymate/gguf.h"
+#include "keymate/model.h"
+#include "keymate/tokenizer.h"
+#include "membw.h"
+#include "rng.h"
+#include "sampler.h"
+#include "synth.h"
+#include "timer.h"
+#include "utf8_stream.h"
+#ifdef KEYMATE_HAVE_CUDA
+#include "keymate/cuda.h"
+#endif
+
+namespace km {
+
+namespace {
+
+// The seed of the benchmark's random prompt: fixed, so runs are comparable.
+constexpr uint64_t kBenchPromptSeed = 0x6b65796d617465ull;
+
+std::vector<int> parse_archs(const char* csv) {
+  std::vector<int> out;
+  int v = 0;
+  bool any = false;
+  for (const char* p = csv;; p++) {
+    if (*p >= '0' && *p <= '9') {
+      v = v * 10 + (*p - '0');
+      any = true;
+    } else {
+      if (any) out.push_back(v);
+      v = 0;
+      any = false;
+      if (!*p) break;
+    }
+  }
+  return out;
+}
+
+void check_options(const LoadOptions& o) {
+  if (o.weights != "native")
+    fail("weights %s: converting weights at load arrives with quantization support (issue 4); for now use "
+         "--weights native (the types stored in the file)",
+         o.weights.c_str());
+  if (o.kv != "f16")
+    fail("kv %s: KV cache formats other than f16 arrive with quantization support (issue 4); for now use --kv f16",
+         o.kv.c_str());
+  if (o.backend != "auto" && o.backend != "cpu" && o.backend != "cuda")
+    fail("backend %s: unknown backend (auto, cpu or cuda)", o.backend.c_str());
+  if (o.threads < 0) fail("threads %d: must be >= 0 (0 = one per physical core)", o.threads);
+  if (o.context < 0) fail("context %d: must be >= 0 (0 = the model's, at most 4096)", o.context);
+}
+
+// "auto" -> cuda when a usable device exists, else cpu; "cuda" where it is not
+// usable fails with the probe's reason.
+std::string choose_backend(const std::string& asked) {
+  if (asked == "cpu") return "cpu";
+  const BackendReport report = probe_backends();
+  if (report.cuda.available) return "cuda";
+  if (asked == "cuda") fail("backend cuda: not available: %s", report.cuda.reason.c_str());
+  return "cpu";
+}
+
+std::unique_ptr<Backend> create_backend(const std::string& name, std::shared_ptr<const Model> model,
+                                        const BackendOptions& bo) {
+  if (name == "cpu") return make_cpu_backend(std::move(model), bo);
+  // The probe reports CUDA available only once the CUDA backend exists; its
+  // factory is wired in here when it lands.
+  fail("backend %s: not implemented in this build", name.c_str());
+}
+
+BackendOptions backend_options(const LoadOptions& o) {
+  BackendOptions bo;
+  bo.threads = o.threads;
+  bo.context = o.context;
+  bo.profile = o.profile;
+  return bo;
+}
+
+// Percentiles by linear interpolation between order statistics.
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const double at = p * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(at);
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (at - static_cast<double>(lo));
+}
+
+Stat stat_of(const std::vector<double>& v) {
+  Stat s;
+  if (v.empty()) return s;
+  s.min = *std::min_element(v.begin(), v.end());
+  s.median = percentile(v, 0.5);
+  s.p90 = percentile(v, 0.9);
+  return s;
+}
+
+// Weight bytes one decode step reads: every layer, the final norm, the output
+// matrix, and one row of the embedding (all of it when tied to the output).
+double bytes_per_token(const Model& m) {
+  const Weights& w = m.weights;
+  double bytes = static_cast<double>(m.weight_bytes());
+  const bool tied = w.output.data == w.token_embd.data;
+  if (!tied) bytes -= static_cast<double>(w.token_embd.bytes()) - static_cast<double>(w.token_embd.row_bytes);
+  return bytes;
+}
+
+}  // namespace
+
+BackendReport probe_backends() {
+  BackendReport r;
+  r.cpu.available = true;
+  r.cpu.simd = cpu::simd_name(cpu::simd_from_env());
+  r.cpu.threads = cpu::default_thread_count();
+  r.cuda.archs = parse_archs(KEYMATE_CUDA_ARCHS);
+#ifdef KEYMATE_HAVE_CUDA
+  r.cuda.compiled = true;
+  CudaProbe p = cuda_probe();
+  r.cuda.available = p.available;
+  r.cuda.reason = p.reason;
+  r.cuda.devices = p.devices;
+#else
+  r.cuda.compiled = false;
+  r.cuda.available = false;
+  r.cuda.reason = KEYMATE_NO_CUDA_REASON;
+#endif
+  return r;
+}
+
+std::unique_ptr<Engine> Engine::load(const std::string& path, const LoadOptions& opts) {
+  check_options(opts);
+  const std::string backend = choose_backend(opts.backend);
+  std::shared_ptr<const GgufFile> file = GgufFile::open(path);
+  std::unique_ptr<Engine> e(new Engine());
+  e->opts_ = opts;
+  e->model_ = std::make_shared<Model>(load_model(file));
+  e->tokenizer_ = Tokenizer::from_gguf(*file);
+  e->backend_ = create_backend(backend, e->model_, backend_options(opts));
+  return e;
+}
+
+std::unique_ptr<Engine> Engine::synthetic(const std::string& shape, const std::string& type, uint64_t seed,
+                                          const LoadOptions& opts) {
+  check_options(opts);
+  const std::string backend = choose_backend(opts.backend);
+  SynthOptions so;
+  so.shape = shape;
+  so.type = type;
+  so.seed = seed;
+  std::shared_ptr<const GgufFile> file = build_synthetic_gguf(so);
+  std::unique_ptr<Engine> e(new Engine());
+  e->opts_ = opts;
+  e->model_ = std::make_shared<Model>(load_model(file));
+  e->tokenizer_ = Tokenizer::from_gguf(*file);
+  e->backend_ = create_backend(backend, e->model_, backend_options(opts));
+  return e;
+}
+
+Engine::~Engine() = default;
+
+ModelInfo Engine::info() const {
+  const Config& c = model_->config;
+  ModelInfo i;
+  i.path = model_->file ? model_->file->path() : "";
+  i.architecture = c.architecture;
+  i.name = c.name;
+  i.parameters = model_->parameters();
+  i.weight_bytes = model_->weight_bytes();
+  if (model_->file)
+    for (const auto& t : model_->file->tensors()) {
+      const char* n = ggml_type_info(t.type).name;
+      i.tensor_types[n ? n : "unknown"]++;
+    }
+  i.context_length = c.context;
+  i.vocab = c.vocab;
+  i.dim = c.dim;
+  i.layers = c.n_layers;
+  i.heads = c.n_heads;
+  i.kv_heads = c.n_kv_heads;
+  i.ffn = c.ffn_dim;
+  i.tokenizer = tokenizer_->model();
+  return i;
+}
+
+std::vector<float> Engine::logits(const std::vector<int32_t>& tokens, bool all_positions) {
+  if (tokens.empty()) fail("logits: no tokens");
+  const int n = static_cast<int>(tokens.size());
+  if (n > backend_->context()) fail("logits: %d tokens do not fit the context of %d", n, backend_->context());
+  const int vocab = model_->config.vocab;
+  for (int32_t t : tokens)
+    if (t < 0 || t >= vocab) fail("logits: token %d is outside the vocabulary [0, %d)", t, vocab);
+  std::vector<float> out(static_cast<size_t>(all_positions ? n : 1) * static_cast<size_t>(vocab));
+  backend_->forward(tokens.data(), n, 0, out.data(), all_positions);
+  return out;
+}
+
+GenerateResult Engine::generate(const GenerateRequest& req, const std::function<void(const TokenEvent&)>& on_token) {
+  const double t0 = now_ms();
+  GenerateResult r;
+  if (req.max_tokens < 0) fail("generate: max_tokens %d must be >= 0", req.max_tokens);
+  const int vocab = model_->config.vocab;
+  const int n_ctx = backend_->context();
+
+  std::vector<int32_t> prompt = tokenizer_->encode(req.prompt, req.add_bos, req.parse_special);
+  if (prompt.empty()) {
+    // An empty prompt without BOS gives the model nothing to continue from.
+    if (tokenizer_->bos() < 0) fail("generate: the prompt is empty and the model has no BOS token to start from");
+    prompt.push_back(tokenizer_->bos());
+  }
+  r.prompt_tokens = static_cast<int>(prompt.size());
+  if (r.prompt_tokens >= n_ctx)
+    fail("generate: the prompt has %d tokens, but the context holds %d (one more is needed to reply)",
+         r.prompt_tokens, n_ctx);
+
+  Sampler sampler(req.sampling, vocab);
+  for (int32_t t : prompt) sampler.accept(t);
+  auto cancelled = [&] { return req.cancel && req.cancel->load(std::memory_order_relaxed); };
+  if (cancelled()) {
+    r.stop = "cancelled";
+    return r;
+  }
+
+  std::vector<float> logits(static_cast<size_t>(vocab));
+  backend_->forward(prompt.data(), r.prompt_tokens, 0, logits.data(), false);
+  r.prefill_ms = now_ms() - t0;
+
+  Utf8Stream utf8;
+  int pos = r.prompt_tokens;
+  double t_first = 0, t_last = 0;
+  r.stop = "length";
+  for (int i = 0; i < req.max_tokens; i++) {
+    const int32_t tok = sampler.sample(logits.data());
+    const double t = now_ms();
+    if (i == 0) {
+      r.ttft_ms = t - t0;
+      t_first = t;
+    }
+    if (tokenizer_->is_eog(tok)) {
+      r.stop = "eos";
+      break;
+    }
+    sampler.accept(tok);
+    r.tokens.push_back(tok);
+    TokenEvent ev{tok, utf8.push(tokenizer_->piece(tok)), i, t - t0};
+    r.completion += ev.text;
+    t_last = t;
+    if (on_token) on_token(ev);
+    if (i + 1 == req.max_tokens) break;  // "length": no forward for a token nobody reads
+    if (cancelled()) {
+      r.stop = "cancelled";
+      break;
+    }
+    if (pos >= n_ctx) {
+      r.stop = "context";
+      break;
+    }
+    backend_->forward(&tok, 1, pos, logits.data(), false);
+    pos++;
+  }
+  // Bytes that never became a character end the text as U+FFFD.
+  r.completion += utf8.finish();
+  const size_t n = r.tokens.size();
+  if (n >= 2 && t_last > t_first) r.decode_tok_s = static_cast<double>(n - 1) / ((t_last - t_first) / 1000.0);
+  return r;
+}
+
+BenchResult Engine::bench(const BenchRequest& req) {
+  if (req.prompt_tokens < 1) fail("bench: prompt_tokens %d must be >= 1", req.prompt_tokens);
+  if (req.gen_tokens < 0) fail("bench: gen_tokens %d must be >= 0", req.gen_tokens);
+  if (req.repeat < 1) fail("bench: repeat %d must be >= 1", req.repeat);
+  if (req.path != "launch" && req.path != "graph" && req.path != "zero-launch")
+    fail("bench: path %s: unknown (launch, graph or zero-launch)", req.path.c_str());
+  if (req.path != "launch" && backend_->name() != "cuda")
+    fail("bench: path %s needs the cuda backend (this engine runs on %s)", req.path.c_str(),
+         backend_->name().c_str());
+  const int need = req.prompt_tokens + req.gen_tokens;
+  if (need > backend_->context())
+    fail("bench: %d prompt + %d generated tokens do not fit the context of %d", req.prompt_tokens, req.gen_tokens,
+         backend_->context());
+
+  const int vocab = model_->config.vocab;
+  std::vector<int32_t> prompt(static_cast<size_t>(req.prompt_tokens));
+  Rng rng(kBenchPromptSeed);
+  for (auto& t : prompt) t = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(vocab));
+  std::vector<float> logits(static_cast<size_t>(vocab));
+
+  struct Run { double ttft, prefill, decode; };
+  // One request as the product runs it: prefill from position 0, pick the
+  // first token, then gen_tokens single-token steps. Greedy picks keep
+  // sampling cost out of the engine's numbers but inside ttft, as a user sees.
+  auto run_once = [&](Backend& b, bool profile_decode) {
+    Run run{};
+    const double t0 = now_ms();
+    b.forward(prompt.data(), req.prompt_tokens, 0, logits.data(), false);
+    const double t1 = now_ms();
+    int32_t tok = argmax(logits.data(), vocab);
+    const double t2 = now_ms();
+    if (profile_decode) b.reset_stats();
+    for (int i = 0; i < req.gen_tokens; i++) {
+      b.forward(&tok, 1, req.prompt_tokens + i, logits.data(), false);
+      tok = argmax(logits.data(), vocab);
+    }
+    run.prefill = t1 - t0;
+    run.ttft = t2 - t0;
+    run.decode = now_ms() - t2;
+    return run;
+  };
+
+  run_once(*backend_, false);  // warm-up: page in the weights, spin up threads
+  std::vector<double> ttft, prefill_tok_s, decode_tok_s, decode_ms;
+  for (int i = 0; i < req.repeat; i++) {
+    const Run run = run_once(*backend_, false);
+    ttft.push_back(run.ttft);
+    prefill_tok_s.push_back(req.prompt_tokens / (run.prefill / 1000.0));
+    if (req.gen_tokens > 0) {
+      decode_ms.push_back(run.decode / req.gen_tokens);
+      decode_tok_s.push_back(req.gen_tokens / (run.decode / 1000.0));
+    }
+  }
+
+  BenchResult r;
+  r.backend = backend_->name();
+  r.device = backend_->device();
+  r.path = req.path;
+  r.prompt_tokens = req.prompt_tokens;
+  r.gen_tokens = req.gen_tokens;
+  r.repeat = req.repeat;
+  r.threads = opts_.threads > 0 ? opts_.threads : cpu::default_thread_count();
+  r.ttft_ms = stat_of(ttft);
+  r.prefill_tok_s = percentile(prefill_tok_s, 0.5);
+  r.decode_tok_s = percentile(decode_tok_s, 0.5);
+  r.decode_ms_per_token = percentile(decode_ms, 0.5);
+
+  // Stage times come from a profiled run: profiling adds a barrier per stage,
+  // so it never runs inside the timed runs above. Without profile on this
+  // engine's backend, a second one with a context just big enough is made.
+  if (req.gen_tokens > 0) {
+    std::unique_ptr<Backend> owned;
+    Backend* prof = backend_.get();
+    if (!opts_.profile) {
+      BackendOptions bo = backend_options(opts_);
+      bo.profile = true;
+      bo.context = need;
+      owned = create_backend(backend_->name(), model_, bo);
+      prof = owned.get();
+      run_once(*prof, false);  // its own warm-up
+    }
+    run_once(*prof, true);
+    const StageTimes s = prof->stats();
+    const double k = 1.0 / req.gen_tokens;
+    r.stages_ms = {s.embed * k, s.qkv * k, s.attention * k, s.ffn * k, s.logits * k, s.other * k};
+  }
+
+  // The roof for a memory-bound decode step on this host's memory.
+  if (r.backend == "cpu") {
+    const Bandwidth bw = measure_read_bandwidth(0, r.threads);
+    r.bandwidth_gb_s = bw.gb_s;
+    if (bw.gb_s > 0) r.bound_ms = bytes_per_token(*model_) / (bw.gb_s * 1e9) * 1e3;
+  }
+  return r;
+}
+
+}  // namespace km

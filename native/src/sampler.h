@@ -1,0 +1,58 @@
+// Token sampling on the host. The chain and each step's arithmetic follow
+// llama.cpp's default sampler chain, so settings mean the same in both:
+//   repetition penalty -> top-k -> top-p -> min-p -> temperature -> draw
+// with temperature <= 0 meaning greedy (argmax after the penalty). Ties are
+// broken by the lower token id everywhere, and the draw uses our own seeded
+// RNG (rng.h), so a seed gives the same tokens on every standard library.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "keymate/engine.h"
+#include "rng.h"
+
+namespace km {
+
+class Sampler {
+ public:
+  Sampler(const SamplingParams& params, int32_t vocab);
+
+  // Records a token for the repetition penalty window (prompt tokens and
+  // generated tokens alike, as llama.cpp's tools feed them).
+  void accept(int32_t token);
+
+  // Picks the next token from logits [vocab]; `logits` is not modified.
+  int32_t sample(const float* logits);
+
+  const SamplingParams& params() const { return params_; }
+  void reset(uint64_t seed);  // clears the penalty window and reseeds
+
+  struct Candidate {
+    int32_t id;
+    float logit;
+    float p;
+  };
+
+ private:
+  void apply_penalty();
+  void top_k(int k);
+  void top_p(float p);
+  void min_p(float p);
+  void sort_prefix(size_t k);  // candidates_[0..k) descending, ties by id
+  int32_t draw();
+
+  SamplingParams params_;
+  int32_t vocab_;
+  Rng rng_;
+  std::deque<int32_t> recent_;         // the last repeat_last_n accepted tokens
+  std::vector<Candidate> candidates_;  // [vocab] scratch, shrinks along the chain
+  size_t sorted_ = 0;                  // candidates_[0..sorted_) are sorted
+  std::vector<uint8_t> seen_;          // [vocab] scratch for the penalty
+};
+
+// The index of the largest value, the lowest index on ties (greedy decoding).
+int32_t argmax(const float* logits, int32_t n);
+
+}  // namespace km
