@@ -37,8 +37,7 @@ constexpr double kSimdTolQuant = 1e-2;
 constexpr double kTinyTol = 5e-6;
 
 std::shared_ptr<const km::Model> load(const std::string& name) {
-  const std::string path = kt::models_dir() + "/" + name;
-  if (!kt::file_exists(path)) kt::skip(path + " is missing (see ../shared/models/README.md)");
+  const std::string path = kt::model_path(name);
   auto file = std::shared_ptr<const km::GgufFile>(km::GgufFile::open(path));
   return std::make_shared<const km::Model>(km::load_model(file));
 }

@@ -22,7 +22,7 @@
 
 namespace {
 
-std::string stories() { return kt::models_dir() + "/stories260K.gguf"; }
+std::string stories() { return kt::model_path("stories260K.gguf"); }
 
 km::LoadOptions cpu_opts(int context = 0) {
   km::LoadOptions o;

@@ -155,8 +155,7 @@ km::GgmlType type_by_name(const std::string& name) {
 
 // Decodes every tensor of `model` and compares it with the fixture llama.cpp made.
 void check_model(const std::string& model) {
-  std::string path = kt::models_dir() + "/" + model + ".gguf";
-  if (!kt::file_exists(path)) kt::skip("no " + path);
+  std::string path = kt::model_path(model + ".gguf");
   Json fx = load_fixture(model + ".json");
   auto g = km::GgufFile::open(path);
   const Json& tensors = fx["tensors"];

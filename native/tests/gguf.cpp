@@ -111,9 +111,7 @@ std::string parse_error(const std::vector<uint8_t>& b, const std::string& needle
 }
 
 std::string model(const std::string& name) {
-  std::string p = kt::models_dir() + "/" + name;
-  if (!kt::file_exists(p)) kt::skip("no " + p);
-  return p;
+  return kt::model_path(name);
 }
 
 // One tensor, f32 [ne...], at `offset`, with `data_bytes` of data after alignment.

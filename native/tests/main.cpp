@@ -22,6 +22,19 @@ std::string models_dir() {
   const char* env = std::getenv("KEYMATE_MODELS_DIR");
   return env && *env ? env : KEYMATE_MODELS_DIR;
 }
+std::string model_path(const std::string& name) {
+  const std::string path = models_dir() + "/" + name;
+  if (file_exists(path)) return path;
+  const std::string why = path + " is missing (../shared/models, or set KEYMATE_MODELS_DIR)";
+  const char* ci = std::getenv("CI");
+  const char* req = std::getenv("KEYMATE_REQUIRE_MODELS");
+  if ((ci && std::string(ci) == "true") || (req && std::string(req) == "1")) {
+    report_failure(__FILE__, __LINE__, why);
+    throw Stop{};
+  }
+  skip(why);
+}
+
 std::string fixtures_dir() { return KEYMATE_FIXTURES_DIR; }
 bool file_exists(const std::string& path) {
   struct stat st;

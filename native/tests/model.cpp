@@ -16,8 +16,7 @@ using km::GgmlType;
 namespace {
 
 std::shared_ptr<const km::GgufFile> open_model(const std::string& name) {
-  const std::string path = kt::models_dir() + "/" + name;
-  if (!kt::file_exists(path)) kt::skip(path + " is missing (see ../shared/models/README.md)");
+  const std::string path = kt::model_path(name);
   return std::shared_ptr<const km::GgufFile>(km::GgufFile::open(path));
 }
 

@@ -31,6 +31,10 @@ void report_failure(const char* file, int line, const std::string& what);
 
 // Paths to the shared real models and to committed fixtures.
 std::string models_dir();
+// models_dir()/name. A missing model skips the case on a developer's machine
+// but fails it under CI (CI=true or KEYMATE_REQUIRE_MODELS=1), where
+// ../shared/models is always present: a skipped check must not pass CI.
+std::string model_path(const std::string& name);
 std::string fixtures_dir();
 bool file_exists(const std::string& path);
 

@@ -22,7 +22,7 @@ using km::GgufFile;
 using km::Tokenizer;
 using Ids = std::vector<int32_t>;
 
-std::string vocab_path(const std::string& name) { return kt::models_dir() + "/vocab/ggml-vocab-" + name + ".gguf"; }
+std::string vocab_path(const std::string& name) { return kt::model_path("vocab/ggml-vocab-" + name + ".gguf"); }
 
 struct Loaded {
   std::unique_ptr<GgufFile> file;
@@ -30,7 +30,6 @@ struct Loaded {
 };
 
 Loaded load(const std::string& path) {
-  if (!kt::file_exists(path)) kt::skip(path + " not found (set KEYMATE_MODELS_DIR)");
   Loaded l;
   l.file = GgufFile::open(path);
   l.tok = Tokenizer::from_gguf(*l.file);
@@ -153,7 +152,7 @@ TEST(tokenizer, metadata_phi3) {
 // ---- encoding details ---------------------------------------------------------
 
 TEST(tokenizer, stories260k_once_upon_a_time) {
-  Loaded l = load(kt::models_dir() + "/stories260K.gguf");
+  Loaded l = load(kt::model_path("stories260K.gguf"));
   CHECK_EQ(l.tok->vocab_size(), 512);
   // " Once upon a time" in SentencePiece pieces: ▁Once ▁upon ▁a ▁time (the
   // ids llama.cpp's llama-tokenize prints for this prompt).
