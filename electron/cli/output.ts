@@ -1,0 +1,30 @@
+// Writing results: one JSON object per line on stdout for --json, aligned
+// "key  value" lines for people. Numbers are printed as measured (no
+// rounding) in JSON, rounded for people.
+import type { CliIo } from './command';
+
+export function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(JSON.stringify(value) + '\n');
+}
+
+/** Rows of a two-column report, keys padded to one width. */
+export function table(rows: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...rows.map(([key]) => key.length));
+  return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
+}
+
+/** 3 significant decimals at most, for people. */
+export function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : String(n);
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? String(v) : v.toFixed(1)} ${units[i] ?? 'B'}`;
+}

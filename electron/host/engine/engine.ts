@@ -1,0 +1,111 @@
+// The engine as the host uses it: a typed, Promise-based wrapper over one
+// native EngineHandle. It adds what JavaScript callers want and the addon
+// need not know about: cancellation by AbortSignal, and construction that
+// yields a loaded engine or an error (never a half-loaded object).
+import { loadAddon } from './load-addon';
+import type {
+  NativeBackendInfo,
+  NativeBackendReport,
+  NativeBenchRequest,
+  NativeBenchResult,
+  NativeEngineHandle,
+  NativeGenerateRequest,
+  NativeGenerateResult,
+  NativeLoadOptions,
+  NativeModelInfo,
+  NativeSynthSpec,
+  NativeSyntheticSpec,
+  NativeTokenEvent,
+} from './native';
+
+export type LoadOptions = NativeLoadOptions;
+export type SyntheticSpec = NativeSyntheticSpec;
+export type SynthSpec = NativeSynthSpec;
+export type GenerateRequest = NativeGenerateRequest;
+export type GenerateResult = NativeGenerateResult;
+export type TokenEvent = NativeTokenEvent;
+export type BenchRequest = NativeBenchRequest;
+export type BenchResult = NativeBenchResult;
+export type ModelInfo = NativeModelInfo;
+export type BackendInfo = NativeBackendInfo;
+export type BackendReport = NativeBackendReport;
+
+export interface GenerateOptions {
+  onToken?: (event: TokenEvent) => void;
+  /** Aborting stops the generation between tokens; the result has stop "cancelled". */
+  signal?: AbortSignal;
+}
+
+export class Engine {
+  private constructor(private readonly handle: NativeEngineHandle) {}
+
+  static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
+    const handle = new (loadAddon().EngineHandle)();
+    await handle.load(path, options);
+    return new Engine(handle);
+  }
+
+  /** A seeded random model of a named shape, built in memory (no file). */
+  static async loadSynthetic(spec: SyntheticSpec, options: LoadOptions = {}): Promise<Engine> {
+    const handle = new (loadAddon().EngineHandle)();
+    await handle.loadSynthetic(spec, options);
+    return new Engine(handle);
+  }
+
+  get busy(): string | null {
+    return this.handle.busy;
+  }
+
+  async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const { onToken, signal } = options;
+    if (signal?.aborted === true) {
+      throw new Error('generate: cancelled before it started');
+    }
+    const stop = (): void => {
+      this.handle.cancel();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await this.handle.generate(request, onToken ?? noop);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  cancel(): boolean {
+    return this.handle.cancel();
+  }
+
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {
+    return this.handle.tokenize(text, options);
+  }
+
+  info(): ModelInfo {
+    return this.handle.info();
+  }
+
+  backend(): BackendInfo {
+    return this.handle.backend();
+  }
+
+  bench(request: BenchRequest = {}): Promise<BenchResult> {
+    return this.handle.bench(request);
+  }
+
+  /** Frees the model now; the engine cannot be used afterwards. */
+  close(): void {
+    this.handle.close();
+  }
+}
+
+/** What this build and machine can run (no model needed). */
+export function probeBackends(): BackendReport {
+  return loadAddon().EngineHandle.probeBackends();
+}
+
+/** Writes a synthetic model of a named shape as a GGUF file; resolves to its size in bytes. */
+export function writeSyntheticModel(spec: SynthSpec, out: string): Promise<number> {
+  return loadAddon().EngineHandle.synth(spec, out);
+}
+
+function noop(): void {}

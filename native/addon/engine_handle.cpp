@@ -1,0 +1,232 @@
+// EngineHandle's JS-facing methods (see engine_handle.h). Each method checks
+// its arguments here, on the JS thread, then either answers at once (info,
+// tokenize, cancel, close) or starts one worker (load, generate, bench).
+// Misuse of types throws TypeError/RangeError synchronously; a state that
+// forbids the call now (busy, no model) rejects the returned Promise.
+#include "engine_handle.h"
+
+#include "args.h"
+#include "keymate/tokenizer.h"
+#include "to_js.h"
+#include "workers.h"
+
+namespace km::addon {
+
+// Generous upper bounds: they catch garbage (1e300 tokens), not real use.
+constexpr int64_t kMaxTokens = 1 << 20;
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxContext = 1 << 24;
+
+Napi::Function EngineHandle::Define(Napi::Env env) {
+  return DefineClass(env, "EngineHandle",
+                     {
+                         InstanceMethod<&EngineHandle::Load>("load"),
+                         InstanceMethod<&EngineHandle::LoadSynthetic>("loadSynthetic"),
+                         InstanceMethod<&EngineHandle::Generate>("generate"),
+                         InstanceMethod<&EngineHandle::Cancel>("cancel"),
+                         InstanceMethod<&EngineHandle::Tokenize>("tokenize"),
+                         InstanceMethod<&EngineHandle::Info>("info"),
+                         InstanceMethod<&EngineHandle::BackendInfo>("backend"),
+                         InstanceMethod<&EngineHandle::Bench>("bench"),
+                         InstanceMethod<&EngineHandle::Close>("close"),
+                         InstanceAccessor<&EngineHandle::GetBusy>("busy"),
+                         InstanceAccessor<&EngineHandle::GetLoaded>("loaded"),
+                         StaticMethod<&EngineHandle::ProbeBackends>("probeBackends"),
+                         StaticMethod<&EngineHandle::Synth>("synth"),
+                     });
+}
+
+EngineHandle::EngineHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineHandle>(info) {
+  if (info.Length() != 0) throw Napi::TypeError::New(info.Env(), "EngineHandle takes no arguments: call load() next");
+}
+
+void EngineHandle::Claim(const char* op) {
+  busy_ = op;
+  cancel_.store(false);
+  Ref();
+}
+
+void EngineHandle::Release() {
+  busy_ = nullptr;
+  Unref();
+}
+
+Napi::Value EngineHandle::Refuse(Napi::Env env, const char* op, bool needs_model) {
+  std::string why;
+  if (busy_) {
+    why = std::string(op) + ": the engine is busy with " + busy_ +
+          (std::string(busy_) == "generate" ? " (wait for it, or call cancel())" : " (wait for it)");
+  } else if (needs_model && !engine_) {
+    why = std::string(op) + ": no model is loaded (call load() first)";
+  } else {
+    return Napi::Value();
+  }
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(Napi::Error::New(env, why).Value());
+  return deferred.Promise();
+}
+
+static LoadOptions load_options(const Napi::CallbackInfo& info, size_t i, const std::string& call) {
+  Napi::Object obj = object_arg(info, i, call + ": options", true);
+  Fields f(obj, call + ": options", {"backend", "threads", "context", "weights", "kv", "profile"});
+  LoadOptions o;
+  o.backend = f.one_of("backend", o.backend, {"auto", "cpu", "cuda"});
+  o.threads = static_cast<int>(f.integer("threads", o.threads, 0, kMaxThreads));
+  o.context = static_cast<int>(f.integer("context", o.context, 0, kMaxContext));
+  // Which formats exist is the engine's to say (it names the supported ones).
+  o.weights = f.string("weights", o.weights);
+  o.kv = f.string("kv", o.kv);
+  o.profile = f.boolean("profile", o.profile);
+  return o;
+}
+
+// synth() may name the vocabulary file; Engine::synthetic (loadSynthetic)
+// always searches for it itself, so there the field is refused.
+static SyntheticSpec synthetic_spec(const Napi::CallbackInfo& info, size_t i, const std::string& call,
+                                    bool with_vocab) {
+  Napi::Object obj = object_arg(info, i, call + ": spec", false);
+  const std::string what = call + ": spec";
+  Fields f = with_vocab ? Fields(obj, what, {"shape", "type", "seed", "vocab"})
+                        : Fields(obj, what, {"shape", "type", "seed"});
+  SyntheticSpec s;
+  s.shape = f.required_string("shape");
+  s.type = f.string("type", "f16");
+  s.seed = f.seed("seed", 0);
+  s.vocab = f.string("vocab", "");
+  return s;
+}
+
+Napi::Value EngineHandle::Load(const Napi::CallbackInfo& info) {
+  std::string path = string_arg(info, 0, "load: path");
+  if (path.empty()) throw Napi::TypeError::New(info.Env(), "load: path must not be empty");
+  LoadOptions opts = load_options(info, 1, "load");
+  if (Napi::Value refused = Refuse(info.Env(), "load", false); !refused.IsEmpty()) return refused;
+  return start_load(info.Env(), this, std::move(path), std::move(opts));
+}
+
+Napi::Value EngineHandle::LoadSynthetic(const Napi::CallbackInfo& info) {
+  SyntheticSpec spec = synthetic_spec(info, 0, "loadSynthetic", false);
+  LoadOptions opts = load_options(info, 1, "loadSynthetic");
+  if (Napi::Value refused = Refuse(info.Env(), "loadSynthetic", false); !refused.IsEmpty()) return refused;
+  return start_load_synthetic(info.Env(), this, std::move(spec), std::move(opts));
+}
+
+Napi::Value EngineHandle::Generate(const Napi::CallbackInfo& info) {
+  const std::string what = "generate: request";
+  Fields f(object_arg(info, 0, what, false), what,
+           {"prompt", "maxTokens", "temperature", "topK", "topP", "minP", "repeatPenalty",
+            "repeatLastN", "seed", "addBos", "parseSpecial"});
+  GenerateRequest req;
+  req.prompt = f.required_string("prompt");
+  req.max_tokens = static_cast<int>(f.integer("maxTokens", req.max_tokens, 1, kMaxTokens));
+  SamplingParams& s = req.sampling;
+  s.temperature = static_cast<float>(f.number("temperature", s.temperature, 0, 100));
+  s.top_k = static_cast<int>(f.integer("topK", s.top_k, 0, kMaxTokens));
+  s.top_p = static_cast<float>(f.number("topP", s.top_p, 0, 1));
+  s.min_p = static_cast<float>(f.number("minP", s.min_p, 0, 1));
+  s.repeat_penalty = static_cast<float>(f.number("repeatPenalty", s.repeat_penalty, 0.01, 100));
+  s.repeat_last_n = static_cast<int>(f.integer("repeatLastN", s.repeat_last_n, 0, kMaxTokens));
+  s.seed = f.seed("seed", s.seed);
+  req.add_bos = f.boolean("addBos", req.add_bos);
+  req.parse_special = f.boolean("parseSpecial", req.parse_special);
+  Napi::Function on_token = function_arg(info, 1, "generate: onToken");
+  if (Napi::Value refused = Refuse(info.Env(), "generate", true); !refused.IsEmpty()) return refused;
+  return start_generate(info.Env(), this, std::move(req), on_token);
+}
+
+Napi::Value EngineHandle::Cancel(const Napi::CallbackInfo& info) {
+  // Only a generation can be stopped; the answer says whether one was.
+  bool generating = busy_ && std::string(busy_) == "generate";
+  if (generating) RequestCancel();
+  return Napi::Boolean::New(info.Env(), generating);
+}
+
+Napi::Value EngineHandle::Tokenize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string text = string_arg(info, 0, "tokenize: text");
+  Fields f(object_arg(info, 1, "tokenize: options", true), "tokenize: options",
+           {"addSpecial", "parseSpecial"});
+  bool add_special = f.boolean("addSpecial", true);
+  bool parse_special = f.boolean("parseSpecial", true);
+  // The tokenizer is not promised to be safe beside a running generation.
+  if (busy_) throw Napi::Error::New(env, std::string("tokenize: the engine is busy with ") + busy_);
+  if (!engine_) throw Napi::Error::New(env, "tokenize: no model is loaded (call load() first)");
+  std::vector<int32_t> ids;
+  try {
+    ids = engine_->tokenizer().encode(text, add_special, parse_special);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+  Napi::Array out = Napi::Array::New(env, ids.size());
+  for (size_t i = 0; i < ids.size(); i++) out.Set(static_cast<uint32_t>(i), Napi::Number::New(env, ids[i]));
+  return out;
+}
+
+Napi::Value EngineHandle::Info(const Napi::CallbackInfo& info) {
+  // Model facts are immutable once loaded, so this is safe beside a worker.
+  if (!engine_) throw Napi::Error::New(info.Env(), "info: no model is loaded (call load() first)");
+  try {
+    return to_js(info.Env(), engine_->info());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), error_message(e));
+  }
+}
+
+Napi::Value EngineHandle::BackendInfo(const Napi::CallbackInfo& info) {
+  // Chosen once at load and fixed afterwards, so safe beside a worker too.
+  Napi::Env env = info.Env();
+  if (!engine_) throw Napi::Error::New(env, "backend: no model is loaded (call load() first)");
+  Napi::Object o = Napi::Object::New(env);
+  try {
+    Backend& b = engine_->backend();
+    o.Set("name", Napi::String::New(env, b.name()));
+    o.Set("device", Napi::String::New(env, b.device()));
+    o.Set("context", Napi::Number::New(env, b.context()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+  return o;
+}
+
+Napi::Value EngineHandle::Bench(const Napi::CallbackInfo& info) {
+  const std::string what = "bench: request";
+  Fields f(object_arg(info, 0, what, true), what, {"promptTokens", "genTokens", "repeat", "path"});
+  BenchRequest req;
+  req.prompt_tokens = static_cast<int>(f.integer("promptTokens", req.prompt_tokens, 1, kMaxContext));
+  req.gen_tokens = static_cast<int>(f.integer("genTokens", req.gen_tokens, 1, kMaxContext));
+  req.repeat = static_cast<int>(f.integer("repeat", req.repeat, 1, 100000));
+  req.path = f.one_of("path", req.path, {"launch", "graph", "zero-launch"});
+  if (Napi::Value refused = Refuse(info.Env(), "bench", true); !refused.IsEmpty()) return refused;
+  return start_bench(info.Env(), this, std::move(req));
+}
+
+Napi::Value EngineHandle::Close(const Napi::CallbackInfo& info) {
+  if (busy_) throw Napi::Error::New(info.Env(), std::string("close: the engine is busy with ") + busy_);
+  engine_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineHandle::GetBusy(const Napi::CallbackInfo& info) {
+  return busy_ ? Napi::String::New(info.Env(), busy_) : info.Env().Null();
+}
+
+Napi::Value EngineHandle::GetLoaded(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), engine_ != nullptr);
+}
+
+Napi::Value EngineHandle::ProbeBackends(const Napi::CallbackInfo& info) {
+  try {
+    return to_js(info.Env(), probe_backends());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), error_message(e));
+  }
+}
+
+Napi::Value EngineHandle::Synth(const Napi::CallbackInfo& info) {
+  SyntheticSpec spec = synthetic_spec(info, 0, "synth", true);
+  std::string out = string_arg(info, 1, "synth: out");
+  if (out.empty()) throw Napi::TypeError::New(info.Env(), "synth: out must not be empty");
+  return start_synth(info.Env(), std::move(spec), std::move(out));
+}
+
+}  // namespace km::addon

@@ -1,0 +1,118 @@
+// Engine results as JavaScript objects (see to_js.h). 64-bit counts become
+// doubles: byte and parameter counts stay exact far beyond any model size.
+#include "to_js.h"
+
+namespace km::addon {
+
+static Napi::Number num(Napi::Env env, double v) { return Napi::Number::New(env, v); }
+
+Napi::Object to_js(Napi::Env env, const TokenEvent& ev) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("token", num(env, ev.token));
+  o.Set("text", Napi::String::New(env, ev.text));
+  o.Set("index", num(env, ev.index));
+  o.Set("tMs", num(env, ev.t_ms));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const GenerateResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("completion", Napi::String::New(env, r.completion));
+  Napi::Array tokens = Napi::Array::New(env, r.tokens.size());
+  for (size_t i = 0; i < r.tokens.size(); i++) tokens.Set(static_cast<uint32_t>(i), num(env, r.tokens[i]));
+  o.Set("tokens", tokens);
+  o.Set("promptTokens", num(env, r.prompt_tokens));
+  o.Set("ttftMs", num(env, r.ttft_ms));
+  o.Set("prefillMs", num(env, r.prefill_ms));
+  o.Set("decodeTokS", num(env, r.decode_tok_s));
+  o.Set("stop", Napi::String::New(env, r.stop));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const StageTimes& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("embed", num(env, s.embed));
+  o.Set("qkv", num(env, s.qkv));
+  o.Set("attention", num(env, s.attention));
+  o.Set("ffn", num(env, s.ffn));
+  o.Set("logits", num(env, s.logits));
+  o.Set("other", num(env, s.other));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const BenchResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("backend", Napi::String::New(env, r.backend));
+  o.Set("device", Napi::String::New(env, r.device));
+  o.Set("path", Napi::String::New(env, r.path));
+  o.Set("promptTokens", num(env, r.prompt_tokens));
+  o.Set("genTokens", num(env, r.gen_tokens));
+  o.Set("repeat", num(env, r.repeat));
+  o.Set("threads", num(env, r.threads));
+  Napi::Object ttft = Napi::Object::New(env);
+  ttft.Set("min", num(env, r.ttft_ms.min));
+  ttft.Set("median", num(env, r.ttft_ms.median));
+  ttft.Set("p90", num(env, r.ttft_ms.p90));
+  o.Set("ttftMs", ttft);
+  o.Set("prefillTokS", num(env, r.prefill_tok_s));
+  o.Set("decodeTokS", num(env, r.decode_tok_s));
+  o.Set("decodeMsPerToken", num(env, r.decode_ms_per_token));
+  o.Set("stagesMs", to_js(env, r.stages_ms));
+  o.Set("boundMs", num(env, r.bound_ms));
+  o.Set("bandwidthGbS", num(env, r.bandwidth_gb_s));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const ModelInfo& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("path", Napi::String::New(env, m.path));
+  o.Set("architecture", Napi::String::New(env, m.architecture));
+  o.Set("name", Napi::String::New(env, m.name));
+  o.Set("parameters", num(env, static_cast<double>(m.parameters)));
+  o.Set("weightBytes", num(env, static_cast<double>(m.weight_bytes)));
+  Napi::Object types = Napi::Object::New(env);
+  for (const auto& [type, count] : m.tensor_types) types.Set(type, num(env, count));
+  o.Set("tensorTypes", types);
+  o.Set("contextLength", num(env, m.context_length));
+  o.Set("vocab", num(env, m.vocab));
+  o.Set("dim", num(env, m.dim));
+  o.Set("layers", num(env, m.layers));
+  o.Set("heads", num(env, m.heads));
+  o.Set("kvHeads", num(env, m.kv_heads));
+  o.Set("ffn", num(env, m.ffn));
+  o.Set("tokenizer", Napi::String::New(env, m.tokenizer));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const BackendReport& r) {
+  Napi::Object cpu = Napi::Object::New(env);
+  cpu.Set("available", Napi::Boolean::New(env, r.cpu.available));
+  cpu.Set("simd", Napi::String::New(env, r.cpu.simd));
+  cpu.Set("threads", num(env, r.cpu.threads));
+
+  Napi::Object cuda = Napi::Object::New(env);
+  cuda.Set("compiled", Napi::Boolean::New(env, r.cuda.compiled));
+  Napi::Array archs = Napi::Array::New(env, r.cuda.archs.size());
+  for (size_t i = 0; i < r.cuda.archs.size(); i++) archs.Set(static_cast<uint32_t>(i), num(env, r.cuda.archs[i]));
+  cuda.Set("archs", archs);
+  cuda.Set("available", Napi::Boolean::New(env, r.cuda.available));
+  cuda.Set("reason", Napi::String::New(env, r.cuda.reason));
+  Napi::Array devices = Napi::Array::New(env, r.cuda.devices.size());
+  for (size_t i = 0; i < r.cuda.devices.size(); i++) {
+    const CudaDevice& d = r.cuda.devices[i];
+    Napi::Object dev = Napi::Object::New(env);
+    dev.Set("name", Napi::String::New(env, d.name));
+    dev.Set("cc", num(env, d.cc));
+    dev.Set("memoryMb", num(env, static_cast<double>(d.memory_mb)));
+    dev.Set("driver", Napi::String::New(env, d.driver));
+    devices.Set(static_cast<uint32_t>(i), dev);
+  }
+  cuda.Set("devices", devices);
+
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("cpu", cpu);
+  o.Set("cuda", cuda);
+  return o;
+}
+
+}  // namespace km::addon

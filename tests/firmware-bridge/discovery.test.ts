@@ -1,0 +1,96 @@
+// Port discovery: a named port wins; otherwise USB ids (and serial) pick the port from the
+// list; a failing list() falls back to sysfs, and a failing sysfs to a reason that tells the
+// user to name the port. Nothing here may throw.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+import { discoverPort, listSysfs, type PortInfo } from '../../firmware-bridge/host/discovery';
+import { tempDir } from '../support/repo';
+
+const ports: PortInfo[] = [
+  { path: '/dev/ttyS0' },
+  { path: '/dev/ttyACM1', vendorId: 0x1209, productId: 0x0001, serialNumber: 'B' },
+  { path: '/dev/ttyACM0', vendorId: 0x1209, productId: 0x0001, serialNumber: 'A' },
+  { path: '/dev/ttyUSB0', vendorId: 0x0403, productId: 0x6001 },
+];
+const list = () => Promise.resolve(ports);
+const broken = () => Promise.reject(new Error('spawn udevadm ENOENT'));
+
+test('a named port is used as is, without listing', async () => {
+  const r = await discoverPort({ port: '/tmp/kb', list: broken, listSysfs: broken });
+  assert.deepEqual(r, { ok: true, path: '/tmp/kb', via: 'path' });
+});
+
+test('USB ids pick the first matching port by path; a serial number picks one keyboard', async () => {
+  assert.deepEqual(await discoverPort({ list }), { ok: true, path: '/dev/ttyACM0', via: 'usb' });
+  assert.deepEqual(await discoverPort({ list, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'B' } }), {
+    ok: true,
+    path: '/dev/ttyACM1',
+    via: 'usb',
+  });
+  assert.deepEqual(await discoverPort({ list, usb: { vendorId: 0x0403, productId: 0x6001 } }), {
+    ok: true,
+    path: '/dev/ttyUSB0',
+    via: 'usb',
+  });
+});
+
+test('no match: a reason naming the ids and how many ports were seen', async () => {
+  const r = await discoverPort({ list, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'Z' } });
+  assert.deepEqual(r, { ok: false, reason: 'no keyboard with USB id 1209:0001 serial Z is plugged in (4 serial ports seen)' });
+});
+
+test('list() failing (no udevadm) falls back to sysfs', async () => {
+  const r = await discoverPort({ list: broken, listSysfs: list });
+  assert.deepEqual(r, { ok: true, path: '/dev/ttyACM0', via: 'sysfs' });
+});
+
+test('list() and sysfs both failing: a clear way out, no exception', async () => {
+  const r = await discoverPort({ list: broken, listSysfs: broken });
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.reason : '', /cannot list serial ports \(spawn udevadm ENOENT\); name the keyboard port instead \(--port PATH/);
+});
+
+test('without udevadm the real list() fails here, and discovery still answers', async () => {
+  // On a machine with udevadm this simply lists; either way discovery must resolve.
+  const r = await discoverPort({ usb: { vendorId: 0x1209, productId: 0x0001, serialNumber: 'no-such-keyboard' } });
+  assert.equal(r.ok, false);
+});
+
+test('sysfs: ttyACM and ttyUSB ports found with their USB ids and serial; others skipped', async () => {
+  const sys = tempDir('keymate-sysfs-');
+  const usbDev = path.join(sys, 'devices', 'pci0000:00', 'usb1', '1-2');
+  const writeIds = (dir: string, vid: string, pid: string, serial?: string): void => {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'idVendor'), vid + '\n');
+    fs.writeFileSync(path.join(dir, 'idProduct'), pid + '\n');
+    if (serial !== undefined) fs.writeFileSync(path.join(dir, 'serial'), serial + '\n');
+  };
+  writeIds(usbDev, '1209', '0001', 'KM-42');
+  const acmIface = path.join(usbDev, '1-2:1.0');
+  fs.mkdirSync(acmIface, { recursive: true });
+  const ftdi = path.join(sys, 'devices', 'pci0000:00', 'usb1', '1-3');
+  writeIds(ftdi, '0403', '6001');
+  const ftdiTty = path.join(ftdi, '1-3:1.0', 'ttyUSB0');
+  fs.mkdirSync(ftdiTty, { recursive: true });
+  const platform = path.join(sys, 'devices', 'platform', 'serial8250');
+  fs.mkdirSync(platform, { recursive: true });
+  const cls = path.join(sys, 'class', 'tty');
+  for (const [name, target] of [
+    ['ttyACM0', acmIface],
+    ['ttyUSB0', ftdiTty],
+    ['ttyS0', platform],
+  ] as const) {
+    fs.mkdirSync(path.join(cls, name), { recursive: true });
+    fs.symlinkSync(target, path.join(cls, name, 'device'));
+  }
+  fs.mkdirSync(path.join(cls, 'tty0'), { recursive: true }); // a virtual console: no device link
+
+  assert.deepEqual(await listSysfs(sys, '/dev'), [
+    { path: '/dev/ttyACM0', vendorId: 0x1209, productId: 0x0001, serialNumber: 'KM-42' },
+    { path: '/dev/ttyUSB0', vendorId: 0x0403, productId: 0x6001 },
+  ]);
+  await assert.rejects(listSysfs(path.join(sys, 'missing')));
+});
