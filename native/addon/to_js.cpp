@@ -22,6 +22,7 @@ Napi::Object to_js(Napi::Env env, const GenerateResult& r) {
   for (size_t i = 0; i < r.tokens.size(); i++) tokens.Set(static_cast<uint32_t>(i), num(env, r.tokens[i]));
   o.Set("tokens", tokens);
   o.Set("promptTokens", num(env, r.prompt_tokens));
+  o.Set("cachedTokens", num(env, r.cached_tokens));
   o.Set("ttftMs", num(env, r.ttft_ms));
   o.Set("prefillMs", num(env, r.prefill_ms));
   o.Set("decodeTokS", num(env, r.decode_tok_s));

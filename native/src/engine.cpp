@@ -204,7 +204,9 @@ std::vector<float> Engine::logits(const std::vector<int32_t>& tokens, bool all_p
   for (int32_t t : tokens)
     if (t < 0 || t >= vocab) fail("logits: token %d is outside the vocabulary [0, %d)", t, vocab);
   std::vector<float> out(static_cast<size_t>(all_positions ? n : 1) * static_cast<size_t>(vocab));
+  kv_tokens_.clear();
   backend_->forward(tokens.data(), n, 0, out.data(), all_positions);
+  kv_tokens_ = tokens;
   return out;
 }
 
@@ -234,8 +236,18 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
     return r;
   }
 
+  // Prefix cache: K/V of the longest prefix this prompt shares with what the
+  // cache holds are reused, so a persona prompt is prefilled once and a key
+  // press pays only for its new tokens. At least the last prompt token is
+  // always run: its logits start the reply.
+  size_t reuse = 0;
+  while (reuse < kv_tokens_.size() && reuse < prompt.size() && kv_tokens_[reuse] == prompt[reuse]) reuse++;
+  reuse = std::min(reuse, prompt.size() - 1);
+  r.cached_tokens = static_cast<int>(reuse);
   std::vector<float> logits(static_cast<size_t>(vocab));
-  backend_->forward(prompt.data(), r.prompt_tokens, 0, logits.data(), false);
+  kv_tokens_.clear();  // if forward throws, nothing in the cache is trusted
+  backend_->forward(prompt.data() + reuse, r.prompt_tokens - r.cached_tokens, r.cached_tokens, logits.data(), false);
+  kv_tokens_ = prompt;
   r.prefill_ms = now_ms() - t0;
 
   Utf8Stream utf8;
@@ -268,7 +280,9 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
       r.stop = "context";
       break;
     }
+    kv_tokens_.resize(static_cast<size_t>(pos));
     backend_->forward(&tok, 1, pos, logits.data(), false);
+    kv_tokens_.push_back(tok);
     pos++;
   }
   // Bytes that never became a character end the text as U+FFFD.
@@ -297,6 +311,7 @@ BenchResult Engine::bench(const BenchRequest& req) {
   Rng rng(kBenchPromptSeed);
   for (auto& t : prompt) t = static_cast<int32_t>(rng.next() % static_cast<uint64_t>(vocab));
   std::vector<float> logits(static_cast<size_t>(vocab));
+  kv_tokens_.clear();  // the bench overwrites the cache with its own tokens
 
   struct Run { double ttft, prefill, decode; };
   // One request as the product runs it: prefill from position 0, pick the

@@ -357,3 +357,29 @@ TEST(engine, bench_reports_consistent_numbers) {
   req.path = "zero-launch";
   CHECK_THROWS_WITH(e->bench(req), "cuda");
 }
+
+TEST(engine, prefix_cache_reuses_the_shared_prompt) {
+  // A persona warmed once (max_tokens 0), then two presses that extend it: each
+  // reply must be what a fresh engine says, while only the new tokens prefill.
+  const std::string persona = "Once upon a time, there was a little girl named Lily.";
+  auto warm = km::Engine::load(stories(), cpu_opts());
+  const auto w = warm->generate(greedy(persona, 0), nullptr);
+  CHECK_EQ(w.cached_tokens, 0);
+  CHECK(w.tokens.empty());
+
+  for (const std::string press : {" She loved to", " One day, she saw"}) {
+    const auto cached = warm->generate(greedy(persona + press, 24), nullptr);
+    auto fresh = km::Engine::load(stories(), cpu_opts());
+    const auto ref = fresh->generate(greedy(persona + press, 24), nullptr);
+    CHECK_EQ(ref.cached_tokens, 0);
+    CHECK_EQ(cached.cached_tokens, w.prompt_tokens);  // the whole persona, nothing more
+    CHECK(cached.tokens == ref.tokens);
+    CHECK_EQ(cached.completion, ref.completion);
+  }
+  // The same prompt again reuses all but its last token, whose logits start the reply.
+  const auto again = warm->generate(greedy(persona, 8), nullptr);
+  CHECK_EQ(again.cached_tokens, again.prompt_tokens - 1);
+  // A different prompt shares only BOS.
+  const auto other = warm->generate(greedy("The little dog", 8), nullptr);
+  CHECK_EQ(other.cached_tokens, 1);
+}

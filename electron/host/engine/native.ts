@@ -78,6 +78,8 @@ export interface NativeGenerateResult {
   completion: string;
   tokens: number[];
   promptTokens: number;
+  /** Leading prompt tokens whose K/V were reused from the previous request (prefix cache). */
+  cachedTokens: number;
   ttftMs: number;
   prefillMs: number;
   decodeTokS: number;

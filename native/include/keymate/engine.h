@@ -57,6 +57,7 @@ struct GenerateResult {
   std::string completion;  // generated text only
   std::vector<int32_t> tokens;  // generated token ids
   int prompt_tokens = 0;
+  int cached_tokens = 0;    // leading prompt tokens whose K/V were reused from the last request
   double ttft_ms = 0;       // request start -> first token sampled
   double prefill_ms = 0;
   double decode_tok_s = 0;  // tokens after the first / their time
@@ -127,7 +128,9 @@ class Engine {
   const Model& model() const { return *model_; }
 
   // Tokenizes, prefills and samples until EOS, max_tokens, the context end or
-  // cancel. on_token runs on the calling thread after each token.
+  // cancel. on_token runs on the calling thread after each token. The KV cache
+  // is kept between requests: a prompt sharing a prefix with the previous
+  // request's tokens prefills only the rest (max_tokens 0 just warms the cache).
   GenerateResult generate(const GenerateRequest& req,
                           const std::function<void(const TokenEvent&)>& on_token);
 
@@ -142,6 +145,7 @@ class Engine {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Backend> backend_;
   LoadOptions opts_;
+  std::vector<int32_t> kv_tokens_;  // tokens whose K/V sit in the cache at positions 0..n-1
 };
 
 }  // namespace km
