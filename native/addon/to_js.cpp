@@ -82,6 +82,9 @@ Napi::Object to_js(Napi::Env env, const ModelInfo& m) {
   o.Set("kvHeads", num(env, m.kv_heads));
   o.Set("ffn", num(env, m.ffn));
   o.Set("tokenizer", Napi::String::New(env, m.tokenizer));
+  o.Set("chatTemplate", Napi::String::New(env, m.chat_template));
+  o.Set("bosToken", Napi::String::New(env, m.bos_token));
+  o.Set("eosToken", Napi::String::New(env, m.eos_token));
   return o;
 }
 

@@ -193,6 +193,9 @@ ModelInfo Engine::info() const {
   i.kv_heads = c.n_kv_heads;
   i.ffn = c.ffn_dim;
   i.tokenizer = tokenizer_->model();
+  if (model_->file) i.chat_template = std::string(model_->file->get_string("tokenizer.chat_template", ""));
+  if (tokenizer_->bos() >= 0) i.bos_token = tokenizer_->text(tokenizer_->bos());
+  if (tokenizer_->eos() >= 0) i.eos_token = tokenizer_->text(tokenizer_->eos());
   return i;
 }
 

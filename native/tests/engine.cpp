@@ -383,3 +383,11 @@ TEST(engine, prefix_cache_reuses_the_shared_prompt) {
   const auto other = warm->generate(greedy("The little dog", 8), nullptr);
   CHECK_EQ(other.cached_tokens, 1);
 }
+
+TEST(engine, info_carries_what_chat_templates_need) {
+  auto e = km::Engine::load(stories(), cpu_opts());
+  const auto i = e->info();
+  CHECK_EQ(i.chat_template, std::string());  // stories260K has none: the host uses its plain fallback
+  CHECK_EQ(i.bos_token, std::string("<s>"));
+  CHECK_EQ(i.eos_token, std::string("</s>"));
+}

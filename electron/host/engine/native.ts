@@ -137,6 +137,11 @@ export interface NativeModelInfo {
   kvHeads: number;
   ffn: number;
   tokenizer: string;
+  /** The GGUF's tokenizer.chat_template (Jinja source); "" when the file has none. */
+  chatTemplate: string;
+  /** Texts of BOS and EOS, which chat templates refer to; "" when the model has none. */
+  bosToken: string;
+  eosToken: string;
 }
 
 /** The backend an engine runs on, chosen once at load. */

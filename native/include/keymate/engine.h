@@ -75,6 +75,8 @@ struct ModelInfo {
   int vocab = 0;
   int dim = 0, layers = 0, heads = 0, kv_heads = 0, ffn = 0;
   std::string tokenizer;  // "llama" | "gpt2"
+  std::string chat_template;  // tokenizer.chat_template (Jinja), "" when the file has none
+  std::string bos_token, eos_token;  // their texts, which chat templates refer to; "" if none
 };
 
 struct BenchRequest {
