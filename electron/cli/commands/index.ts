@@ -6,6 +6,7 @@ import { benchCommand } from './bench';
 import { deviceCommand } from './device';
 import { generateCommand } from './generate';
 import { infoCommand } from './info';
+import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 
 export const commands: readonly Command[] = [
@@ -14,4 +15,5 @@ export const commands: readonly Command[] = [
   synthCommand,
   infoCommand,
   deviceCommand,
+  serveCommand,
 ];

@@ -1,0 +1,165 @@
+// The two maps that ARE the contract: request name -> {request, response}
+// schema, and event name -> schema. Everything else derives from them: the
+// types (RequestOf, ResponseOf, EventOf), the HostApi both transports
+// implement, the host's handler table (a missing handler is a type error), the
+// preload's channels, and the validation at both ends.
+import { z } from 'zod';
+
+import { DeviceStatus } from './device';
+import { BenchSummary, EngineStatus, ModelEntry } from './engine';
+import { ContractError, contractError, unknownName } from './errors';
+import { Notice } from './notice';
+import { HistoryEntry, PerformanceRecord } from './records';
+import { KeyState, PressId, ReplyDone, ReplyError, ReplySnapshot, ReplyStart, ReplyToken, SessionStatus } from './session';
+import { Settings, SettingsPatch } from './settings';
+import { TelemetrySample } from './telemetry';
+
+/** Bumped with every change to the maps or the shapes they use. */
+export const CONTRACT_VERSION = 1;
+
+const empty = z.strictObject({});
+
+/** Everything the UI needs to draw itself after it (re)connects. */
+export const AppState = z.strictObject({
+  contract: z.literal(CONTRACT_VERSION),
+  /** The app's version (package.json). */
+  version: z.string(),
+  /** How this UI reaches the host. */
+  transport: z.enum(['ipc', 'websocket']),
+  session: SessionStatus,
+  key: KeyState,
+  reply: ReplySnapshot.nullable(),
+  engine: EngineStatus,
+  device: DeviceStatus,
+  settings: Settings,
+  telemetry: TelemetrySample,
+  /** Notices since the host started (a corrupt settings file found at start, ...), oldest first. */
+  notices: z.array(Notice),
+});
+export type AppState = z.infer<typeof AppState>;
+
+const listQuery = z.strictObject({
+  /** At most this many, newest first (default 100). */
+  limit: z.number().int().min(1).max(10_000).optional(),
+});
+
+export const requests = {
+  /** The whole state, for a UI that has just connected. */
+  'state.get': { request: empty, response: AppState },
+  /** The on-screen AI key (or the global shortcut) went down / up: the same session as the keyboard's key. */
+  'key.press': { request: z.strictObject({ source: z.enum(['screen', 'shortcut']) }), response: SessionStatus },
+  'key.release': { request: z.strictObject({ source: z.enum(['screen', 'shortcut']) }), response: SessionStatus },
+  /** Sends a prompt now, as a key press with typed text would; the reply streams as reply.* events. */
+  'generate': {
+    request: z.strictObject({ prompt: z.string().min(1).max(8000) }),
+    response: z.strictObject({ press_id: PressId }),
+  },
+  /** Stops the reply in progress (its reply.done says stop "cancelled"); false when there was none. */
+  'cancel': { request: empty, response: z.strictObject({ cancelled: z.boolean() }) },
+  'settings.get': { request: empty, response: Settings },
+  /** Applies a partial change and saves it (atomically); answers the settings now in force. */
+  'settings.set': { request: z.strictObject({ patch: SettingsPatch }), response: Settings },
+  'history.list': { request: listQuery, response: z.strictObject({ entries: z.array(HistoryEntry) }) },
+  'history.clear': { request: empty, response: z.strictObject({ removed: z.number().int().nonnegative() }) },
+  'performance.list': { request: listQuery, response: z.strictObject({ records: z.array(PerformanceRecord) }) },
+  /** Measures the loaded model (keymate bench): decode speed and the bound the hardware allows. */
+  'performance.bench': {
+    request: z.strictObject({
+      prompt_tokens: z.number().int().min(1).max(4096).optional(),
+      gen_tokens: z.number().int().min(1).max(1024).optional(),
+    }),
+    response: BenchSummary,
+  },
+  /** Recent telemetry samples, oldest first, to fill the charts on connect. */
+  'telemetry.recent': {
+    request: z.strictObject({ limit: z.number().int().min(1).max(3600).optional() }),
+    response: z.strictObject({ samples: z.array(TelemetrySample) }),
+  },
+  'models.list': { request: empty, response: z.strictObject({ models: z.array(ModelEntry) }) },
+  /** Loads a model (and remembers it in the settings); answers once it is loaded or has failed. */
+  'models.select': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: EngineStatus },
+} as const;
+
+export const events = {
+  'session': SessionStatus,
+  'key': KeyState,
+  'reply.start': ReplyStart,
+  'reply.token': ReplyToken,
+  'reply.done': ReplyDone,
+  'reply.error': ReplyError,
+  'engine': EngineStatus,
+  'device': DeviceStatus,
+  'settings': Settings,
+  'performance': PerformanceRecord,
+  'history': HistoryEntry,
+  'telemetry': TelemetrySample,
+  'notice': Notice,
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type EventName = keyof typeof events;
+export type RequestOf<N extends RequestName> = z.input<(typeof requests)[N]['request']>;
+export type ResponseOf<N extends RequestName> = z.output<(typeof requests)[N]['response']>;
+export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;
+
+export const REQUEST_NAMES = Object.keys(requests) as RequestName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+/** What the UI holds: the same on Electron IPC and on the WebSocket. */
+export interface HostApi {
+  /** Rejects with the host's one-line error, or a ContractError when either side breaks the contract. */
+  request<N extends RequestName>(name: N, payload: RequestOf<N>): Promise<ResponseOf<N>>;
+  /** Returns the function that removes the listener. */
+  on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): () => void;
+}
+
+/** The host's side: one handler per request, so a missing one does not compile. */
+export type RequestHandlers<Context = void> = {
+  [N in RequestName]: (payload: ResponseIn<N>, context: Context) => Promise<ResponseOf<N>> | ResponseOf<N>;
+};
+type ResponseIn<N extends RequestName> = z.output<(typeof requests)[N]['request']>;
+
+export function isRequestName(name: unknown): name is RequestName {
+  return typeof name === 'string' && Object.hasOwn(requests, name);
+}
+
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+/** Validates a request (at the sender before it goes, at the host when it arrives). */
+export function parseRequest(name: unknown, payload: unknown): { name: RequestName; payload: unknown } {
+  if (!isRequestName(name)) throw unknownName('request', name);
+  const r = requests[name].request.safeParse(payload);
+  if (!r.success) throw contractError('request', name, r.error, payload);
+  return { name, payload: r.data };
+}
+
+/** Validates a response (at the host before it goes, at the UI when it arrives). */
+export function parseResponse(name: unknown, payload: unknown): { name: RequestName; payload: unknown } {
+  if (!isRequestName(name)) throw unknownName('response', name);
+  const r = (requests[name].response as z.ZodType).safeParse(payload);
+  if (!r.success) throw contractError('response', name, r.error, payload);
+  return { name, payload: r.data };
+}
+
+/** Validates an event (at the host before it is sent, at the UI when it arrives). */
+export function parseEvent(name: unknown, payload: unknown): { name: EventName; payload: unknown } {
+  if (!isEventName(name)) throw unknownName('event', name);
+  const r = (events[name] as z.ZodType).safeParse(payload);
+  if (!r.success) throw contractError('event', name, r.error, payload);
+  return { name, payload: r.data };
+}
+
+/** Typed forms of the same checks, for code that knows the name statically. */
+export function checkRequest<N extends RequestName>(name: N, payload: unknown): ResponseIn<N> {
+  return parseRequest(name, payload).payload as ResponseIn<N>;
+}
+export function checkResponse<N extends RequestName>(name: N, payload: unknown): ResponseOf<N> {
+  return parseResponse(name, payload).payload as ResponseOf<N>;
+}
+export function checkEvent<E extends EventName>(name: E, payload: unknown): EventOf<E> {
+  return parseEvent(name, payload).payload as EventOf<E>;
+}
+
+export { ContractError };

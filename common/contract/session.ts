@@ -1,0 +1,118 @@
+// The key-press session as the UI sees it: the AI key, the session's state,
+// and the reply stream (start, tokens, done or error). One press has one id
+// from the moment the key goes down to the last token; every reply event
+// carries it, so a UI that joins late or a stale token from a cancelled press
+// is never mistaken for the current reply.
+import { z } from 'zod';
+
+/** The session's states; the keyboard's STATUS LED shows the same names. */
+export const SESSION_STATES = ['idle', 'listening', 'thinking', 'replying', 'error'] as const;
+export const SessionState = z.enum(SESSION_STATES);
+export type SessionState = z.infer<typeof SessionState>;
+
+/** Where a press came from: the keyboard's AI key, its GPIO line, the on-screen key, the global shortcut, or a generate request. */
+export const PRESS_SOURCES = ['keyboard', 'gpio', 'screen', 'shortcut', 'request'] as const;
+export const PressSource = z.enum(PRESS_SOURCES);
+export type PressSource = z.infer<typeof PressSource>;
+
+export const PressId = z.string().min(1).max(64);
+
+export const SessionStatus = z.strictObject({
+  state: SessionState,
+  /** The press this state belongs to; null when idle with nothing behind it. */
+  press_id: PressId.nullable(),
+  /** Text typed on the keyboard while the key is held (listening). */
+  typed: z.string(),
+  /** error: what went wrong, in words a user can act on. */
+  message: z.string().nullable(),
+});
+export type SessionStatus = z.infer<typeof SessionStatus>;
+
+export const KeyState = z.strictObject({
+  down: z.boolean(),
+  source: PressSource.nullable(),
+  /** When the host saw the edge: Unix epoch ms. */
+  t_ms: z.number(),
+});
+export type KeyState = z.infer<typeof KeyState>;
+
+/** Stage names of the breakdown, in the order a forward pass runs them. */
+export const STAGES = ['embed', 'qkv', 'attention', 'ffn', 'logits', 'sampling', 'other'] as const;
+export const StageTimes = z.record(z.string(), z.number().nonnegative());
+export type StageTimes = z.infer<typeof StageTimes>;
+
+export const STOP_REASONS = ['eos', 'length', 'cancelled', 'context'] as const;
+export const StopReason = z.enum(STOP_REASONS);
+export type StopReason = z.infer<typeof StopReason>;
+
+/** What one generation cost; the engine measures, the host adds its own part. */
+export const ReplyTimings = z.strictObject({
+  /** Engine: request start to the first generated token. */
+  ttft_ms: z.number().nonnegative(),
+  /** Engine: prompt prefill time. */
+  prefill_ms: z.number().nonnegative(),
+  decode_tok_s: z.number().nonnegative(),
+  /** Tokens in the whole prompt (persona + template + text)... */
+  prompt_tokens: z.number().int().nonnegative(),
+  /** ...of which this many came from the prefix cache (not prefilled again). */
+  cached_tokens: z.number().int().nonnegative(),
+  /** Generated tokens. */
+  tokens: z.number().int().nonnegative(),
+  /** Host: trigger (key up) to the engine call: template, tokenization, queueing. */
+  host_ms: z.number().nonnegative(),
+  /** Keyboard edge to host receipt, when the keyboard's clock is synchronised. */
+  link_ms: z.number().nonnegative().nullable(),
+  /** Trigger to the first token on the host: what the user waits for. */
+  e2e_ms: z.number().nonnegative(),
+  /** Per decoded token, when the engine runs in profiling mode; null otherwise. */
+  stages_ms: StageTimes.nullable(),
+});
+export type ReplyTimings = z.infer<typeof ReplyTimings>;
+
+export const ReplyStart = z.strictObject({
+  press_id: PressId,
+  source: PressSource,
+  /** The user's text (typed, or the default prompt), without persona or template. */
+  prompt: z.string(),
+  t_ms: z.number(),
+});
+export type ReplyStart = z.infer<typeof ReplyStart>;
+
+export const ReplyToken = z.strictObject({
+  press_id: PressId,
+  /** 0-based among generated tokens. */
+  index: z.number().int().nonnegative(),
+  /** Complete UTF-8 text of this token (may be empty while a character is split). */
+  text: z.string(),
+  /** Milliseconds since the engine call started. */
+  t_ms: z.number().nonnegative(),
+});
+export type ReplyToken = z.infer<typeof ReplyToken>;
+
+export const ReplyDone = z.strictObject({
+  press_id: PressId,
+  completion: z.string(),
+  stop: StopReason,
+  /** Null when the reply was cancelled before the engine produced a first token (nothing was measured). */
+  timings: ReplyTimings.nullable(),
+});
+export type ReplyDone = z.infer<typeof ReplyDone>;
+
+export const ReplyError = z.strictObject({
+  press_id: PressId,
+  message: z.string(),
+});
+export type ReplyError = z.infer<typeof ReplyError>;
+
+/** The reply in progress or the last one, for a UI that (re)connects mid-stream. */
+export const ReplySnapshot = z.strictObject({
+  press_id: PressId,
+  source: PressSource,
+  prompt: z.string(),
+  text: z.string(),
+  done: z.boolean(),
+  stop: StopReason.nullable(),
+  timings: ReplyTimings.nullable(),
+  error: z.string().nullable(),
+});
+export type ReplySnapshot = z.infer<typeof ReplySnapshot>;

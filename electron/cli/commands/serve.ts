@@ -1,0 +1,68 @@
+// keymate serve [--port N] [--model PATH] [--device PATH] [--json]: the host
+// with its UI on loopback (DESIGN.md). The first stdout line is always
+// {"url": "http://127.0.0.1:N/?token=..."}, the address to open (it carries
+// the per-launch token); what a person watching wants to know (notices, the
+// keyboard coming and going) goes to stderr. Runs until Ctrl-C, then stops
+// the reply in progress, flushes settings and history, and exits 0.
+import * as path from 'node:path';
+
+import { packageRoot } from '../../host/engine/package-root';
+import { Host } from '../../host/host';
+import { LoopbackServer } from '../../host/transport/ws-server';
+import { optionHelp, parseOptions, usageLine } from '../args';
+import type { Command } from '../command';
+import { CliError, EXIT_OK } from '../errors';
+import { dataHome, resolveModelPath } from '../model-path';
+import { writeJson } from '../output';
+
+const specs = {
+  port: { kind: 'int', placeholder: 'N', min: 0, max: 65535, default: 0, help: 'TCP port on 127.0.0.1 (0 = any free port)' },
+  model: { kind: 'string', placeholder: 'PATH', help: "model to run for this session (else the settings' choice)" },
+  device: { kind: 'string', placeholder: 'PATH', help: 'the keyboard\'s serial port, e.g. the simulator\'s --link (else the settings\' port, else found by USB id)' },
+  json: { kind: 'flag', help: 'nothing but the {"url"} line on stdout (it is printed either way)' },
+} as const;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the host with its UI on loopback, for a browser',
+  usage: usageLine('serve', specs),
+  help: optionHelp(specs) + '\n  KEYMATE_RENDERER sets the folder of the built UI (default dist/renderer).',
+  interruptible: true,
+  async run(argv, io) {
+    const o = parseOptions('serve', specs, argv);
+    const model = o.model !== undefined ? path.resolve(resolveModelPath(o.model, io.env)) : null;
+    const home = dataHome(io.env);
+    const say = (line: string): void => {
+      io.stderr.write(line + '\n');
+    };
+    const host = await Host.start({ home, transport: 'websocket', model, device: o.device ?? null, log: say });
+    let server: LoopbackServer;
+    try {
+      const rendererDir = io.env['KEYMATE_RENDERER'] ?? path.join(packageRoot(), 'dist', 'renderer');
+      server = await LoopbackServer.start({ host, port: o.port, rendererDir: path.resolve(rendererDir) });
+    } catch (e) {
+      await host.stop();
+      const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${o.port} is in use` : e instanceof Error ? e.message : String(e);
+      throw new CliError(`serve: ${why}`);
+    }
+    writeJson(io, { url: server.url });
+    for (const n of host.notices.all()) say(`keymate: ${n.level}: ${n.message}`);
+    const off = host.subscribe((name, payload) => {
+      if (name === 'notice') {
+        const n = payload as { level: string; message: string };
+        say(`keymate: ${n.level}: ${n.message}`);
+      }
+    });
+    say(`keymate serve: open ${server.url} (data in ${home}; Ctrl-C stops)`);
+
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    off();
+    await server.close();
+    await host.stop();
+    say('keymate serve: stopped');
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,236 @@
+// The engine as the host runs it: one loaded model at a time, loaded from the
+// settings' choice with the settings' formats, and one operation at a time
+// (the native handle refuses a second one; here callers queue instead).
+//
+// Loading a different model or format keeps the current engine until the new
+// one is ready, and keeps it if the new one fails: a bad file picked in the
+// UI does not take away a model that works. The failure is thrown, so the
+// request or the key press that asked for it says why.
+//
+// Warming: on AI-key down the session asks for the persona's prompt prefix to
+// be prefilled. The engine keeps the KV of the longest common token prefix
+// with its previous request, so the press that follows prefills only its own
+// text. The warm asks for one token (the addon's minimum), which the engine
+// samples but never runs, so the cache holds exactly the prefix.
+// `cachedPrefix` remembers what the KV holds, so a warm that would change
+// nothing is skipped.
+import * as path from 'node:path';
+
+import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
+import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions } from '../engine/engine';
+import type { NativeModelInfo } from '../engine/native';
+import type { HostEvents } from '../host-events';
+
+export interface EngineConfig {
+  model: string;
+  backend: Settings['backend'];
+  weights: Settings['weights'];
+  kv: Settings['kv'];
+  threads: number;
+  profile: boolean;
+}
+
+export function engineConfig(model: string, s: Settings): EngineConfig {
+  return { model: path.resolve(model), backend: s.backend, weights: s.weights, kv: s.kv, threads: s.threads, profile: s.profile };
+}
+
+function sameConfig(a: EngineConfig | null, b: EngineConfig): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** What the template renderer needs from the loaded model. */
+export interface TemplateInfo {
+  chatTemplate: string;
+  bosToken: string;
+  eosToken: string;
+}
+
+export class EngineService {
+  private engine: Engine | null = null;
+  private config: EngineConfig | null = null;
+  private current: EngineStatus = { state: 'none', model: null, backend: null, message: 'no model chosen yet' };
+  private tail: Promise<unknown> = Promise.resolve();
+  private cachedPrefix: string | null = null;
+
+  constructor(private readonly events: HostEvents) {}
+
+  status(): EngineStatus {
+    return structuredClone(this.current);
+  }
+
+  get loadedModel(): string | null {
+    return this.config?.model ?? null;
+  }
+
+  /** Loads what `config` names unless exactly that is loaded; resolves to the status once ready. */
+  load(config: EngineConfig): Promise<EngineStatus> {
+    return this.exclusive(async () => {
+      await this.loadNow(config);
+      return this.status();
+    });
+  }
+
+  /** Says why nothing is loaded (no model chosen), unless something is. */
+  setIdleReason(message: string): void {
+    if (this.engine !== null || this.current.state === 'loading') return;
+    this.setStatus({ state: 'none', model: null, backend: null, message });
+  }
+
+  /**
+   * Loads if needed, then prefills the persona prefix `build` makes from the
+   * loaded model's template, unless the cache already holds it.
+   */
+  warm(config: EngineConfig, build: (t: TemplateInfo) => { prefix: string; addBos: boolean; parseSpecial: boolean }): Promise<void> {
+    return this.exclusive(async () => {
+      const engine = await this.loadNow(config);
+      const { prefix, addBos, parseSpecial } = build(templateInfo(engine));
+      if (prefix === '' || this.cachedPrefix === prefix) return;
+      this.cachedPrefix = null;
+      await engine.generate({ prompt: prefix, maxTokens: 1, temperature: 0, addBos, parseSpecial });
+      this.cachedPrefix = prefix;
+    });
+  }
+
+  /**
+   * Runs one generation with the model `config` names (loading it first if
+   * needed); `build` makes the request from the loaded model's template, and
+   * names the persona prefix it starts with. `onStart` runs when the engine
+   * call begins, after loading and queueing.
+   */
+  generate(
+    config: EngineConfig,
+    build: (t: TemplateInfo) => { request: GenerateRequest; prefix: string },
+    options: GenerateOptions & { onStart?: () => void },
+  ): Promise<{ result: GenerateResult; model: ModelInfo; backend: BackendInfo }> {
+    return this.exclusive(async () => {
+      const engine = await this.loadNow(config);
+      const { request, prefix } = build(templateInfo(engine));
+      if (options.signal?.aborted === true) throw new CancelledBeforeStart();
+      options.onStart?.();
+      this.cachedPrefix = null;
+      const result = await engine.generate(request, options);
+      this.cachedPrefix = prefix !== '' && request.prompt.startsWith(prefix) ? prefix : null;
+      const status = this.status();
+      if (status.model === null || status.backend === null) throw new Error('engine: no model after a generation');
+      return { result, model: status.model, backend: status.backend };
+    });
+  }
+
+  bench(promptTokens: number, genTokens: number): Promise<BenchSummary> {
+    return this.exclusive(async () => {
+      const engine = this.engine;
+      if (engine === null) throw new Error('bench: no model is loaded (choose one in Settings)');
+      // The bench fills the KV cache with its own tokens: the persona must be prefilled again.
+      this.cachedPrefix = null;
+      const r = await engine.bench({ promptTokens, genTokens, repeat: 3 });
+      return {
+        backend: r.backend,
+        device: r.device,
+        prompt_tokens: r.promptTokens,
+        gen_tokens: r.genTokens,
+        ttft_ms: { ...r.ttftMs },
+        prefill_tok_s: r.prefillTokS,
+        decode_tok_s: r.decodeTokS,
+        decode_ms_per_token: r.decodeMsPerToken,
+        stages_ms: { ...r.stagesMs },
+        bound_ms: r.boundMs,
+        bandwidth_gb_s: r.bandwidthGbS,
+      };
+    });
+  }
+
+  /** Stops a running generation between tokens; true when one was running. */
+  cancel(): boolean {
+    return this.engine?.cancel() ?? false;
+  }
+
+  /** Waits for the operation in progress, then frees the model. */
+  close(): Promise<void> {
+    return this.exclusive(() => {
+      this.engine?.close();
+      this.engine = null;
+      this.config = null;
+      this.cachedPrefix = null;
+      this.setStatus({ state: 'none', model: null, backend: null, message: 'the host stopped' });
+      return Promise.resolve();
+    });
+  }
+
+  private async loadNow(config: EngineConfig): Promise<Engine> {
+    if (this.engine !== null && sameConfig(this.config, config)) return this.engine;
+    const before = this.status();
+    this.setStatus({ state: 'loading', model: null, backend: null, message: `loading ${path.basename(config.model)}` });
+    let next: Engine;
+    try {
+      next = await Engine.load(config.model, loadOptions(config));
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      // A working model stays; without one the failure is the state.
+      if (this.engine !== null) this.setStatus(before);
+      else this.setStatus({ state: 'error', model: null, backend: null, message });
+      throw new Error(message);
+    }
+    this.engine?.close();
+    this.engine = next;
+    this.config = config;
+    this.cachedPrefix = null;
+    const b = next.backend();
+    this.setStatus({
+      state: 'ready',
+      model: modelInfo(next.info(), config.model),
+      backend: { name: b.name, device: b.device, context: b.context, weights: config.weights, kv: config.kv },
+      message: null,
+    });
+    return next;
+  }
+
+  private setStatus(status: EngineStatus): void {
+    this.current = status;
+    this.events.emit('engine', structuredClone(status));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(work);
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+/** The press was cancelled while it waited for the engine: nothing ran. */
+export class CancelledBeforeStart extends Error {
+  override readonly name = 'CancelledBeforeStart';
+  constructor() {
+    super('cancelled before the engine started');
+  }
+}
+
+function templateInfo(engine: Engine): TemplateInfo {
+  const i = engine.info();
+  return { chatTemplate: i.chatTemplate, bosToken: i.bosToken, eosToken: i.eosToken };
+}
+
+function loadOptions(c: EngineConfig): LoadOptions {
+  return { backend: c.backend, weights: c.weights, kv: c.kv, threads: c.threads, profile: c.profile };
+}
+
+function modelInfo(i: NativeModelInfo, file: string): ModelInfo {
+  return {
+    path: file,
+    name: i.name !== '' ? i.name : path.basename(file, '.gguf'),
+    architecture: i.architecture,
+    parameters: i.parameters,
+    weight_bytes: i.weightBytes,
+    tensor_types: { ...i.tensorTypes },
+    context_length: i.contextLength,
+    vocab: i.vocab,
+    layers: i.layers,
+    dim: i.dim,
+    heads: i.heads,
+    kv_heads: i.kvHeads,
+    tokenizer: i.tokenizer,
+    chat_template: i.chatTemplate !== '',
+  };
+}

@@ -1,0 +1,354 @@
+// The key-press session (issue 5, item 2). One logical AI key, whichever
+// source moves it (the keyboard's key, the on-screen key, the global
+// shortcut), and at most one reply at a time.
+//
+//   idle/error --down--> listening --up--> thinking --first token--> replying --done--> idle
+//                          |  text typed while held is the prompt;       \--failure--> error
+//                          |  nothing typed: the default prompt.
+//                          \  the engine warms: model loaded, persona prefilled.
+//
+// Rapid-press policy (presses are never queued):
+//   - down while thinking or replying cancels that reply; the press does
+//     nothing else, and its release is ignored. Presses while the cancelled
+//     reply winds down (at most one token) are absorbed the same way.
+//   - down while already listening (a second source, or a lost up) is ignored;
+//     the first up sends.
+//   - up without a matching down is ignored.
+//   - a GPIO rising edge is a trigger: while listening it sends like an up;
+//     when idle it sends the default prompt at once; while a reply runs it is
+//     ignored (a line that bounces must not cancel a reply).
+//   - a generate request while a press is held or a reply runs is refused.
+//   - a source without releases (global shortcut, tray) taps: see tap().
+//   - a keyboard unplugged while its key is held drops that press: see keyLost().
+// Every state change is an event and the keyboard's STATUS LED shows it.
+import type { KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
+import type { LedState } from '../../../firmware-bridge';
+import type { HostEvents } from '../host-events';
+import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
+import { KeyboardReply } from './keyboard-reply';
+import { PromptBuilder } from './prompt';
+
+export interface FinishedReply {
+  press_id: string;
+  t_ms: number;
+  source: PressSource;
+  prompt: string;
+  completion: string;
+  stop: StopReason;
+  model: string;
+  backend: string;
+  timings: ReplyTimings | null;
+}
+
+export interface SessionContext {
+  events: HostEvents;
+  engine: EngineService;
+  settings(): Settings;
+  /** The model to run; null when none is chosen. */
+  model(): string | null;
+  setLed(led: LedState): void;
+  /** Text for the keyboard's display; false without one. */
+  showReply(text: string): boolean;
+  /** A reply finished (any stop reason): history and performance records. */
+  finished(reply: FinishedReply): void;
+  /** Something the user should know that is not an error of this press. */
+  warn(message: string): void;
+}
+
+interface Trigger {
+  /** performance.now() when the host saw the trigger (key up, GPIO edge, request). */
+  at: number;
+  /** Unix epoch ms of the same moment. */
+  epochMs: number;
+  /** Keyboard edge to host receipt, when known. */
+  linkMs: number | null;
+}
+
+export class KeySession {
+  private state: SessionState = 'idle';
+  private pressId: string | null = null;
+  private pressSource: PressSource = 'keyboard';
+  private typed = '';
+  private message: string | null = null;
+  private key: KeyState = { down: false, source: null, t_ms: Date.now() };
+  private reply: ReplySnapshot | null = null;
+  private running: { pressId: string; controller: AbortController; done: Promise<void> } | null = null;
+  private swallowRelease = false;
+  private pressCount = 0;
+  private builder: { template: string; builder: PromptBuilder } | null = null;
+
+  constructor(private readonly ctx: SessionContext) {}
+
+  status(): SessionStatus {
+    return { state: this.state, press_id: this.pressId, typed: this.typed, message: this.message };
+  }
+
+  keyState(): KeyState {
+    return { ...this.key };
+  }
+
+  replySnapshot(): ReplySnapshot | null {
+    return this.reply === null ? null : structuredClone(this.reply);
+  }
+
+  /** Resolves when the reply in progress (if any) has finished. */
+  async idle(): Promise<void> {
+    await this.running?.done;
+  }
+
+  keyDown(source: PressSource): SessionStatus {
+    this.setKey(true, source);
+    if (this.state === 'thinking' || this.state === 'replying') {
+      this.swallowRelease = true;
+      this.cancel();
+      return this.status();
+    }
+    if (this.state === 'listening') return this.status();
+    this.pressId = this.newPressId();
+    this.pressSource = source;
+    this.typed = '';
+    this.message = null;
+    this.setState('listening');
+    this.warm();
+    return this.status();
+  }
+
+  keyUp(source: PressSource, linkMs: number | null = null): SessionStatus {
+    const trigger = now(linkMs);
+    this.setKey(false, source);
+    if (this.swallowRelease) {
+      this.swallowRelease = false;
+      return this.status();
+    }
+    if (this.state !== 'listening' || this.pressId === null) return this.status();
+    this.send(this.pressId, this.pressSource, this.typed, trigger);
+    return this.status();
+  }
+
+  gpio(level: 0 | 1, linkMs: number | null = null): void {
+    if (level !== 1) return;
+    const trigger = now(linkMs);
+    if (this.state === 'listening' && this.pressId !== null) {
+      this.send(this.pressId, this.pressSource, this.typed, trigger);
+    } else if (this.state === 'idle' || this.state === 'error') {
+      this.send(this.newPressId(), 'gpio', '', trigger);
+    }
+  }
+
+  /**
+   * A key that reports presses but no releases (the global shortcut, the
+   * tray): the first tap listens, the next one sends; a tap during a reply
+   * cancels it (a press and its ignored release).
+   */
+  tap(source: PressSource): SessionStatus {
+    if (this.state === 'listening') return this.keyUp(source);
+    if (this.state === 'thinking' || this.state === 'replying') {
+      this.keyDown(source);
+      return this.keyUp(source);
+    }
+    return this.keyDown(source);
+  }
+
+  /**
+   * The keyboard went away: a release it still owed will never come. A press
+   * it was holding is dropped (back to idle, nothing sent), and a pending
+   * "ignore the next release" is forgotten, so the next press works.
+   */
+  keyLost(source: PressSource): void {
+    const holding = this.key.down && this.key.source === source;
+    this.swallowRelease = false;
+    if (!holding) return;
+    this.setKey(false, source);
+    if (this.state === 'listening' && this.pressSource === source) {
+      this.typed = '';
+      this.setState('idle');
+    }
+  }
+
+  /** Text typed on the keyboard counts while the key is held. */
+  text(text: string): void {
+    if (this.state !== 'listening') return;
+    this.typed += text;
+    this.emitSession();
+  }
+
+  /** A prompt from the UI, as a press with typed text would send it. */
+  generate(prompt: string): string {
+    if (this.state === 'listening') throw new Error('generate: the AI key is held (release it to send)');
+    if (this.state === 'thinking' || this.state === 'replying') throw new Error('generate: a reply is in progress (cancel it first)');
+    const id = this.newPressId();
+    this.send(id, 'request', prompt, now(null));
+    return id;
+  }
+
+  /** Stops the reply in progress; false when there was none. */
+  cancel(): boolean {
+    if (this.running === null) return false;
+    this.running.controller.abort();
+    return true;
+  }
+
+  // ---- the reply ----
+
+  private send(pressId: string, source: PressSource, typed: string, trigger: Trigger): void {
+    const settings = this.ctx.settings();
+    const text = typed.trim() !== '' ? typed.trim() : settings.default_prompt;
+    this.pressId = pressId;
+    this.pressSource = source;
+    this.message = null;
+    this.reply = { press_id: pressId, source, prompt: text, text: '', done: false, stop: null, timings: null, error: null };
+    this.setState('thinking');
+    this.ctx.events.emit('reply.start', { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs });
+    const controller = new AbortController();
+    const done = this.run(pressId, source, text, settings, trigger, controller.signal).finally(() => this.release(pressId));
+    // run() may have finished already (no model: it fails before its first await).
+    if (this.state === 'thinking' && this.pressId === pressId) this.running = { pressId, controller, done };
+  }
+
+  /** The reply is over: from now on a press starts a new one and cancel() has nothing to stop. */
+  private release(pressId: string): void {
+    if (this.running?.pressId === pressId) this.running = null;
+  }
+
+  private async run(pressId: string, source: PressSource, text: string, settings: Settings, trigger: Trigger, signal: AbortSignal): Promise<void> {
+    const keyboard = new KeyboardReply((t) => this.ctx.showReply(t));
+    let calledAt = 0;
+    let firstAt: number | null = null;
+    try {
+      const model = this.ctx.model();
+      if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
+      const { result, model: info, backend } = await this.ctx.engine.generate(
+        engineConfig(model, settings),
+        (t) => {
+          const r = this.prompts(t).render(settings.persona, text);
+          return {
+            prefix: r.prefix,
+            request: {
+              prompt: r.prompt,
+              addBos: r.addBos,
+              parseSpecial: r.parseSpecial,
+              maxTokens: settings.max_tokens,
+              temperature: settings.temperature,
+              topK: settings.top_k,
+              topP: settings.top_p,
+              seed: settings.seed,
+            },
+          };
+        },
+        {
+          signal,
+          onStart: () => {
+            calledAt = performance.now();
+          },
+          onToken: (e) => {
+            if (firstAt === null) {
+              firstAt = performance.now();
+              this.setState('replying');
+            }
+            if (this.reply?.press_id === pressId) this.reply.text += e.text;
+            keyboard.append(e.text);
+            this.ctx.events.emit('reply.token', { press_id: pressId, index: e.index, text: e.text, t_ms: e.tMs });
+          },
+        },
+      );
+      const measured = !(result.stop === 'cancelled' && result.tokens.length === 0);
+      const hostMs = calledAt - trigger.at;
+      const timings: ReplyTimings | null = measured
+        ? {
+            ttft_ms: result.ttftMs,
+            prefill_ms: result.prefillMs,
+            decode_tok_s: result.decodeTokS,
+            prompt_tokens: result.promptTokens,
+            cached_tokens: result.cachedTokens,
+            tokens: result.tokens.length,
+            host_ms: hostMs,
+            link_ms: trigger.linkMs,
+            // The model may end at once (EOS first): no token event, but a measured first sample.
+            e2e_ms: firstAt !== null ? firstAt - trigger.at : hostMs + result.ttftMs,
+            stages_ms: null,
+          }
+        : null;
+      keyboard.finish();
+      this.finish(pressId, { completion: result.completion, stop: result.stop, timings });
+      this.ctx.finished({
+        press_id: pressId,
+        t_ms: trigger.epochMs,
+        source,
+        prompt: text,
+        completion: result.completion,
+        stop: result.stop,
+        model: info.name,
+        backend: backend.name,
+        timings,
+      });
+    } catch (e) {
+      if (e instanceof CancelledBeforeStart) {
+        this.finish(pressId, { completion: '', stop: 'cancelled', timings: null });
+        return;
+      }
+      const message = e instanceof Error ? e.message : String(e);
+      this.release(pressId);
+      if (this.reply?.press_id === pressId) {
+        this.reply.done = true;
+        this.reply.error = message;
+      }
+      this.ctx.events.emit('reply.error', { press_id: pressId, message });
+      this.message = message;
+      this.setState('error');
+    }
+  }
+
+  private finish(pressId: string, r: { completion: string; stop: StopReason; timings: ReplyTimings | null }): void {
+    this.release(pressId);
+    if (this.reply?.press_id === pressId) {
+      Object.assign(this.reply, { done: true, stop: r.stop, timings: r.timings, text: r.completion });
+    }
+    this.ctx.events.emit('reply.done', { press_id: pressId, ...r });
+    this.setState('idle');
+  }
+
+  /** Prefills the persona while the key is held; a failure shows at release, when the press needs the engine. */
+  private warm(): void {
+    const model = this.ctx.model();
+    if (model === null) return;
+    const settings = this.ctx.settings();
+    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(settings.persona)).catch(() => undefined);
+  }
+
+  private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }): PromptBuilder {
+    const key = JSON.stringify(t);
+    if (this.builder?.template !== key) {
+      const builder = new PromptBuilder(t);
+      if (builder.templateProblem !== null) this.ctx.warn(builder.templateProblem);
+      this.builder = { template: key, builder };
+    }
+    return this.builder.builder;
+  }
+
+  // ---- state ----
+
+  private newPressId(): string {
+    this.pressCount++;
+    return `p${Date.now().toString(36)}-${this.pressCount}`;
+  }
+
+  private setKey(down: boolean, source: PressSource): void {
+    this.key = { down, source, t_ms: Date.now() };
+    this.ctx.events.emit('key', { ...this.key });
+  }
+
+  private setState(state: SessionState): void {
+    this.state = state;
+    this.ctx.setLed(state);
+    this.emitSession();
+  }
+
+  private emitSession(): void {
+    this.ctx.events.emit('session', this.status());
+  }
+}
+
+function now(linkMs: number | null): Trigger {
+  // Clock-sync estimates can land a hair below zero for a same-machine keyboard.
+  return { at: performance.now(), epochMs: Date.now(), linkMs: linkMs === null ? null : Math.max(0, linkMs) };
+}

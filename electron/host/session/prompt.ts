@@ -1,0 +1,114 @@
+// From the user's text to the prompt the engine runs. A model with a chat
+// template in its GGUF (tokenizer.chat_template) gets it rendered by
+// @huggingface/jinja, as the model's authors meant; a model without one (a
+// base model such as TinyStories) gets a plain layout:
+//   {persona}\n\nUser: {text}\nAssistant:
+//
+// The persona part must be the same leading text in every prompt, so the
+// engine's prefix cache can keep its KV between presses. Rather than guess
+// where a template puts the persona, `prefix` renders the template with two
+// different user texts and takes what they share: whatever the template
+// does, that text is common to every press with this persona.
+//
+// Templates that refuse a system message (some raise_exception on it) get the
+// persona folded into the user's message instead.
+import { Template } from '@huggingface/jinja';
+
+import type { TemplateInfo } from '../services/engine-service';
+
+export interface RenderedPrompt {
+  prompt: string;
+  /** The part every press with this persona shares (what the prefix cache keeps). */
+  prefix: string;
+  /** False when the template writes BOS itself (the engine must not add a second one). */
+  addBos: boolean;
+  /** A chat template's special-token text ("<|im_start|>") becomes the token; a user's plain text never does. */
+  parseSpecial: boolean;
+  template: 'chat' | 'plain';
+}
+
+interface Message {
+  role: 'system' | 'user';
+  content: string;
+}
+
+export class PromptBuilder {
+  private readonly template: Template | null;
+  /** Set when the template failed to parse: the plain layout is used, and this says why. */
+  readonly templateProblem: string | null = null;
+
+  constructor(private readonly info: TemplateInfo) {
+    let template: Template | null = null;
+    if (info.chatTemplate.trim() !== '') {
+      try {
+        template = new Template(info.chatTemplate);
+      } catch (e) {
+        this.templateProblem = `the model's chat template cannot be parsed (${e instanceof Error ? e.message : String(e)}); using the plain layout`;
+      }
+    }
+    this.template = template;
+  }
+
+  get kind(): 'chat' | 'plain' {
+    return this.template === null ? 'plain' : 'chat';
+  }
+
+  render(persona: string, text: string): RenderedPrompt {
+    const prompt = this.text(persona, text);
+    const prefix = commonPrefix(this.text(persona, '\u0001'), this.text(persona, '\u0002'));
+    const bos = this.info.bosToken;
+    const addBos = !(this.template !== null && bos !== '' && prompt.startsWith(bos));
+    return { prompt, prefix, addBos, parseSpecial: this.kind === 'chat', template: this.kind };
+  }
+
+  /** The persona part alone, for warming the cache before the text is known. */
+  prefix(persona: string): { prefix: string; addBos: boolean; parseSpecial: boolean } {
+    const r = this.render(persona, '\u0001');
+    return { prefix: r.prefix, addBos: r.addBos, parseSpecial: r.parseSpecial };
+  }
+
+  private text(persona: string, text: string): string {
+    if (this.template === null) return plain(persona, text);
+    const withSystem: Message[] = persona.trim() === '' ? [user(text)] : [{ role: 'system', content: persona }, user(text)];
+    try {
+      return this.renderMessages(withSystem);
+    } catch {
+      // The template may refuse the system role: fold the persona into the user's turn.
+      try {
+        return this.renderMessages([user(persona.trim() === '' ? text : `${persona}\n\n${text}`)]);
+      } catch (e) {
+        throw new Error(`chat template: cannot render: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+  }
+
+  private renderMessages(messages: Message[]): string {
+    if (this.template === null) throw new Error('no template');
+    return this.template.render({
+      messages,
+      add_generation_prompt: true,
+      bos_token: this.info.bosToken,
+      eos_token: this.info.eosToken,
+    });
+  }
+}
+
+export function plain(persona: string, text: string): string {
+  return persona.trim() === '' ? `User: ${text}\nAssistant:` : `${persona}\n\nUser: ${text}\nAssistant:`;
+}
+
+function user(content: string): Message {
+  return { role: 'user', content };
+}
+
+export function commonPrefix(a: string, b: string): string {
+  let i = 0;
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  // Never end between the two halves of a surrogate pair.
+  if (i > 0 && i < a.length && isHighSurrogate(a.charCodeAt(i - 1))) i--;
+  return a.slice(0, i);
+}
+
+function isHighSurrogate(c: number): boolean {
+  return c >= 0xd800 && c <= 0xdbff;
+}

@@ -1,0 +1,35 @@
+// The host's requests over Electron IPC: one handler per request of the
+// contract, registered from the contract's map (so there is no channel the
+// contract does not name), each refusing any sender that is not the app's own
+// window showing the app's own page. Events go to that window on the
+// contract's channels. Requests are validated by dispatch() (the host's end).
+import { type WebContents, ipcMain } from 'electron';
+
+import { REQUEST_NAMES, ipcChannel } from '../../common/contract';
+import type { Host } from '../host/host';
+import { dispatch } from '../host/transport/dispatch';
+import type { IpcAnswer } from './ipc-answer';
+import { isTrustedSender } from './sender';
+
+/** Wires `host` to the window whose contents `target()` returns; returns the function that unwires it. */
+export function wireIpc(host: Host, target: () => WebContents | null): () => void {
+  for (const name of REQUEST_NAMES) {
+    ipcMain.handle(ipcChannel(name), async (event, payload: unknown): Promise<IpcAnswer> => {
+      const window = target();
+      const usable = window !== null && !window.isDestroyed() ? window.id : null;
+      if (!isTrustedSender(event.sender.id, event.senderFrame, usable)) {
+        return { ok: false, error: `ipc: request '${name}' refused: it did not come from the Keymate window` };
+      }
+      const r = await dispatch(host.handlers, name, payload, undefined);
+      return r.ok ? { ok: true, result: r.result } : { ok: false, error: r.error };
+    });
+  }
+  const unsubscribe = host.subscribe((name, payload) => {
+    const contents = target();
+    if (contents !== null && !contents.isDestroyed()) contents.send(ipcChannel(name), payload);
+  });
+  return () => {
+    unsubscribe();
+    for (const name of REQUEST_NAMES) ipcMain.removeHandler(ipcChannel(name));
+  };
+}

@@ -1,0 +1,71 @@
+// Wires a HostApi into the store: every host event to the slice action that
+// owns it, then one round of requests for the whole picture (state, records,
+// history, recent telemetry, models). Run again after a reconnect. Events
+// that arrive before the snapshot are older than it (one ordered connection),
+// so applying the snapshot last is right.
+import type { AppState, HostApi } from '../../common/contract';
+import type { TelemetrySeries } from '../charts/telemetry-series';
+import { errorText } from './errors';
+import type { UiStore } from './store';
+
+/** How much history the views ask for when they connect. */
+export const INITIAL_RECORDS = 200;
+export const INITIAL_HISTORY = 20;
+export const INITIAL_TELEMETRY = 600;
+
+/** Subscribes the store (and the chart series) to every host event; returns the unsubscribe function. */
+export function subscribeHostEvents(host: HostApi, store: UiStore, series: TelemetrySeries): () => void {
+  const s = store.getState;
+  const offs = [
+    host.on('session', (v) => s().setSession(v)),
+    host.on('key', (v) => s().setKey(v)),
+    host.on('reply.start', (v) => s().replyStarted(v)),
+    host.on('reply.token', (v) => s().replyToken(v)),
+    host.on('reply.done', (v) => s().replyDone(v)),
+    host.on('reply.error', (v) => s().replyFailed(v)),
+    host.on('engine', (v) => s().setEngine(v)),
+    host.on('device', (v) => s().setDevice(v)),
+    host.on('settings', (v) => s().setSettings(v)),
+    host.on('performance', (v) => s().addRecord(v)),
+    host.on('history', (v) => s().addHistory(v)),
+    host.on('telemetry', (v) => {
+      series.push(v);
+      s().setTelemetry(v);
+    }),
+    host.on('notice', (v) => s().addHostNotice(v)),
+  ];
+  return () => offs.forEach((off) => off());
+}
+
+/** Applies the host's full state (what `state.get` answers). */
+export function applyAppState(store: UiStore, state: AppState): void {
+  const s = store.getState();
+  s.setConnection({ transport: state.transport, version: state.version });
+  s.setSession(state.session);
+  s.setKey(state.key);
+  s.replySnapshot(state.reply);
+  s.setEngine(state.engine);
+  s.setDevice(state.device);
+  s.setSettings(state.settings);
+  s.setTelemetry(state.telemetry);
+  for (const n of state.notices) s.addHostNotice(n);
+}
+
+/** Fetches everything the views show. Rejects only when the state itself cannot be had. */
+export async function loadHostState(host: HostApi, store: UiStore, series: TelemetrySeries): Promise<void> {
+  const state = await host.request('state.get', {});
+  applyAppState(store, state);
+  const s = store.getState();
+  const extras = await Promise.allSettled([
+    host.request('performance.list', { limit: INITIAL_RECORDS }).then((r) => s.setRecords(r.records)),
+    host.request('history.list', { limit: INITIAL_HISTORY }).then((r) => s.setHistory(r.entries)),
+    host.request('telemetry.recent', { limit: INITIAL_TELEMETRY }).then((r) => {
+      for (const sample of r.samples) series.push(sample);
+    }),
+    s.refreshModels(),
+  ]);
+  // The views still work without these; say what is missing rather than fail.
+  for (const r of extras) {
+    if (r.status === 'rejected') s.addUiNotice('warning', `Could not load everything from the host: ${errorText(r.reason)}`);
+  }
+}

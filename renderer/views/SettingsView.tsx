@@ -1,0 +1,234 @@
+// Settings: the model and how it runs (backend, weight and KV-cache
+// formats), the keyboard's serial port, the persona and the generation
+// options. The form edits a draft, checks it against the contract's schema
+// as you type (the host checks again), and sends only what changed; Revert
+// goes back to what the host has. Thermal and fan controls come with the
+// thermal issue, and the view says so rather than showing dead switches.
+import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+
+import type { Settings } from '../../common/contract/settings';
+import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../../common/formats';
+import { useUi } from '../app/context';
+import { settingsPatch } from '../store/settings-slice';
+import { validateSettings } from '../store/settings-validation';
+
+function Field({ label, hint, error, children }: { label: string; hint?: string; error?: string; children: (id: string, describedBy: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className={`field ${error !== undefined ? 'invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {children(id, `${id}-hint`)}
+      <div id={`${id}-hint`} className={error !== undefined ? 'error-text small' : 'muted small'}>
+        {error ?? hint ?? ''}
+      </div>
+    </div>
+  );
+}
+
+export function SettingsView() {
+  const settings = useUi((s) => s.settings);
+  if (settings === null) {
+    return (
+      <section className="view" aria-labelledby="settings-title">
+        <h1 id="settings-title">Settings</h1>
+        <p className="muted">Waiting for the host…</p>
+      </section>
+    );
+  }
+  return <SettingsForm current={settings} />;
+}
+
+function SettingsForm({ current }: { current: Settings }) {
+  const models = useUi((s) => s.models);
+  const save = useUi((s) => s.saveSettings);
+  const saveState = useUi((s) => s.settingsSave);
+  const [draft, setDraft] = useState<Settings>(current);
+  const [saved, setSaved] = useState(false);
+  const patch = useMemo(() => settingsPatch(current, draft), [current, draft]);
+  const dirty = Object.keys(patch).length > 0;
+  const errors = useMemo(() => validateSettings(draft), [draft]);
+  const invalid = Object.keys(errors).length > 0;
+
+  // The host's settings changed under an untouched form (a save, another window): follow them.
+  const [base, setBase] = useState(current);
+  useEffect(() => {
+    if (current !== base) {
+      if (Object.keys(settingsPatch(base, draft)).length === 0) setDraft(current);
+      setBase(current);
+    }
+  }, [current, base, draft]);
+
+  const set = <K extends keyof Settings>(key: K, value: Settings[K]) => {
+    setSaved(false);
+    setDraft((d) => ({ ...d, [key]: value }));
+  };
+  const num = (key: 'threads' | 'max_tokens' | 'temperature' | 'top_k' | 'top_p' | 'seed') => (e: { target: HTMLInputElement }) =>
+    set(key, e.target.value === '' ? Number.NaN : e.target.valueAsNumber);
+
+  const onSave = async () => {
+    setSaved(await save(patch));
+  };
+
+  const running = useUi((s) => s.engine?.model ?? null);
+  const modelHint =
+    running !== null && running.path !== current.model
+      ? `Loaded at start. Running now: ${running.name} (chosen for this session only); the Models view switches.`
+      : 'Loaded at start. The Models view loads one now.';
+  const modelChoices = models.some((m) => m.path === draft.model) || draft.model === null ? models : [...models, { path: draft.model, name: draft.model }];
+
+  return (
+    <section className="view settings" aria-labelledby="settings-title">
+      <h1 id="settings-title">Settings</h1>
+      <form
+        className="settings-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (dirty && !invalid) void onSave();
+        }}
+      >
+        <fieldset className="card">
+          <legend>Model</legend>
+          <Field label="Model file" hint={modelHint} error={errors.model}>
+            {(id, d) => (
+              <select id={id} aria-describedby={d} className="input" value={draft.model ?? ''} onChange={(e) => set('model', e.target.value === '' ? null : e.target.value)}>
+                <option value="">None chosen</option>
+                {modelChoices.map((m) => (
+                  <option key={m.path} value={m.path}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <div className="field-row">
+            <Field label="Backend" hint="auto: CUDA when available, else CPU" error={errors.backend}>
+              {(id, d) => (
+                <select id={id} aria-describedby={d} className="input" value={draft.backend} onChange={(e) => set('backend', e.target.value as Settings['backend'])}>
+                  {BACKENDS.map((b) => (
+                    <option key={b}>{b}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="Weights" hint="native keeps the file's format" error={errors.weights}>
+              {(id, d) => (
+                <select id={id} aria-describedby={d} className="input" value={draft.weights} onChange={(e) => set('weights', e.target.value as Settings['weights'])}>
+                  {WEIGHT_FORMATS.map((w) => (
+                    <option key={w}>{w}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="KV cache" error={errors.kv}>
+              {(id, d) => (
+                <select id={id} aria-describedby={d} className="input" value={draft.kv} onChange={(e) => set('kv', e.target.value as Settings['kv'])}>
+                  {KV_FORMATS.map((k) => (
+                    <option key={k}>{k}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <Field label="CPU threads" hint="0: the engine decides" error={errors.threads}>
+              {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={0} max={256} value={Number.isNaN(draft.threads) ? '' : draft.threads} onChange={num('threads')} />}
+            </Field>
+          </div>
+          <p className="muted small">Format changes take effect when the model is next loaded.</p>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Keyboard</legend>
+          <div className="field-row">
+            <Field label="Serial port" hint="Empty: find the keyboard by its USB id" error={errors.serial_port}>
+              {(id, d) => (
+                <input
+                  id={id}
+                  aria-describedby={d}
+                  className="input mono"
+                  value={draft.serial_port ?? ''}
+                  placeholder="/dev/ttyACM0, COM3"
+                  onChange={(e) => set('serial_port', e.target.value === '' ? null : e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label="AI key shortcut" hint="Electron accelerator; empty: none" error={errors.shortcut}>
+              {(id, d) => <input id={id} aria-describedby={d} className="input mono" value={draft.shortcut} onChange={(e) => set('shortcut', e.target.value)} />}
+            </Field>
+          </div>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Persona and replies</legend>
+          <Field label="Persona" hint="The system prompt every press starts with; computed once and kept (prefix cache)" error={errors.persona}>
+            {(id, d) => <textarea id={id} aria-describedby={d} className="input" rows={3} value={draft.persona} onChange={(e) => set('persona', e.target.value)} />}
+          </Field>
+          <Field label="Default prompt" hint="What a press asks when nothing was typed while the key was held" error={errors.default_prompt}>
+            {(id, d) => <input id={id} aria-describedby={d} className="input" value={draft.default_prompt} onChange={(e) => set('default_prompt', e.target.value)} />}
+          </Field>
+          <div className="field-row">
+            <Field label="Max tokens" error={errors.max_tokens}>
+              {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={1} max={4096} value={Number.isNaN(draft.max_tokens) ? '' : draft.max_tokens} onChange={num('max_tokens')} />}
+            </Field>
+            <Field label="Temperature" hint="0: greedy" error={errors.temperature}>
+              {(id, d) => (
+                <input id={id} aria-describedby={d} className="input" type="number" min={0} max={2} step={0.05} value={Number.isNaN(draft.temperature) ? '' : draft.temperature} onChange={num('temperature')} />
+              )}
+            </Field>
+            <Field label="Top-k" error={errors.top_k}>
+              {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={0} max={1000} value={Number.isNaN(draft.top_k) ? '' : draft.top_k} onChange={num('top_k')} />}
+            </Field>
+            <Field label="Top-p" error={errors.top_p}>
+              {(id, d) => (
+                <input id={id} aria-describedby={d} className="input" type="number" min={0.01} max={1} step={0.01} value={Number.isNaN(draft.top_p) ? '' : draft.top_p} onChange={num('top_p')} />
+              )}
+            </Field>
+            <Field label="Seed" error={errors.seed}>
+              {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={0} value={Number.isNaN(draft.seed) ? '' : draft.seed} onChange={num('seed')} />}
+            </Field>
+          </div>
+          <label className="check">
+            <input type="checkbox" checked={draft.profile} onChange={(e) => set('profile', e.target.checked)} />
+            Measure the stage breakdown (adds a sync per stage, so replies get a little slower)
+          </label>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Thermal and fan</legend>
+          <p className="muted">
+            Not in this version yet: stopping the fan below a temperature, a power cap, and what to do when the GPU runs hot (slow down or pause).
+            Until then Keymate leaves the GPU's own fan and power settings alone.
+          </p>
+        </fieldset>
+
+        <div className="form-actions">
+          <button type="submit" className="button primary" disabled={!dirty || invalid || saveState.saving}>
+            {saveState.saving ? 'Saving…' : 'Save'}
+          </button>
+          <button
+            type="button"
+            className="button"
+            disabled={!dirty || saveState.saving}
+            onClick={() => {
+              setDraft(current);
+              setSaved(false);
+            }}
+          >
+            Revert
+          </button>
+          <span role="status" className="form-status">
+            {saveState.error !== null ? (
+              <span className="error-text">Not saved: {saveState.error}</span>
+            ) : invalid ? (
+              <span className="error-text">Fix the marked fields to save.</span>
+            ) : saved && !dirty ? (
+              <span className="ok-text">Saved.</span>
+            ) : dirty ? (
+              <span className="muted">
+                {Object.keys(patch).length} unsaved change{Object.keys(patch).length === 1 ? '' : 's'}
+              </span>
+            ) : null}
+          </span>
+        </div>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,174 @@
+// What the scripted host says: a plausible laptop with an RTX 4060 running a
+// 1B model, deterministic (a seeded generator), every value valid under the
+// contract (the scripted host checks them all before sending).
+import {
+  CONTRACT_VERSION,
+  DEFAULT_SETTINGS,
+  type AppState,
+  type BenchSummary,
+  type DeviceStatus,
+  type EngineStatus,
+  type HistoryEntry,
+  type ModelEntry,
+  type PerformanceRecord,
+  type TelemetrySample,
+} from '../../common/contract';
+
+export const NOW = Date.UTC(2025, 10, 21, 18, 30, 0);
+
+function generator(seed: number): () => number {
+  let s = seed;
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+export const MODEL_PATH = '/home/ada/.config/Keymate/models/Llama-3.2-1B-Instruct-Q8_0.gguf';
+
+export const engine: EngineStatus = {
+  state: 'ready',
+  message: null,
+  model: {
+    path: MODEL_PATH,
+    name: 'Llama-3.2-1B-Instruct-Q8_0',
+    architecture: 'llama',
+    parameters: 1_235_814_400,
+    weight_bytes: 1_321_082_528,
+    tensor_types: { q8_0: 113, f32: 34 },
+    context_length: 131072,
+    vocab: 128256,
+    layers: 16,
+    dim: 2048,
+    heads: 32,
+    kv_heads: 8,
+    tokenizer: 'gpt2',
+    chat_template: true,
+  },
+  backend: { name: 'cuda', device: 'NVIDIA GeForce RTX 4060 Laptop GPU (sm_89, 8 GB)', context: 4096, weights: 'fp8', kv: 'f16' },
+};
+
+export const device: DeviceStatus = {
+  state: 'connected',
+  connected: true,
+  port: '/dev/ttyACM0',
+  reason: null,
+  device: { device_id: 'km-75-0042', firmware: '1.4.2', protocol: 1, capabilities: { key: true, gpio: true, text: true, led: true, display: true } },
+  attempt: 0,
+  retry_in_ms: null,
+  frames: 18234,
+  frame_errors: { total: 3, by_kind: { crc: 2, cobs: 1 } },
+  retransmits: 1,
+};
+
+export type GpuSample = Extract<TelemetrySample, { available: true }>;
+
+export function telemetry(tMs: number, i: number): GpuSample {
+  const load = 0.5 + 0.5 * Math.sin(i / 9);
+  return {
+    available: true,
+    t_ms: tMs,
+    gpu: 'NVIDIA GeForce RTX 4060 Laptop GPU',
+    power_w: 18 + 52 * load,
+    power_limit_w: 80,
+    temp_c: 52 + 18 * load,
+    fan_pct: 28 + 20 * load,
+    sm_clock_mhz: 1800 + 700 * load,
+    mem_clock_mhz: 8001,
+    mem_used_mb: 2380,
+  };
+}
+
+export function records(n: number): PerformanceRecord[] {
+  const rand = generator(7);
+  return Array.from({ length: n }, (_, i) => {
+    const ttft = 6.5 + rand() * 5 + (rand() < 0.15 ? 8 + rand() * 6 : 0);
+    const profiled = i % 10 === 0;
+    return {
+      press_id: `p${1000 + i}`,
+      t_ms: NOW - (n - i) * 47_000,
+      source: i % 7 === 0 ? 'screen' : 'keyboard',
+      model: 'Llama-3.2-1B-Instruct-Q8_0',
+      backend: 'cuda',
+      stop: i % 9 === 0 ? 'cancelled' : 'eos',
+      timings: {
+        ttft_ms: ttft,
+        prefill_ms: ttft - 1.1,
+        decode_tok_s: 150 + rand() * 20,
+        prompt_tokens: 52 + Math.floor(rand() * 20),
+        cached_tokens: 41,
+        tokens: 20 + Math.floor(rand() * 80),
+        host_ms: 0.3 + rand() * 0.3,
+        link_ms: 1.2 + rand(),
+        e2e_ms: ttft + 1.9 + rand(),
+        stages_ms: profiled ? { embed: 0.02, qkv: 0.92, attention: 0.81, ffn: 3.05, logits: 1.12, sampling: 0.05, other: 0.21 } : null,
+      },
+    };
+  });
+}
+
+export const history: HistoryEntry[] = [
+  {
+    press_id: 'p1039',
+    t_ms: NOW - 47_000,
+    source: 'keyboard',
+    prompt: 'rewrite: meeting moved to thu 3pm, same room',
+    completion: 'The meeting has moved to Thursday at 3 pm, in the same room.',
+    stop: 'eos',
+    model: 'Llama-3.2-1B-Instruct-Q8_0',
+    ttft_ms: 7.8,
+    tokens: 17,
+  },
+  {
+    press_id: 'p1038',
+    t_ms: NOW - 94_000,
+    source: 'screen',
+    prompt: 'What is the capital of Australia?',
+    completion: 'Canberra.',
+    stop: 'eos',
+    model: 'Llama-3.2-1B-Instruct-Q8_0',
+    ttft_ms: 7.1,
+    tokens: 4,
+  },
+];
+
+export const models: ModelEntry[] = [
+  { path: MODEL_PATH, name: 'Llama-3.2-1B-Instruct-Q8_0', size_bytes: 1_321_082_528, origin: 'library', selected: true },
+  { path: '/home/ada/.config/Keymate/models/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf', name: 'Qwen2.5-0.5B-Instruct-Q4_K_M', size_bytes: 397_808_192, origin: 'library', selected: false },
+  { path: '/home/ada/models/stories260K.gguf', name: 'stories260K', size_bytes: 1_185_376, origin: 'command-line', selected: false },
+];
+
+export const bench: BenchSummary = {
+  backend: 'cuda',
+  device: 'NVIDIA GeForce RTX 4060 Laptop GPU',
+  prompt_tokens: 128,
+  gen_tokens: 64,
+  ttft_ms: { min: 6.8, median: 7.4, p90: 8.9 },
+  prefill_tok_s: 9800,
+  decode_tok_s: 162,
+  decode_ms_per_token: 6.17,
+  stages_ms: { embed: 0.02, qkv: 0.95, attention: 0.78, ffn: 3.12, logits: 1.08, sampling: 0.04, other: 0.18 },
+  bound_ms: 4.9,
+  bandwidth_gb_s: 256,
+};
+
+export function appState(): AppState {
+  return {
+    contract: CONTRACT_VERSION,
+    version: '0.1.0',
+    transport: 'websocket',
+    session: { state: 'idle', press_id: null, typed: '', message: null },
+    key: { down: false, source: null, t_ms: 0 },
+    reply: null,
+    engine,
+    device,
+    settings: { ...DEFAULT_SETTINGS, model: MODEL_PATH, backend: 'cuda', weights: 'fp8', serial_port: '/dev/ttyACM0' },
+    telemetry: telemetry(NOW, 0),
+    notices: [
+      {
+        id: 0,
+        t_ms: NOW - 60_000,
+        level: 'warning',
+        code: 'settings-corrupt',
+        message: 'settings.json could not be read (unexpected end of JSON): it was kept as settings.json.corrupt-1763749800000 and the defaults are in use.',
+      },
+    ],
+  };
+}

@@ -1,0 +1,180 @@
+// The UI in headless Chromium against a scripted host (scripted-host.ts):
+// the states a CPU-only machine cannot show with the real host (live GPU
+// telemetry charts, a profiled stage breakdown, a bench and its bound), the
+// requests the page sends for each way of pressing the AI key, keyboard-only
+// navigation, a settings save, a model selection, a host notice, and a host
+// message that breaks the contract (reported, not applied). Screenshots of
+// every view go to dist/screenshots/scripted/.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+import type { Browser, Page } from 'playwright-core';
+
+import { DEFAULT_SETTINGS, type Settings } from '../../common/contract';
+import { root } from '../support/repo';
+import { findChromium, launchChromium, waitForAttribute, waitForText, waitUntil } from './browser';
+import { ScriptedHost } from './scripted-host';
+import { MODEL_PATH, NOW, appState, bench, engine, history, models, records, telemetry } from './scripted-fixtures';
+
+const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'scripted');
+const chromiumPath = findChromium();
+const skip = chromiumPath === null && process.env['CI'] === undefined ? 'no chromium (apt-get install chromium, or set KEYMATE_CHROMIUM)' : false;
+
+test('the UI against a scripted host: every view with data, every way to press, keyboard only', { skip, timeout: 60_000 }, async () => {
+  assert.ok(chromiumPath !== null, 'chromium not found (CI installs it: .ci/run)');
+  const rendererDir = path.join(root, 'dist', 'renderer');
+  assert.ok(fs.existsSync(path.join(rendererDir, 'index.html')), 'the UI is not built (npm run build:renderer)');
+  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+
+  let settings: Settings = appState().settings;
+  const session = (state: 'listening' | 'thinking') => ({ state, press_id: 'p2000', typed: '', message: null });
+  const host = await ScriptedHost.start(rendererDir, {
+    'state.get': () => ({ ...appState(), settings }),
+    'performance.list': () => ({ records: records(40) }),
+    'history.list': () => ({ entries: history }),
+    'telemetry.recent': () => ({ samples: Array.from({ length: 120 }, (_, i) => telemetry(NOW - (120 - i) * 1000, i)) }),
+    'models.list': () => ({ models }),
+    'performance.bench': () => bench,
+    'key.press': () => session('listening'),
+    'key.release': () => session('thinking'),
+    'settings.set': (p) => (settings = { ...settings, ...(p as { patch: Partial<Settings> }).patch }),
+    'models.select': () => ({ ...engine, state: 'loading', model: null, backend: null, message: 'loading Qwen2.5-0.5B-Instruct-Q4_K_M' }),
+  });
+  let browser: Browser | null = null;
+  const pageErrors: string[] = [];
+  let page: Page | null = null;
+  const shoot = (name: string) => page?.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  try {
+    browser = await launchChromium(chromiumPath);
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on('pageerror', (e) => pageErrors.push(`exception: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') pageErrors.push(`console.${m.type()}: ${m.text()}`);
+    });
+    await page.goto(host.url);
+    await waitForText(page, 'device-status', "'connected'", (t) => t === 'connected');
+    await page.getByText('settings.json could not be read').waitFor();
+
+    // A reply streaming in, then done.
+    host.emit('session', { state: 'replying', press_id: 'p2000', typed: '', message: null });
+    host.emit('reply.start', { press_id: 'p2000', source: 'keyboard', prompt: 'Summarise this paragraph in one line', t_ms: NOW });
+    const words = 'Keymate answers on your own GPU, before your finger has left the key'.split(/(?= )/);
+    words.forEach((text, index) => host.emit('reply.token', { press_id: 'p2000', index, text, t_ms: 7 + index * 6 }));
+    await waitForText(page, 'reply', 'the streamed words', (t) => t === words.join(''));
+    await waitForAttribute(page, 'reply', 'data-done', 'false');
+    await shoot('01-companion-streaming');
+    const done = records(1)[0];
+    assert.ok(done !== undefined);
+    const timings = { ...done.timings, ttft_ms: 7.42 };
+    host.emit('reply.done', { press_id: 'p2000', completion: words.join('') + '.', stop: 'eos', timings });
+    // As the host does after every reply: its performance record and history entry.
+    host.emit('performance', { ...done, press_id: 'p2000', t_ms: NOW, timings });
+    host.emit('history', { press_id: 'p2000', t_ms: NOW, source: 'keyboard', prompt: 'Summarise this paragraph in one line', completion: words.join('') + '.', stop: 'eos', model: done.model, ttft_ms: 7.42, tokens: timings.tokens });
+    host.emit('session', { state: 'idle', press_id: 'p2000', typed: '', message: null });
+    await waitForText(page, 'ttft-ms', '7.42', (t) => t === '7.42');
+    await shoot('02-companion-done');
+
+    // The on-screen key from the keyboard: focus it, hold Space; then the window shortcut.
+    await page.getByTestId('ai-key').focus();
+    await page.keyboard.down('Space');
+    await waitForAttribute(page, 'ai-key', 'data-state', 'down');
+    await page.keyboard.up('Space');
+    await waitForAttribute(page, 'ai-key', 'data-state', 'up');
+    await page.keyboard.down('Control');
+    await page.keyboard.down('Shift');
+    await page.keyboard.down('Space');
+    await page.keyboard.up('Space');
+    await page.keyboard.up('Shift');
+    await page.keyboard.up('Control');
+    await waitUntil('four key requests', 5000, () => Promise.resolve(host.requests.filter((r) => r.name.startsWith('key.')).length === 4));
+    assert.deepEqual(
+      host.requests.filter((r) => r.name.startsWith('key.')),
+      [
+        { name: 'key.press', payload: { source: 'screen' } },
+        { name: 'key.release', payload: { source: 'screen' } },
+        { name: 'key.press', payload: { source: 'shortcut' } },
+        { name: 'key.release', payload: { source: 'shortcut' } },
+      ],
+    );
+
+    // Keyboard only from here: Alt+digit switches views.
+    await page.keyboard.press('Alt+2');
+    await waitForAttribute(page, 'nav-performance', 'aria-current', 'page');
+    await page.getByRole('button', { name: 'Measure the model' }).click();
+    await page.getByText('of the bound').waitFor();
+    await shoot('03-performance');
+
+    await page.keyboard.press('Alt+3');
+    await waitForText(page, 'gpu-power', 'a number', (t) => /^\d+\.\d$/.test(t));
+    assert.match((await page.getByTestId('gpu-temp').textContent()) ?? '', /^\d+$/);
+    for (let i = 1; i <= 5; i++) host.emit('telemetry', telemetry(NOW + i * 1000, 120 + i));
+    await waitForText(page, 'gpu-power', 'the newest sample', (t) => t === (telemetry(0, 125).power_w ?? NaN).toFixed(1));
+    assert.equal(await page.locator('.uplot canvas').count(), 4, 'four charts');
+    await shoot('04-telemetry');
+
+    await page.keyboard.press('Alt+4');
+    const maxTokens = page.getByLabel('Max tokens');
+    await maxTokens.fill('0');
+    await page.getByText('Fix the marked fields to save.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Save' }).isDisabled(), true);
+    await shoot('05-settings-invalid');
+    await maxTokens.fill('64');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.deepEqual(host.sent('settings.set'), [{ patch: { max_tokens: 64 } }]);
+    assert.equal(settings.max_tokens, 64);
+    assert.notEqual(DEFAULT_SETTINGS.max_tokens, 64);
+    await shoot('06-settings');
+
+    await page.keyboard.press('Alt+5');
+    await waitForText(page, 'device-frame-errors', 'the error count', (t) => t.startsWith('3'));
+    await shoot('07-device');
+
+    await page.keyboard.press('Alt+6');
+    await waitForText(page, 'model-name', 'the model', (t) => t === 'Llama-3.2-1B-Instruct-Q8_0');
+    await shoot('08-models');
+    const other = models[1];
+    assert.ok(other !== undefined);
+    await page.getByRole('button', { name: `Load ${other.name}`, exact: true }).click();
+    await waitUntil('a models.select request', 5000, () => Promise.resolve(host.sent('models.select').length === 1));
+    assert.deepEqual(host.sent('models.select'), [{ path: other.path }]);
+    assert.notEqual(other.path, MODEL_PATH);
+    await page.getByText('Loading… loading Qwen2.5').waitFor();
+
+    // The host breaks the contract: the page says so and keeps its state.
+    host.sendRaw(JSON.stringify({ kind: 'event', name: 'device', payload: { state: 'on fire' } }));
+    await page.getByText("Ignored a message from the host: contract: event 'device'").waitFor();
+    assert.equal(await page.getByTestId('device-status').textContent(), 'connected');
+
+    // Unplugged, as the real host reports it.
+    host.emit('device', { ...appState().device, state: 'disconnected', connected: false, device: null, reason: 'the keyboard was unplugged', attempt: 2, retry_in_ms: 400 });
+    await page.keyboard.press('Alt+5');
+    await waitForText(page, 'device-status', "'disconnected'", (t) => t === 'disconnected');
+    await shoot('09-device-unplugged');
+
+    // Telemetry without NVML: the reason, not empty charts.
+    host.emit('telemetry', { available: false, t_ms: NOW + 10_000, reason: 'NVML not found: libnvidia-ml.so.1 is missing (no NVIDIA driver)' });
+    await page.keyboard.press('Alt+3');
+    await page.getByText('libnvidia-ml.so.1 is missing').waitFor();
+    assert.equal(await page.getByTestId('gpu-power').textContent(), 'n/a');
+    await shoot('10-telemetry-unavailable');
+
+    // The host goes away and comes back: the page says so, reconnects, and fetches the state again.
+    const fetches = host.sent('state.get').length;
+    host.dropConnections();
+    await page.getByText('Lost the connection to the host').waitFor();
+    await waitUntil('the page to fetch the state again', 10_000, () => Promise.resolve(host.sent('state.get').length > fetches));
+    await page.getByText('Lost the connection to the host').waitFor({ state: 'detached' });
+
+    assert.deepEqual(pageErrors, [], 'the page logged errors');
+  } catch (e) {
+    await page?.screenshot({ path: path.join(SCREENSHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- page ---\n${pageErrors.join('\n')}\n--- requests ---\n${JSON.stringify(host.requests)}`, { cause: e });
+  } finally {
+    await browser?.close();
+    await host.close();
+  }
+});

@@ -1,0 +1,113 @@
+// The settings store, the record logs and the writer under them: updates are
+// checked before they are kept, saves are acknowledged only once on disk,
+// concurrent saves coalesce without ever writing an older state last, and a
+// corrupt settings file is set aside for a notice.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+import { DEFAULT_SETTINGS, type HistoryEntry } from '../../../../common/contract';
+import { writeFileAtomic } from '../../../../electron/host/storage/atomic-file';
+import { SerialWriter } from '../../../../electron/host/storage/serial-writer';
+import { SettingsStore } from '../../../../electron/host/storage/settings-store';
+import { HISTORY_CAP, openHistory } from '../../../../electron/host/storage/stores';
+import { tempDir } from '../../../support/repo';
+
+test('settings: defaults at first, an update is on disk when it resolves, and reloads', async () => {
+  const home = tempDir();
+  const { store, loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'created');
+  assert.deepEqual(store.get(), DEFAULT_SETTINGS);
+  const after = await store.update({ persona: 'Be terse.', max_tokens: 64 });
+  assert.equal(after.persona, 'Be terse.');
+  const onDisk = JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')) as { version: number; data: { persona: string } };
+  assert.equal(onDisk.version, 1);
+  assert.equal(onDisk.data.persona, 'Be terse.');
+  const again = await SettingsStore.open(home);
+  assert.equal(again.loaded.status, 'loaded');
+  assert.deepEqual(again.store.get(), after);
+});
+
+test('settings: an invalid update is refused and changes nothing', async () => {
+  const home = tempDir();
+  const { store } = await SettingsStore.open(home);
+  await assert.rejects(store.update({ max_tokens: 0 }), /max_tokens/);
+  assert.deepEqual(store.get(), DEFAULT_SETTINGS);
+  assert.ok(!fs.existsSync(path.join(home, 'settings.json')));
+});
+
+test('settings: a corrupt file is set aside, and the store starts from the defaults', async () => {
+  const home = tempDir();
+  fs.writeFileSync(path.join(home, 'settings.json'), '{"format":"keymate-settings","version":1,"data":{"kv":"int9"');
+  const { store, loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'kept-aside');
+  assert.match(loaded.keptAs ?? '', /settings\.json\.corrupt-/);
+  assert.ok(fs.existsSync(loaded.keptAs ?? ''));
+  assert.deepEqual(store.get(), DEFAULT_SETTINGS);
+});
+
+test('settings: an unreadable store refuses every update with the reason', async () => {
+  const store = SettingsStore.unreadable(tempDir(), 'settings.json: cannot be read: EACCES');
+  await assert.rejects(store.update({ persona: 'x' }), /^Error: settings: not saved: settings\.json: cannot be read: EACCES$/);
+  assert.deepEqual(store.get(), DEFAULT_SETTINGS);
+});
+
+function entry(n: number): HistoryEntry {
+  return { press_id: `p${n}`, t_ms: n, source: 'screen', prompt: `q${n}`, completion: `a${n}`, stop: 'eos', model: 'm', ttft_ms: 1, tokens: 1 };
+}
+
+test('history: newest first, capped, cleared, and the same after a reload', async () => {
+  const home = tempDir();
+  const { log } = await openHistory(home);
+  await Promise.all(Array.from({ length: HISTORY_CAP + 5 }, (_, i) => log.append(entry(i))));
+  assert.equal(log.size, HISTORY_CAP);
+  assert.deepEqual(log.list(2).map((e) => e.press_id), [`p${HISTORY_CAP + 4}`, `p${HISTORY_CAP + 3}`]);
+  const reloaded = (await openHistory(home)).log;
+  assert.deepEqual(reloaded.list(HISTORY_CAP), log.list(HISTORY_CAP));
+  assert.equal(await reloaded.clear(), HISTORY_CAP);
+  assert.equal((await openHistory(home)).log.size, 0);
+});
+
+test('writer: saves asked for during a write are coalesced into one more, which writes the latest state', async () => {
+  let state = 0;
+  const written: number[] = [];
+  let release: () => void = () => undefined;
+  const writer = new SerialWriter(async () => {
+    const snapshot = state;
+    await new Promise<void>((r) => (release = r));
+    written.push(snapshot);
+  });
+  state = 1;
+  const first = writer.save();
+  state = 2;
+  const second = writer.save();
+  state = 3;
+  const third = writer.save();
+  release();
+  await first;
+  await new Promise((r) => setImmediate(r));
+  release();
+  await Promise.all([second, third]);
+  // One write for the first save (state 1 when it started), one for the two that waited (state 3 by then).
+  assert.deepEqual(written, [1, 3]);
+});
+
+test('writer: a failed write rejects the saves it covered, and the next save tries again', async () => {
+  let fail = true;
+  const writer = new SerialWriter(() => (fail ? Promise.reject(new Error('disk full')) : Promise.resolve()));
+  await assert.rejects(writer.save(), /disk full/);
+  fail = false;
+  await writer.save();
+});
+
+test('atomic write: the target is never seen half-written, and no temp file stays', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'x.json');
+  await writeFileAtomic(file, 'old');
+  await writeFileAtomic(file, 'new content');
+  assert.equal(fs.readFileSync(file, 'utf8'), 'new content');
+  assert.deepEqual(fs.readdirSync(dir), ['x.json']);
+  await assert.rejects(writeFileAtomic(path.join(dir, 'missing', 'y.json'), 'z'), /ENOENT/);
+  assert.deepEqual(fs.readdirSync(dir), ['x.json']);
+});

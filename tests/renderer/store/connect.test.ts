@@ -1,0 +1,99 @@
+// Wiring the host into the store: each event reaches its slice (and the
+// telemetry series), the state snapshot fills every slice, and what cannot be
+// loaded is said, not swallowed.
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { DEFAULT_SETTINGS } from '../../../common/contract';
+import { TelemetrySeries } from '../../../renderer/charts/telemetry-series';
+import { loadHostState, subscribeHostEvents } from '../../../renderer/store/connect';
+import { createUiStore } from '../../../renderer/store/store';
+import { FakeHost, appState, deviceStatus, record, timings } from '../fake-host';
+
+const gpu = (t: number, power: number) => ({
+  available: true as const,
+  t_ms: t,
+  gpu: 'RTX 4060 Laptop',
+  power_w: power,
+  power_limit_w: 80,
+  temp_c: 55,
+  fan_pct: null,
+  sm_clock_mhz: 2100,
+  mem_clock_mhz: 8000,
+  mem_used_mb: 3000,
+});
+
+test('host events reach their slices; unsubscribing removes every listener', () => {
+  const host = new FakeHost();
+  const store = createUiStore(host);
+  const series = new TelemetrySeries();
+  const off = subscribeHostEvents(host, store, series);
+  const s = store.getState;
+
+  host.emit('session', { state: 'replying', press_id: 'p1', typed: '', message: null });
+  host.emit('key', { down: true, source: 'keyboard', t_ms: 1 });
+  host.emit('reply.start', { press_id: 'p1', source: 'keyboard', prompt: 'hi', t_ms: 1 });
+  host.emit('reply.token', { press_id: 'p1', index: 0, text: 'Hello', t_ms: 3 });
+  host.emit('reply.done', { press_id: 'p1', completion: 'Hello', stop: 'eos', timings: timings() });
+  host.emit('device', deviceStatus({ state: 'disconnected', connected: false, device: null }));
+  host.emit('settings', { ...DEFAULT_SETTINGS, persona: 'x' });
+  host.emit('performance', record('p1', 5));
+  host.emit('telemetry', gpu(1000, 30));
+  host.emit('telemetry', gpu(2000, 40));
+  host.emit('notice', { id: 1, t_ms: 1, level: 'error', code: 'history-corrupt', message: 'history was corrupt' });
+  host.emit('engine', { state: 'loading', model: null, backend: null, message: 'loading x' });
+
+  assert.equal(s().session.state, 'replying');
+  assert.equal(s().key.down, true);
+  assert.equal(s().reply?.text, 'Hello');
+  assert.equal(s().reply?.done, true);
+  assert.equal(s().device?.state, 'disconnected');
+  assert.equal(s().settings?.persona, 'x');
+  assert.equal(s().records[0]?.press_id, 'p1');
+  assert.equal(s().telemetry?.t_ms, 2000);
+  assert.deepEqual(series.data(['power_w']), [[1, 2], [30, 40]]);
+  assert.equal(s().notices[0]?.message, 'history was corrupt');
+  assert.equal(s().engine?.state, 'loading');
+
+  assert.ok(host.listenerCount() >= 13);
+  off();
+  assert.equal(host.listenerCount(), 0);
+});
+
+test('loadHostState fills every slice from the snapshot and the lists', async () => {
+  const host = new FakeHost()
+    .handle('state.get', () =>
+      appState({
+        version: '9.9.9',
+        reply: { press_id: 'p7', source: 'gpio', prompt: 'q', text: 'part', done: false, stop: null, timings: null, error: null },
+        notices: [{ id: 0, t_ms: 1, level: 'warning', code: 'settings-corrupt', message: 'kept aside' }],
+      }),
+    )
+    .handle('performance.list', () => ({ records: [record('p1', 1), record('p2', 2)] }))
+    .handle('history.list', () => ({ entries: [] }))
+    .handle('telemetry.recent', () => ({ samples: [gpu(1000, 20), gpu(2000, 25)] }))
+    .handle('models.list', () => ({ models: [] }));
+  const store = createUiStore(host);
+  const series = new TelemetrySeries();
+  await loadHostState(host, store, series);
+  const s = store.getState();
+  assert.equal(s.connection.version, '9.9.9');
+  assert.equal(s.reply?.text, 'part');
+  assert.equal(s.device?.state, 'connected');
+  assert.deepEqual(s.records.map((r) => r.press_id), ['p2', 'p1']);
+  assert.equal(series.buffer.length, 2);
+  assert.equal(s.notices[0]?.message, 'kept aside');
+  assert.equal(s.telemetry?.available, false);
+  assert.deepEqual(host.sent.find((r) => r.name === 'performance.list')?.payload, { limit: 200 });
+});
+
+test('loadHostState rejects without the state, and warns (not fails) without the lists', async () => {
+  await assert.rejects(loadHostState(new FakeHost(), createUiStore(new FakeHost()), new TelemetrySeries()), /no handler for 'state.get'/);
+
+  const host = new FakeHost().handle('state.get', () => appState());
+  const store = createUiStore(host);
+  await loadHostState(host, store, new TelemetrySeries());
+  assert.equal(store.getState().device?.state, 'connected');
+  const messages = store.getState().notices.map((n) => n.message);
+  assert.ok(messages.some((m) => /Could not load everything from the host: fake host: no handler for 'performance.list'/.test(m)), messages.join('\n'));
+});
