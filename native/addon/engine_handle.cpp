@@ -118,7 +118,7 @@ Napi::Value EngineHandle::Generate(const Napi::CallbackInfo& info) {
             "repeatLastN", "seed", "addBos", "parseSpecial"});
   GenerateRequest req;
   req.prompt = f.required_string("prompt");
-  req.max_tokens = static_cast<int>(f.integer("maxTokens", req.max_tokens, 1, kMaxTokens));
+  req.max_tokens = static_cast<int>(f.integer("maxTokens", req.max_tokens, 0, kMaxTokens));
   SamplingParams& s = req.sampling;
   s.temperature = static_cast<float>(f.number("temperature", s.temperature, 0, 100));
   s.top_k = static_cast<int>(f.integer("topK", s.top_k, 0, kMaxTokens));

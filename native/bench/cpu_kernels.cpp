@@ -19,6 +19,8 @@
 #include "cpu/matrix.h"
 #include "keymate/error.h"
 #include "keymate/half.h"
+#include "quant/quantize_run.h"
+#include "quant/weight_formats.h"
 
 namespace km::bench {
 namespace {
@@ -40,11 +42,33 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// A run format by its --weights name (int8-g32, fp8, ...), or none.
+const quant::WeightFormat* run_format(const std::string& n) {
+  for (const quant::WeightFormat& f : quant::weight_format_table())
+    if (n == f.name && f.kind == quant::WeightKind::Run) return &quant::weight_format(n);
+  return nullptr;
+}
+
+// Rows of N(0, 0.02) weights encoded in a run format.
+std::vector<uint8_t> run_weights(RunQuant q, int64_t rows, int64_t cols) {
+  const uint64_t rb = run_row_bytes(q, cols);
+  std::vector<uint8_t> w(rb * (uint64_t)rows);
+  std::mt19937 rng(1);
+  std::normal_distribution<float> g(0.f, 0.02f);
+  std::vector<float> x((size_t)cols);
+  for (int64_t r = 0; r < rows; r++) {
+    for (float& v : x) v = g(rng);
+    quant::quantize_run_row(q, x.data(), cols, w.data() + rb * r, quant::ScaleRule::Absmax);
+  }
+  return w;
+}
+
 GgmlType parse_type(const std::string& n) {
   for (GgmlType t : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q4_K,
                      GgmlType::Q6_K})
     if (n == ggml_type_info(t).name) return t;
-  fail("cpu-kernels: unknown type '%s' (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K)", n.c_str());
+  fail("cpu-kernels: unknown type '%s' (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K, or a run format: int8-g32, fp8, ...)",
+       n.c_str());
 }
 
 // Random bytes with finite block scales: any bit pattern is a valid quant.
@@ -98,13 +122,15 @@ int cpu_kernel_bench(int argc, char** argv) {
   }
   if (rows <= 0 || cols <= 0 || cols % 256) fail("cpu-kernels: --cols must be a positive multiple of 256");
   for (const std::string& tn : types) {
-    const GgmlType type = parse_type(tn);
-    std::vector<uint8_t> bytes = random_weights(type, rows, cols);
+    const quant::WeightFormat* rf = run_format(tn);
+    const GgmlType type = rf ? GgmlType::F32 : parse_type(tn);
+    std::vector<uint8_t> bytes = rf ? run_weights(rf->quant, rows, cols) : random_weights(type, rows, cols);
     Tensor t;
     t.type = type;
+    if (rf) t.quant = rf->quant;
     t.rows = rows;
     t.cols = cols;
-    t.row_bytes = ggml_row_bytes(type, (uint64_t)cols);
+    t.row_bytes = rf ? run_row_bytes(rf->quant, cols) : ggml_row_bytes(type, (uint64_t)cols);
     t.data = bytes.data();
     t.name = tn;
     for (cpu::Simd s : {cpu::Simd::Scalar, cpu::Simd::Avx2, cpu::Simd::Avx512Vnni}) {
@@ -130,6 +156,7 @@ int cpu_kernel_bench(int argc, char** argv) {
             case cpu::ActFormat::F16: k.round_f16(src, reinterpret_cast<float*>(dst), cols); break;
             case cpu::ActFormat::BF16: k.round_bf16(src, reinterpret_cast<float*>(dst), cols); break;
             case cpu::ActFormat::F32: std::memcpy(dst, src, rb); break;
+            case cpu::ActFormat::Q8Row: k.quantize_q8row(src, dst, cols); break;
           }
         }
         const cpu::ActView av{f, act.data(), rb};

@@ -5,10 +5,14 @@
 //
 //   keymate_bench (--model F | --synthetic SHAPE [--type T] [--seed S]) [--prompt-tokens 128]
 //                 [--gen-tokens 32] [--repeat 5] [--threads N] [--context N] [--backend auto|cpu|cuda]
-//                 [--weights native] [--kv f16] [--path launch|graph|zero-launch]
+//                 [--weights W] [--kv K] [--path launch|graph|zero-launch]
 //   keymate_bench synth --shape SHAPE --out FILE.gguf [--type f16] [--seed 0] [--vocab PATH]
 //   keymate_bench generate --model F --prompt TEXT [--max-tokens 64] [--temperature 0] [--seed 0]
 //   keymate_bench info
+//   keymate_bench eval --model F --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]
+//                      [--reference F32.gguf]
+//   keymate_bench plan --model F [--weights W] [--kv K] [--context N] [--vram-mb M]
+//   keymate_bench formats
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -30,10 +34,14 @@ struct Usage {
 const char* kUsage =
     "usage: keymate_bench (--model FILE | --synthetic SHAPE [--type f16] [--seed 0]) [--prompt-tokens 128]\n"
     "                     [--gen-tokens 32] [--repeat 5] [--threads N] [--context N] [--backend auto|cpu|cuda]\n"
-    "                     [--weights native] [--kv f16] [--path launch|graph|zero-launch]\n"
+    "                     [--weights W] [--kv K] [--path launch|graph|zero-launch]\n"
     "       keymate_bench synth --shape SHAPE --out FILE.gguf [--type f16] [--seed 0] [--vocab PATH]\n"
     "       keymate_bench generate --model FILE --prompt TEXT [--max-tokens 64] [--temperature 0] [--seed 0]\n"
     "       keymate_bench info\n"
+    "       keymate_bench eval --model FILE --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]\n"
+    "                          [--reference FILE]\n"
+    "       keymate_bench plan --model FILE [--weights W] [--kv K] [--context N] [--vram-mb M]\n"
+    "       keymate_bench formats\n"
     "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n";
 
 // --key value pairs; every option takes a value.
@@ -112,7 +120,8 @@ std::string model_json(const km::ModelInfo& m) {
          ", \"weight_bytes\": " + std::to_string(m.weight_bytes) + ", \"tensor_types\": {" + types +
          "}, \"dim\": " + std::to_string(m.dim) + ", \"layers\": " + std::to_string(m.layers) +
          ", \"heads\": " + std::to_string(m.heads) + ", \"kv_heads\": " + std::to_string(m.kv_heads) +
-         ", \"ffn\": " + std::to_string(m.ffn) + ", \"vocab\": " + std::to_string(m.vocab) + "}";
+         ", \"ffn\": " + std::to_string(m.ffn) + ", \"vocab\": " + std::to_string(m.vocab) +
+         ", \"weights\": " + quote(m.weights) + ", \"kv\": " + quote(m.kv) + "}";
 }
 
 km::LoadOptions load_options(const std::map<std::string, std::string>& o) {
@@ -227,6 +236,75 @@ int cmd_info() {
   return 0;
 }
 
+std::string read_text(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) km::fail("%s: cannot open the text file", path.c_str());
+  std::string text;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+  const bool bad = std::ferror(f);
+  std::fclose(f);
+  if (bad) km::fail("%s: cannot read the text file", path.c_str());
+  return text;
+}
+
+int cmd_eval(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, 2,
+                               {"model", "text", "weights", "kv", "ctx", "chunks", "threads", "backend", "reference"});
+  if (!o.count("model") || !o.count("text")) throw Usage{"eval needs --model FILE and --text FILE"};
+  km::LoadOptions lo = load_options(o);
+  km::EvalRequest req;
+  req.text = read_text(o.at("text"));
+  req.ctx = static_cast<int>(to_int(o, "ctx", 128));
+  req.max_chunks = static_cast<int>(to_int(o, "chunks", 0));
+  req.reference = get(o, "reference", "");
+  lo.context = req.ctx;
+  auto e = km::Engine::load(o.at("model"), lo);
+  const km::EvalResult r = e->eval(req);
+  std::printf(
+      "{\"kld_mean\": %.8g, \"kld_p99\": %.8g, \"top1_agreement\": %.8g, \"ppl\": %.8g, \"ppl_ref\": %.8g, "
+      "\"tokens\": %d, \"kld_median\": %.8g, \"kld_max\": %.8g, \"chunks\": %d, \"ctx\": %d, "
+      "\"text_tokens\": %d, \"weights\": %s, \"kv\": %s, \"weights_bytes\": %llu, \"ms\": %s}\n",
+      r.kld_mean, r.kld_p99, r.top1_agreement, r.ppl, r.ppl_ref, r.tokens, r.kld_median, r.kld_max, r.chunks, r.ctx,
+      r.text_tokens, quote(r.weights).c_str(), quote(r.kv).c_str(),
+      static_cast<unsigned long long>(e->info().weight_bytes), num(r.ms).c_str());
+  return 0;
+}
+
+int cmd_plan(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, 2, {"model", "weights", "kv", "context", "vram-mb"});
+  if (!o.count("model")) throw Usage{"plan needs --model FILE"};
+  const long long vram_mb = to_int(o, "vram-mb", 0);
+  if (vram_mb < 0) throw Usage{"--vram-mb must be >= 0"};
+  const km::MemoryPlan p =
+      km::plan_memory(o.at("model"), get(o, "weights", "native"), get(o, "kv", "f16"),
+                      static_cast<int>(to_int(o, "context", 0)), static_cast<uint64_t>(vram_mb) * 1024 * 1024);
+  auto u = [](uint64_t v) { return std::to_string(v); };
+  std::printf(
+      "{\"weights\": %s, \"kv\": %s, \"context\": %d, \"weights_bytes\": %s, \"kv_bytes_per_token\": %s, "
+      "\"kv_bytes\": %s, \"activation_bytes\": %s, \"reserve_bytes\": %s, \"total_bytes\": %s, "
+      "\"vram_bytes\": %s, \"fits\": %s, \"max_context\": %d}\n",
+      quote(p.weights).c_str(), quote(p.kv).c_str(), p.context, u(p.weights_bytes).c_str(),
+      u(p.kv_bytes_per_token).c_str(), u(p.kv_bytes).c_str(), u(p.activation_bytes).c_str(),
+      u(p.reserve_bytes).c_str(), u(p.total_bytes).c_str(), u(p.vram_bytes).c_str(), p.fits ? "true" : "false",
+      p.max_context);
+  return 0;
+}
+
+int cmd_formats() {
+  auto list = [](const std::vector<km::FormatInfo>& fs) {
+    std::string out;
+    for (const auto& f : fs)
+      out += std::string(out.empty() ? "" : ", ") + "{\"name\": " + quote(f.name) + ", \"same_as\": " +
+             quote(f.same_as) + ", \"bits\": " + num(f.bits) + ", \"about\": " + quote(f.about) + "}";
+    return out;
+  };
+  std::printf("{\"weights\": [%s], \"kv\": [%s]}\n", list(km::weight_formats()).c_str(),
+              list(km::kv_formats()).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -235,6 +313,9 @@ int main(int argc, char** argv) {
     if (cmd == "synth") return cmd_synth(argc, argv);
     if (cmd == "generate") return cmd_generate(argc, argv);
     if (cmd == "info") return cmd_info();
+    if (cmd == "eval") return cmd_eval(argc, argv);
+    if (cmd == "plan") return cmd_plan(argc, argv);
+    if (cmd == "formats") return cmd_formats();
     if (cmd == "cpu-kernels") return km::bench::cpu_kernel_bench(argc - 2, argv + 2);
     if (cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);

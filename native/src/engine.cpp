@@ -15,7 +15,10 @@
 #include "keymate/gguf.h"
 #include "keymate/model.h"
 #include "keymate/tokenizer.h"
+#include "backend_factory.h"
 #include "membw.h"
+#include "quant/convert.h"
+#include "quant/weight_formats.h"
 #include "rng.h"
 #include "sampler.h"
 #include "synth.h"
@@ -51,13 +54,8 @@ std::vector<int> parse_archs(const char* csv) {
 }
 
 void check_options(const LoadOptions& o) {
-  if (o.weights != "native")
-    fail("weights %s: converting weights at load arrives with quantization support (issue 4); for now use "
-         "--weights native (the types stored in the file)",
-         o.weights.c_str());
-  if (o.kv != "f16")
-    fail("kv %s: KV cache formats other than f16 arrive with quantization support (issue 4); for now use --kv f16",
-         o.kv.c_str());
+  (void)quant::weight_format(o.weights);  // throws naming the known formats
+  (void)quant::kv_format(o.kv);
   if (o.backend != "auto" && o.backend != "cpu" && o.backend != "cuda")
     fail("backend %s: unknown backend (auto, cpu or cuda)", o.backend.c_str());
   if (o.threads < 0) fail("threads %d: must be >= 0 (0 = one per physical core)", o.threads);
@@ -82,8 +80,27 @@ std::unique_ptr<Backend> create_backend(const std::string& name, std::shared_ptr
   fail("backend %s: not implemented in this build", name.c_str());
 }
 
+// The options with format aliases resolved (int4 -> int4-g32), as reported.
+LoadOptions canonical(const LoadOptions& o) {
+  LoadOptions c = o;
+  c.weights = quant::weight_format(o.weights).name;
+  c.kv = quant::kv_format(o.kv).name;
+  return c;
+}
+
+// The model with its matrices converted to the chosen weight format, in memory.
+std::shared_ptr<Model> load_converted(std::shared_ptr<const GgufFile> file, const LoadOptions& o) {
+  auto m = std::make_shared<Model>(load_model(std::move(file)));
+  quant::ConvertOptions co;
+  co.threads = o.threads;
+  co.rule = quant::scale_rule_from_env();
+  quant::convert_weights(*m, quant::weight_format(o.weights), co);
+  return m;
+}
+
 BackendOptions backend_options(const LoadOptions& o) {
   BackendOptions bo;
+  bo.kv = quant::kv_format(o.kv).type;
   bo.threads = o.threads;
   bo.context = o.context;
   bo.profile = o.profile;
@@ -121,6 +138,11 @@ double bytes_per_token(const Model& m) {
 
 }  // namespace
 
+std::unique_ptr<Backend> make_backend(const std::string& name, std::shared_ptr<const Model> model,
+                                      const BackendOptions& bo) {
+  return create_backend(name, std::move(model), bo);
+}
+
 BackendReport probe_backends() {
   BackendReport r;
   r.cpu.available = true;
@@ -146,8 +168,8 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const LoadOptions&
   const std::string backend = choose_backend(opts.backend);
   std::shared_ptr<const GgufFile> file = GgufFile::open(path);
   std::unique_ptr<Engine> e(new Engine());
-  e->opts_ = opts;
-  e->model_ = std::make_shared<Model>(load_model(file));
+  e->opts_ = canonical(opts);
+  e->model_ = load_converted(file, e->opts_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
   e->backend_ = create_backend(backend, e->model_, backend_options(opts));
   return e;
@@ -163,8 +185,8 @@ std::unique_ptr<Engine> Engine::synthetic(const std::string& shape, const std::s
   so.seed = seed;
   std::shared_ptr<const GgufFile> file = build_synthetic_gguf(so);
   std::unique_ptr<Engine> e(new Engine());
-  e->opts_ = opts;
-  e->model_ = std::make_shared<Model>(load_model(file));
+  e->opts_ = canonical(opts);
+  e->model_ = load_converted(file, e->opts_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
   e->backend_ = create_backend(backend, e->model_, backend_options(opts));
   return e;
@@ -193,6 +215,8 @@ ModelInfo Engine::info() const {
   i.kv_heads = c.n_kv_heads;
   i.ffn = c.ffn_dim;
   i.tokenizer = tokenizer_->model();
+  i.weights = opts_.weights;
+  i.kv = opts_.kv;
   if (model_->file) i.chat_template = std::string(model_->file->get_string("tokenizer.chat_template", ""));
   if (tokenizer_->bos() >= 0) i.bos_token = tokenizer_->text(tokenizer_->bos());
   if (tokenizer_->eos() >= 0) i.eos_token = tokenizer_->text(tokenizer_->eos());

@@ -73,6 +73,14 @@ std::vector<float> effective(ActFormat f, const float* x, int64_t cols) {
       for (int64_t i = 0; i < cols; i++) out[i] = b[i / QA].d * b[i / QA].qs[i % QA];
       break;
     }
+    case ActFormat::Q8Row: {  // run format W8A8 (tested in quant_matmul.cpp)
+      std::vector<uint8_t> row(act_row_bytes(f, cols));
+      quantize_q8row_scalar(x, row.data(), cols);
+      float d;
+      std::memcpy(&d, row.data(), 4);
+      for (int64_t i = 0; i < cols; i++) out[i] = d * (int8_t)row[kQ8RowHeader + i];
+      break;
+    }
     case ActFormat::Q8K: {
       std::vector<block_q8k> b(cols / QKA);
       quantize_q8k_scalar(x, b.data(), cols);

@@ -20,6 +20,7 @@ struct BackendOptions {
   int threads = 0;     // CPU worker threads; 0 = physical cores
   int context = 0;     // KV cache length in tokens; 0 = min(model context, 4096)
   bool profile = false;  // collect StageTimes (adds a barrier per stage)
+  KvType kv = KvType::F16;  // KV cache format (keymate/formats_run.h)
 };
 
 class Backend {

@@ -22,7 +22,10 @@ struct LoadOptions {
   std::string backend = "auto";  // auto | cpu | cuda
   int threads = 0;               // 0 = physical cores
   int context = 0;               // 0 = min(model context, 4096)
-  std::string weights = "native";  // native (as in the file); formats arrive with issue 4
+  // Formats the weights are converted to at load and the KV cache is held in:
+  // a name from weight_formats() / kv_formats() (aliases allowed: int4 ->
+  // int4-g32). "native" runs the types stored in the file.
+  std::string weights = "native";
   std::string kv = "f16";
   bool profile = false;
 };
@@ -77,6 +80,72 @@ struct ModelInfo {
   std::string tokenizer;  // "llama" | "gpt2"
   std::string chat_template;  // tokenizer.chat_template (Jinja), "" when the file has none
   std::string bos_token, eos_token;  // their texts, which chat templates refer to; "" if none
+  std::string weights;    // the weight format as loaded (canonical name, e.g. "int4-g32")
+  std::string kv;         // the KV cache format (canonical name)
+};
+
+// One row of the format table (--weights / --kv names), in the engine's order.
+struct FormatInfo {
+  std::string name;     // "int4-g32"
+  std::string same_as;  // for an alias ("int4"), the name it stands for; else ""
+  double bits = 0;      // bits per weight (per cached element for KV), group scales included; 0 for native
+  std::string about;    // one line for people
+};
+std::vector<FormatInfo> weight_formats();
+std::vector<FormatInfo> kv_formats();
+
+// What a model takes in memory in given formats, and whether it fits a GPU
+// (see src/memory_plan.h for what each term counts).
+struct MemoryPlan {
+  std::string weights, kv;           // canonical format names
+  int context = 0;                   // tokens the KV cache is planned for
+  uint64_t weights_bytes = 0;        // every weight as the format holds it
+  uint64_t kv_bytes_per_token = 0;   // K and V of all layers, scales included
+  uint64_t kv_bytes = 0;             // kv_bytes_per_token * context
+  uint64_t activation_bytes = 0;     // forward-pass buffers for one prefill batch
+  uint64_t reserve_bytes = 0;        // the runtime's own (CUDA context, workspaces)
+  uint64_t total_bytes = 0;          // the four above
+  uint64_t vram_bytes = 0;           // the memory planned against; 0 = none given
+  bool fits = false;                 // total_bytes <= vram_bytes
+  int max_context = 0;               // longest context (<= the model's) that fits vram_bytes; 0 = none
+};
+
+// The plan for a GGUF file that is not loaded: only its header is read, no
+// weight is converted. weights/kv: format names; context 0 = the model's.
+MemoryPlan plan_memory(const std::string& path, const std::string& weights, const std::string& kv, int context,
+                       uint64_t vram_bytes);
+
+// keymate eval: the llama.cpp perplexity protocol (chunks of ctx tokens, each
+// starting with BOS when the model adds one, the second half of each chunk
+// scored) run on this engine and on the unquantized reference (the file's own
+// weights, f16 KV), compared token by token.
+struct EvalRequest {
+  std::string text;
+  int ctx = 128;        // tokens per chunk
+  int max_chunks = 0;   // 0 = every whole chunk of the text
+  // The reference model: "" = this engine's own file with its stored weights;
+  // or another GGUF of the same vocabulary (e.g. the F32 original of a
+  // quantized file), run with its stored weights and an f16 cache.
+  std::string reference;
+  const std::atomic<bool>* cancel = nullptr;           // checked between chunks
+  std::function<void(int done, int total)> on_chunk;   // progress, on the calling thread
+};
+
+struct EvalResult {
+  double kld_mean = 0;        // mean KL(reference || this), nats per scored token
+  double kld_p99 = 0;         // 99th percentile (llama.cpp's interpolation)
+  double kld_median = 0;
+  double kld_max = 0;
+  double top1_agreement = 0;  // fraction of scored tokens whose argmax is the reference's
+  double ppl = 0;             // perplexity of this engine on the scored tokens
+  double ppl_ref = 0;         // the reference's
+  int tokens = 0;             // scored tokens
+  int chunks = 0;
+  int ctx = 0;
+  int text_tokens = 0;        // tokens of the whole text (BOS included)
+  std::string weights, kv;    // canonical format names
+  bool cancelled = false;     // stopped early by cancel: the numbers cover the chunks done
+  double ms = 0;
 };
 
 struct BenchRequest {
@@ -140,6 +209,14 @@ class Engine {
   std::vector<float> logits(const std::vector<int32_t>& tokens, bool all_positions = false);
 
   BenchResult bench(const BenchRequest& req);
+
+  // The memory plan of this engine's model in its formats, weights as held.
+  // context 0 = the engine's context.
+  MemoryPlan plan(int context, uint64_t vram_bytes) const;
+
+  // KLD, top-1 agreement and perplexity against the unquantized model (see
+  // EvalRequest). Throws km::Error when the text is shorter than two chunks.
+  EvalResult eval(const EvalRequest& req);
 
  private:
   Engine() = default;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "keymate/formats_run.h"
 #include "keymate/ggml_types.h"
 
 namespace km {
@@ -39,9 +40,12 @@ struct Config {
 };
 
 // A weight matrix or vector as stored (or converted): `rows` rows of `cols`
-// elements of `type`, rows contiguous, `row_bytes` apart.
+// elements of `type`, rows contiguous, `row_bytes` apart. A matrix converted
+// at load to a run format (keymate/formats_run.h) has quant.type != None; its
+// rows are then in that format and `type` does not apply.
 struct Tensor {
   GgmlType type = GgmlType::F32;
+  RunQuant quant;
   int64_t rows = 0;
   int64_t cols = 0;
   uint64_t row_bytes = 0;

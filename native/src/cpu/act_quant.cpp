@@ -2,6 +2,7 @@
 #include "cpu/act_quant.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "keymate/error.h"
 #include "keymate/half.h"
@@ -22,6 +23,16 @@ ActFormat act_format_for(GgmlType t) {
   fail("cpu backend: no kernel for weight type %s", ggml_type_info(t).name ? ggml_type_info(t).name : "?");
 }
 
+ActFormat act_format_for(GgmlType t, RunQuant q) {
+  switch (q.type) {
+    case RunType::None: return act_format_for(t);
+    case RunType::Fp8: return ActFormat::F32;
+    case RunType::W8A8: return ActFormat::Q8Row;
+    case RunType::Int8: case RunType::Int4: case RunType::Nf4: return ActFormat::Q8;
+  }
+  return ActFormat::F32;
+}
+
 bool cpu_runnable(GgmlType t) {
   switch (t) {
     case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
@@ -35,6 +46,7 @@ uint64_t act_row_bytes(ActFormat f, int64_t cols) {
     case ActFormat::F32: case ActFormat::F16: case ActFormat::BF16: return 4 * (uint64_t)cols;
     case ActFormat::Q8: return (uint64_t)cols / QA * sizeof(block_q8a);
     case ActFormat::Q8K: return (uint64_t)cols / QKA * sizeof(block_q8k);
+    case ActFormat::Q8Row: return kQ8RowHeader + (uint64_t)cols;
   }
   return 0;
 }
@@ -73,6 +85,15 @@ void quantize_q8k_scalar(const float* x, block_q8k* y, int64_t n) {
     }
     y[b].d = d;
   }
+}
+
+void quantize_q8row_scalar(const float* x, uint8_t* row, int64_t n) {
+  float amax = 0;
+  for (int64_t i = 0; i < n; i++) amax = std::fmax(amax, std::fabs(x[i]));
+  const float d = amax / 127.0f, inv = amax != 0 ? 127.0f / amax : 0.0f;
+  std::memcpy(row, &d, 4);
+  int8_t* q = reinterpret_cast<int8_t*>(row + kQ8RowHeader);
+  for (int64_t i = 0; i < n; i++) q[i] = quant_i8(x[i], inv);
 }
 
 void round_f16_scalar(const float* x, float* y, int64_t n) {

@@ -38,13 +38,16 @@ void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs
     std::fill(obuf, obuf + (int64_t)nq * hd, 0.0f);
     std::fill(mbuf, mbuf + nq, -INFINITY);
     std::fill(lbuf, lbuf + nq, 0.0f);
-    const uint16_t* kc = a.k + (int64_t)kvh * a.context * hd;
-    const uint16_t* vc = a.v + (int64_t)kvh * a.context * hd;
+    const uint64_t eb = kv_elem_bytes(a.kv);
+    const uint8_t* kc = static_cast<const uint8_t*>(a.k) + (uint64_t)kvh * a.context * hd * eb;
+    const uint8_t* vc = static_cast<const uint8_t*>(a.v) + (uint64_t)kvh * a.context * hd * eb;
+    const uint16_t* ks = a.k_scale ? a.k_scale + (int64_t)kvh * a.context : nullptr;
+    const uint16_t* vs = a.v_scale ? a.v_scale + (int64_t)kvh * a.context : nullptr;
     const int n_keys = a.pos + t0 + nt;  // the last token of the tile sees them all
     for (int j0 = 0; j0 < n_keys; j0 += kKeyTile) {
       const int nk = std::min(kKeyTile, n_keys - j0);
-      k.to_f32(kc + (int64_t)j0 * hd, kbuf, nk * hd);
-      k.to_f32(vc + (int64_t)j0 * hd, vbuf, nk * hd);
+      kv_load(k, a.kv, kc + (uint64_t)j0 * hd * eb, ks ? ks + j0 : nullptr, nk, hd, kbuf);
+      kv_load(k, a.kv, vc + (uint64_t)j0 * hd * eb, vs ? vs + j0 : nullptr, nk, hd, vbuf);
       for (int g = 0; g < group; g++) {
         const int h = kvh * group + g;
         k.attn_scores(a.q + (int64_t)t0 * a.ldq + (int64_t)h * hd, a.ldq, nt, kbuf, nk, hd, a.scale, sbuf, kKeyTile);

@@ -1,7 +1,7 @@
-// Causal grouped-query attention over the fp16 KV cache, for a batch of
-// queries at consecutive positions, in the manner of llama.cpp's tiled CPU
-// flash attention: keys are visited in tiles of kKeyTile, each tile widened
-// from fp16 to f32 once and shared by every query that reads it (all query
+// Causal grouped-query attention over the KV cache (fp16, int8 or fp8; see
+// kv_cache.h), for a batch of queries at consecutive positions, in the manner
+// of llama.cpp's tiled CPU flash attention: keys are visited in tiles of
+// kKeyTile, each tile widened from the cache format to f32 once and shared by every query that reads it (all query
 // heads of a KV head x a tile of tokens); scores in f32, an online softmax
 // (running max and sum, earlier outputs rescaled when the max grows), values
 // accumulated in f32 and divided by the sum at the end. Scratch stays
@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "cpu/kernels.h"
+#include "cpu/kv_cache.h"
 #include "cpu/matmul.h"
 #include "cpu/thread_pool.h"
 
@@ -26,8 +27,11 @@ constexpr int kQueryTile = 8;   // tokens per work item
 struct AttentionArgs {
   const float* q = nullptr;  // query of token t, head h at q + t * ldq + h * head_dim
   int64_t ldq = 0;
-  const uint16_t* k = nullptr;  // layer cache [n_kv_heads][context][head_dim]
-  const uint16_t* v = nullptr;
+  KvType kv = KvType::F16;
+  const void* k = nullptr;  // layer cache [n_kv_heads][context][head_dim] of kv_elem_bytes(kv)
+  const void* v = nullptr;
+  const uint16_t* k_scale = nullptr;  // INT8: [n_kv_heads][context] fp16 scales
+  const uint16_t* v_scale = nullptr;
   int context = 0;
   int n = 0, pos = 0;  // tokens pos .. pos+n-1
   int n_heads = 0, n_kv_heads = 0, head_dim = 0;

@@ -3,7 +3,8 @@
 // graph executor does), so a decoded token costs a few barriers per layer and
 // no thread wake-ups. Phases of a layer:
 //   qkv:       RMSNorm fused into the input conversion, one fused q|k|v matmul
-//   rope:      biases (qwen2), RoPE on q and k, k and v rounded to fp16 into the cache
+//   rope:      biases (qwen2), RoPE on q and k, k and v stored into the cache
+//              in its format (fp16, int8 or fp8; kv_cache.h)
 //   attention: causal GQA over the cache, then the output projection with the
 //              residual add in its epilogue (x += Wo att)
 //   ffn:       RMSNorm fused, one fused gate|up matmul; SwiGLU fused into the
@@ -17,11 +18,13 @@
 
 #include "cpu/attention.h"
 #include "cpu/kernels.h"
+#include "cpu/kv_cache.h"
 #include "cpu/matmul.h"
 #include "cpu/rope.h"
 #include "cpu/thread_pool.h"
 #include "keymate/backend.h"
 #include "keymate/error.h"
+#include "quant/quantize_run.h"
 #include "timer.h"
 
 namespace km {
@@ -41,14 +44,15 @@ struct Layer {
   const float* bq = nullptr;
   const float* bk = nullptr;
   const float* bv = nullptr;
-  AlignedBuffer k_cache, v_cache;  // [n_kv_heads][context][head_dim] fp16
+  AlignedBuffer k_cache, v_cache;  // [n_kv_heads][context][head_dim] in the KV format (kv_cache.h)
+  AlignedBuffer k_scale, v_scale;  // INT8 KV: [n_kv_heads][context] fp16
 };
 
 class CpuBackend final : public Backend {
  public:
   CpuBackend(std::shared_ptr<const Model> model, const BackendOptions& opts)
       : model_(std::move(model)), simd_(simd_from_env()), k_(kernels_for(simd_)),
-        pool_(opts.threads > 0 ? opts.threads : default_thread_count()), profile_(opts.profile) {
+        pool_(opts.threads > 0 ? opts.threads : default_thread_count()), profile_(opts.profile), kv_(opts.kv) {
     const Config& c = model_->config;
     if (opts.threads < 0) fail("cpu backend: --threads %d is negative", opts.threads);
     if (opts.context < 0) fail("cpu backend: context %d is negative", opts.context);
@@ -74,9 +78,13 @@ class CpuBackend final : public Backend {
       y.bq = static_cast<const float*>(L.bq.data);
       y.bk = static_cast<const float*>(L.bk.data);
       y.bv = static_cast<const float*>(L.bv.data);
-      const size_t cache = (size_t)kv_dim_ * (size_t)ctx_ * sizeof(uint16_t);
+      const size_t cache = kv_quant_bytes(kv_, c.n_kv_heads, ctx_, c.head_dim);
       y.k_cache = aligned_buffer(cache);
       y.v_cache = aligned_buffer(cache);
+      if (kv_has_scales(kv_)) {
+        y.k_scale = aligned_buffer(kv_scale_bytes(kv_, c.n_kv_heads, ctx_));
+        y.v_scale = aligned_buffer(kv_scale_bytes(kv_, c.n_kv_heads, ctx_));
+      }
       for (const MatGroup* g : {&y.qkv, &y.wo, &y.gate_up, &y.down}) groups.push_back(g);
     }
     output_ = MatGroup::build({&w.output}, simd_);
@@ -175,8 +183,11 @@ class CpuBackend final : public Backend {
         AttentionArgs aa;
         aa.q = qkv();
         aa.ldq = ld_qkv;
-        aa.k = reinterpret_cast<const uint16_t*>(L.k_cache.get());
-        aa.v = reinterpret_cast<const uint16_t*>(L.v_cache.get());
+        aa.kv = kv_;
+        aa.k = L.k_cache.get();
+        aa.v = L.v_cache.get();
+        aa.k_scale = reinterpret_cast<const uint16_t*>(L.k_scale.get());
+        aa.v_scale = reinterpret_cast<const uint16_t*>(L.v_scale.get());
         aa.context = ctx_;
         aa.n = n;
         aa.pos = pos;
@@ -250,8 +261,7 @@ class CpuBackend final : public Backend {
     const RopeParams rp = rope_params();
     const Range r = split_range(n, ith, nth);
     for (int64_t t = r.begin; t < r.end; t++) {
-      dequantize_row(e.type, static_cast<const uint8_t*>(e.data) + (uint64_t)tokens[t] * e.row_bytes,
-                     x() + t * c.dim, c.dim);
+      quant::tensor_row(e, tokens[t], x() + t * c.dim);
       rope_angles(rp, pos + t, rope_cs() + t * c.head_dim);
     }
   }
@@ -261,8 +271,11 @@ class CpuBackend final : public Backend {
     const int hd = c.head_dim;
     const int64_t ld = q_dim_ + 2 * kv_dim_;
     const RopeParams rp = rope_params();
-    uint16_t* kc = reinterpret_cast<uint16_t*>(L.k_cache.get());
-    uint16_t* vc = reinterpret_cast<uint16_t*>(L.v_cache.get());
+    uint8_t* kc = L.k_cache.get();
+    uint8_t* vc = L.v_cache.get();
+    uint16_t* ks = reinterpret_cast<uint16_t*>(L.k_scale.get());
+    uint16_t* vs = reinterpret_cast<uint16_t*>(L.v_scale.get());
+    const uint64_t eb = kv_elem_bytes(kv_);
     // Items: (token, head) over the query heads then the KV heads.
     const int heads = c.n_heads + c.n_kv_heads;
     const Range r = split_range((int64_t)n * heads, ith, nth);
@@ -281,9 +294,9 @@ class CpuBackend final : public Backend {
         if (L.bk) add(k, L.bk + (int64_t)kh * hd, hd);
         if (L.bv) add(v, L.bv + (int64_t)kh * hd, hd);
         rope_apply(rp, cs, k);
-        const int64_t at = ((int64_t)kh * ctx_ + pos + t) * hd;
-        k_.to_f16(k, kc + at, hd);
-        k_.to_f16(v, vc + at, hd);
+        const int64_t tok = (int64_t)kh * ctx_ + pos + t;  // (head, token) index
+        kv_store(k_, kv_, k, hd, kc + (uint64_t)tok * hd * eb, ks ? ks + tok : nullptr);
+        kv_store(k_, kv_, v, hd, vc + (uint64_t)tok * hd * eb, vs ? vs + tok : nullptr);
       }
     }
   }
@@ -314,6 +327,7 @@ class CpuBackend final : public Backend {
   const Kernels& k_;
   ThreadPool pool_;
   bool profile_;
+  KvType kv_;
   int ctx_ = 0;
   int64_t q_dim_ = 0, kv_dim_ = 0;
   const float* freq_factors_ = nullptr;

@@ -7,10 +7,23 @@ namespace km::cpu {
 
 MatKernel Kernels::mat(const MatPart& p) const {
   MatKernel k = nullptr;
+  switch (p.layout == Layout::Rows ? p.quant.type : RunType::None) {  // packed parts: by layout below
+    case RunType::None: break;
+    case RunType::Fp8: k = mat_run_fp8; break;
+    case RunType::Int8: k = mat_run_int8; break;
+    case RunType::Int4: k = mat_run_int4; break;
+    case RunType::Nf4: k = mat_run_nf4; break;
+    case RunType::W8A8: k = mat_run_w8a8; break;
+  }
+  if (!p.quant.none() && p.layout == Layout::Rows) {
+    if (!k) fail("cpu backend: %s: no %s kernel for this run format", p.name.c_str(), simd_name(simd));
+    return k;
+  }
   switch (p.layout) {
     case Layout::Q8Packed: k = mat_q8_packed; break;
     case Layout::Q8PackedU: k = mat_q8_packed_u; break;
     case Layout::Q4Packed: k = mat_q4_packed; break;
+    case Layout::Nf4Packed: k = mat_nf4_packed; break;
     case Layout::Rows:
       switch (p.type) {
         case GgmlType::F32: k = mat_f32; break;

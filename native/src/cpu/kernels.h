@@ -31,6 +31,7 @@ struct Kernels {
   // Activation conversion of one row of n elements (n a multiple of the block).
   void (*quantize_q8a)(const float* x, block_q8a* y, int64_t n) = nullptr;
   void (*quantize_q8k)(const float* x, block_q8k* y, int64_t n) = nullptr;
+  void (*quantize_q8row)(const float* x, uint8_t* row, int64_t n) = nullptr;
   void (*round_f16)(const float* x, float* y, int64_t n) = nullptr;
   void (*round_bf16)(const float* x, float* y, int64_t n) = nullptr;
 
@@ -38,6 +39,10 @@ struct Kernels {
   MatKernel mat_f32 = nullptr, mat_f16 = nullptr, mat_bf16 = nullptr;
   MatKernel mat_q8_0 = nullptr, mat_q4_0 = nullptr, mat_q4_k = nullptr, mat_q6_k = nullptr;
   MatKernel mat_q8_packed = nullptr, mat_q8_packed_u = nullptr, mat_q4_packed = nullptr;
+  // Run formats (formats_run.h), file-like rows (kernels_run_*.cpp).
+  MatKernel mat_run_fp8 = nullptr, mat_run_int8 = nullptr, mat_run_int4 = nullptr, mat_run_nf4 = nullptr,
+            mat_run_w8a8 = nullptr;
+  MatKernel mat_nf4_packed = nullptr;  // NF4 in the Q4Packed byte layout (SIMD levels only)
 
   // Attention over a tile of keys widened to f32 (rows hd apart):
   //   scores: s[i * lds + j] = scale * dot(q_i, k_j) for queries i < nq, keys j < nk
@@ -65,5 +70,8 @@ const Kernels& kernels_for(Simd s);
 Kernels scalar_kernels();
 Kernels avx2_kernels();  // on non-x86 builds these two return scalar_kernels()
 Kernels vnni_kernels();
+// Fill in the run-format entries (kernels_run_scalar.cpp, kernels_run_avx2.cpp).
+void add_run_kernels_scalar(Kernels& k);
+void add_run_kernels_avx2(Kernels& k);  // a no-op on non-x86 builds
 
 }  // namespace km::cpu

@@ -628,6 +628,7 @@ Kernels avx2_kernels() {
   k.exp_sum = exp_sum;
   k.rms_norm = rms_norm;
   k.swiglu = swiglu;
+  add_run_kernels_avx2(k);
   return k;
 }
 

@@ -206,6 +206,8 @@ Kernels scalar_kernels() {
   k.exp_sum = exp_sum;
   k.rms_norm = rms_norm;
   k.swiglu = swiglu;
+  k.quantize_q8row = quantize_q8row_scalar;
+  add_run_kernels_scalar(k);
   return k;
 }
 

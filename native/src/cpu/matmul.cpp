@@ -52,6 +52,7 @@ void convert_row(const Kernels& k, ActFormat f, const float* src, uint8_t* dst, 
     case ActFormat::BF16: k.round_bf16(src, reinterpret_cast<float*>(dst), cols); break;
     case ActFormat::Q8: k.quantize_q8a(src, reinterpret_cast<block_q8a*>(dst), cols); break;
     case ActFormat::Q8K: k.quantize_q8k(src, reinterpret_cast<block_q8k*>(dst), cols); break;
+    case ActFormat::Q8Row: k.quantize_q8row(src, dst, cols); break;
   }
 }
 

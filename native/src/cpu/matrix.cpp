@@ -1,5 +1,6 @@
-// Building CpuMatrix: binding file rows in place, or repacking Q8_0/Q4_0 into
-// 8-row interleaved groups (see matrix.h for the layout and why).
+// Building CpuMatrix: binding file rows in place, or repacking Q8_0/Q4_0
+// (and the INT8 / INT4 / NF4 run formats) into 8-row interleaved groups (see
+// matrix.h for the layout and why).
 #include "cpu/matrix.h"
 
 #include <cstdlib>
@@ -24,10 +25,23 @@ uint64_t packed_block_bytes(Layout l) {
   switch (l) {
     case Layout::Q8Packed:
     case Layout::Q8PackedU: return 2 * kPackRows + kPackRows * QK8_0;
-    case Layout::Q4Packed: return 2 * kPackRows + kPackRows * QK4_0 / 2;
+    case Layout::Q4Packed:
+    case Layout::Nf4Packed: return 2 * kPackRows + kPackRows * QK4_0 / 2;
     case Layout::Rows: break;
   }
   return 0;
+}
+
+Layout layout_for(const Tensor& t, Simd simd) {
+  if (t.quant.none()) return layout_for(t.type, simd);
+  if (simd == Simd::Scalar) return Layout::Rows;
+  // INT8 and INT4 rows are Q8_0 and Q4_0 blocks with their scales elsewhere:
+  // the packed kernels run them (a wider group repeats its scale per block).
+  // NF4 has Q4_0's nibble order and its own packed kernel.
+  if (t.quant.type == RunType::Int8) return simd == Simd::Avx512Vnni ? Layout::Q8PackedU : Layout::Q8Packed;
+  if (t.quant.type == RunType::Int4) return Layout::Q4Packed;
+  if (t.quant.type == RunType::Nf4) return Layout::Nf4Packed;
+  return Layout::Rows;
 }
 
 Layout layout_for(GgmlType t, Simd simd) {
@@ -39,14 +53,41 @@ Layout layout_for(GgmlType t, Simd simd) {
 
 namespace {
 
-// Repacks rows of Q8_0 or Q4_0 blocks into 8-row groups; rows past the end of
-// the tensor are zero (scale 0), so a group never reads outside the buffer.
-void pack(const Tensor& t, Layout layout, uint8_t* out) {
+// Where block b of row r comes from: its fp16 scale bits and its quants (32
+// int8, or 16 bytes of Q4_0-ordered nibbles).
+struct BlockSource {
+  const Tensor& t;
+  bool run;  // a run format (formats_run.h) rather than Q8_0 / Q4_0 blocks
+  uint16_t scale(int64_t r, int64_t b) const {
+    const uint8_t* row = static_cast<const uint8_t*>(t.data) + r * t.row_bytes;
+    uint16_t h;
+    if (!run) {
+      std::memcpy(&h, row + b * block_bytes(), 2);
+    } else {
+      // a group of 64 or 128 lends its scale to each of its 32-blocks: same values
+      const int64_t g = t.quant.group ? b * 32 / t.quant.group : 0;
+      std::memcpy(&h, row + run_quant_bytes(t.quant.type, t.cols) + 2 * g, 2);
+    }
+    return h;
+  }
+  const uint8_t* quants(int64_t r, int64_t b) const {
+    const uint8_t* row = static_cast<const uint8_t*>(t.data) + r * t.row_bytes;
+    if (!run) return row + b * block_bytes() + 2;
+    return row + b * (run_is_4bit(t.quant.type) ? 16 : 32);
+  }
+  size_t block_bytes() const { return t.type == GgmlType::Q8_0 ? sizeof(block_q8_0) : sizeof(block_q4_0); }
+};
+
+// Repacks rows of Q8_0 or Q4_0 blocks (or of INT8 / INT4 / NF4 run rows, whose
+// 32-blocks are those formats' but for where the scales live) into 8-row
+// groups; rows past the end of the tensor are zero (scale 0), so a group
+// never reads outside the buffer.
+void pack(const BlockSource& src, Layout layout, uint8_t* out) {
+  const Tensor& t = src.t;
   const int64_t nb = t.cols / 32;
   const uint64_t bb = packed_block_bytes(layout);
   const int64_t groups = (t.rows + kPackRows - 1) / kPackRows;
-  const bool q8 = layout != Layout::Q4Packed;
-  const size_t src_block = q8 ? sizeof(block_q8_0) : sizeof(block_q4_0);
+  const bool q8 = layout == Layout::Q8Packed || layout == Layout::Q8PackedU;
   const int kgroups = q8 ? 8 : 4;  // 4-byte column groups per block
   const uint8_t offset = layout == Layout::Q8PackedU ? 0x80 : 0;
   for (int64_t g = 0; g < groups; g++) {
@@ -54,25 +95,30 @@ void pack(const Tensor& t, Layout layout, uint8_t* out) {
       uint8_t* dst = out + (g * nb + b) * bb;
       for (int r = 0; r < kPackRows; r++) {
         const int64_t row = g * kPackRows + r;
-        const uint8_t* blk = row < t.rows ? static_cast<const uint8_t*>(t.data) + row * t.row_bytes + b * src_block
-                                          : nullptr;
-        if (blk) std::memcpy(dst + 2 * r, blk, 2);  // fp16 scale
+        const bool real = row < t.rows;
+        const uint8_t* qs = real ? src.quants(row, b) : nullptr;
+        if (real) {
+          const uint16_t h = src.scale(row, b);
+          std::memcpy(dst + 2 * r, &h, 2);
+        }
         for (int k = 0; k < kgroups; k++) {
           uint8_t* q = dst + 2 * kPackRows + k * 4 * kPackRows + 4 * r;
-          for (int i = 0; i < 4; i++) q[i] = (blk ? blk[2 + 4 * k + i] : 0) ^ offset;
+          for (int i = 0; i < 4; i++) q[i] = (qs ? qs[4 * k + i] : 0) ^ offset;
         }
       }
     }
   }
 }
 
+bool runnable(const Tensor& t) { return !t.quant.none() || cpu_runnable(t.type); }
+
 }  // namespace
 
 bool CpuMatrix::fusable(const std::vector<const Tensor*>& ts) {
   if (ts.empty()) return false;
   for (const Tensor* t : ts) {
-    if (t->cols != ts[0]->cols || !cpu_runnable(t->type) || !cpu_runnable(ts[0]->type) ||
-        act_format_for(t->type) != act_format_for(ts[0]->type))
+    if (t->cols != ts[0]->cols || !runnable(*t) || !runnable(*ts[0]) ||
+        act_format_for(t->type, t->quant) != act_format_for(ts[0]->type, ts[0]->quant))
       return false;
   }
   return true;
@@ -82,14 +128,20 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
   if (!fusable(ts)) fail("cpu backend: cannot fuse %s with the weights after it", ts.empty() ? "?" : ts[0]->name.c_str());
   CpuMatrix m;
   m.cols_ = ts[0]->cols;
-  m.act_ = act_format_for(ts[0]->type);
+  m.act_ = act_format_for(ts[0]->type, ts[0]->quant);
   for (const Tensor* t : ts) {
-    const GgmlTypeInfo info = ggml_type_info(t->type);
-    if (t->cols % info.block_elems) fail("%s: %lld columns is not a multiple of the %s block (%u)", t->name.c_str(),
-                                         (long long)t->cols, info.name, info.block_elems);
+    if (t->quant.none()) {
+      const GgmlTypeInfo info = ggml_type_info(t->type);
+      if (t->cols % info.block_elems) fail("%s: %lld columns is not a multiple of the %s block (%u)", t->name.c_str(),
+                                           (long long)t->cols, info.name, info.block_elems);
+    } else if (t->cols % kRunColAlign || t->row_bytes != run_row_bytes(t->quant, t->cols)) {
+      fail("%s: %lld columns in rows of %llu bytes do not make a converted matrix", t->name.c_str(),
+           (long long)t->cols, (unsigned long long)t->row_bytes);
+    }
     MatPart p;
     p.type = t->type;
-    p.layout = layout_for(t->type, simd);
+    p.quant = t->quant;
+    p.layout = layout_for(*t, simd);
     p.rows = t->rows;
     p.cols = t->cols;
     p.out_offset = m.rows_;
@@ -101,7 +153,7 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
       const int64_t groups = (t->rows + kPackRows - 1) / kPackRows;
       p.stride = (uint64_t)(t->cols / 32) * packed_block_bytes(p.layout);
       AlignedBuffer buf = aligned_buffer(groups * p.stride);
-      pack(*t, p.layout, buf.get());
+      pack(BlockSource{*t, !t->quant.none()}, p.layout, buf.get());
       p.data = buf.get();
       m.owned_bytes_ += groups * p.stride;
       m.owned_.push_back(std::move(buf));

@@ -36,12 +36,14 @@ enum class Layout : uint8_t {
   Q8Packed,      // Q8_0, 8-row groups, signed quants (AVX2)
   Q8PackedU,     // Q8_0, 8-row groups, quants + 128 as unsigned bytes (VNNI)
   Q4Packed,      // Q4_0, 8-row groups, nibbles
+  Nf4Packed,     // NF4 run rows, laid out as Q4Packed: nibbles index the NF4 levels
 };
 
 constexpr int kPackRows = 8;
 
 struct MatPart {
   GgmlType type = GgmlType::F32;
+  RunQuant quant;           // a run format (formats_run.h) when converted at load; then type does not apply
   Layout layout = Layout::Rows;
   int64_t rows = 0, cols = 0;
   const uint8_t* data = nullptr;
@@ -53,8 +55,10 @@ struct MatPart {
 // Bytes of one packed block (32 columns of 8 rows) for a packed layout.
 uint64_t packed_block_bytes(Layout l);
 
-// The layout the kernels of `simd` want for a weight of type t.
+// The layout the kernels of `simd` want for a weight of type t, or for a
+// tensor (whose run format, if any, decides: INT8, INT4 and NF4 are packed too).
 Layout layout_for(GgmlType t, Simd simd);
+Layout layout_for(const Tensor& t, Simd simd);
 
 struct AlignedFree { void operator()(uint8_t* p) const; };
 using AlignedBuffer = std::unique_ptr<uint8_t[], AlignedFree>;
