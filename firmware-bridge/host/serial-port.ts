@@ -20,6 +20,9 @@ export type PortOpener = (path: string, handlers: PortHandlers) => Promise<PortC
 /** USB CDC ignores the baud rate; it is set because a UART bridge would need one. */
 export const DEFAULT_BAUD_RATE = 115200;
 
+/** How long close() waits for the OS to close a port before going on without it. */
+const CLOSE_TIMEOUT_MS = 2000;
+
 export async function openSerialPort(path: string, handlers: PortHandlers, baudRate = DEFAULT_BAUD_RATE): Promise<PortConnection> {
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
@@ -59,7 +62,13 @@ export async function openSerialPort(path: string, handlers: PortHandlers, baudR
           return;
         }
         closed = true;
-        port.close(() => resolve());
+        // A port whose device vanished mid-write can leave the OS close pending
+        // for a long time; the link must still stop, so the wait is bounded.
+        const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        port.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       }),
   };
 }

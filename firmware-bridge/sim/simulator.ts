@@ -133,7 +133,12 @@ export class SimulatedKeyboard {
     removeLink(this.options.link, pty.slavePath);
     // Closing the master hangs up the slave: the host's next read or write fails.
     await new Promise<void>((resolve) => {
-      stream.once('close', () => resolve());
+      // Bounded: a close stuck behind unflushed output must not hang the simulator.
+      const timer = setTimeout(resolve, 2000);
+      stream.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       stream.destroy();
     });
     fs.closeSync(pty.keeperFd);

@@ -46,6 +46,7 @@ export interface NativeSynthSpec extends NativeSyntheticSpec {
 
 export interface NativeGenerateRequest {
   prompt: string;
+  /** 0 only prefills the prompt into the KV cache (a warm-up for the prefix cache). */
   maxTokens?: number;
   /** 0 = greedy. */
   temperature?: number;

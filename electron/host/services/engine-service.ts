@@ -10,8 +10,8 @@
 // Warming: on AI-key down the session asks for the persona's prompt prefix to
 // be prefilled. The engine keeps the KV of the longest common token prefix
 // with its previous request, so the press that follows prefills only its own
-// text. The warm asks for one token (the addon's minimum), which the engine
-// samples but never runs, so the cache holds exactly the prefix.
+// text. The warm asks for zero tokens: the engine prefills and samples nothing,
+// so the cache holds exactly the prefix.
 // `cachedPrefix` remembers what the KV holds, so a warm that would change
 // nothing is skipped.
 import * as path from 'node:path';
@@ -86,7 +86,7 @@ export class EngineService {
       const { prefix, addBos, parseSpecial } = build(templateInfo(engine));
       if (prefix === '' || this.cachedPrefix === prefix) return;
       this.cachedPrefix = null;
-      await engine.generate({ prompt: prefix, maxTokens: 1, temperature: 0, addBos, parseSpecial });
+      await engine.generate({ prompt: prefix, maxTokens: 0, temperature: 0, addBos, parseSpecial });
       this.cachedPrefix = prefix;
     });
   }

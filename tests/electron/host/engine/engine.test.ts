@@ -46,6 +46,16 @@ test('the next operation may start as soon as the Promise settles', async () => 
   assert.equal(a.completion, b.completion);
 });
 
+test('maxTokens 0 warms the prefix cache: the next prompt prefills only its new tokens', async () => {
+  const persona = 'Once upon a time, there was a little girl named Lily.';
+  const warm = await engine.generate({ prompt: persona, temperature: 0, maxTokens: 0 });
+  assert.deepEqual(warm.tokens, []);
+  assert.equal(warm.completion, '');
+  const press = await engine.generate({ prompt: `${persona} She loved to`, temperature: 0, maxTokens: 8 });
+  assert.equal(press.cachedTokens, warm.promptTokens);
+  assert.ok(press.promptTokens > press.cachedTokens);
+});
+
 test('cancel() from the token callback stops between tokens', async () => {
   let seen = 0;
   const r = await engine.generate(
@@ -87,7 +97,7 @@ test('arguments are checked on the JS thread with TypeError / RangeError', () =>
   assert.throws(() => generate('hi'), { name: 'TypeError', message: 'generate: request must be an object, got a string' });
   assert.throws(() => generate({ prompt: 'x' }, 'cb'), { name: 'TypeError', message: 'generate: onToken must be a function, got a string' });
   assert.throws(() => generate({ prompt: 'x', max_tokens: 3 }), { name: 'TypeError', message: /unknown field 'max_tokens'/ });
-  assert.throws(() => generate({ prompt: 'x', maxTokens: 0 }), { name: 'RangeError', message: /request\.maxTokens must be an integer in \[1, 1048576\], got 0/ });
+  assert.throws(() => generate({ prompt: 'x', maxTokens: -1 }), { name: 'RangeError', message: /request\.maxTokens must be an integer in \[0, 1048576\], got -1/ });
   assert.throws(() => generate({ prompt: 'x', maxTokens: 2.5 }), { name: 'RangeError' });
   assert.throws(() => generate({ prompt: 'x', topP: Number.NaN }), { name: 'RangeError', message: /request\.topP must be a number in \[0, 1\]/ });
   assert.throws(() => generate({ prompt: 'x', seed: -1 }), { name: 'RangeError', message: /request\.seed/ });
