@@ -7,12 +7,35 @@
 export const BACKENDS = ['auto', 'cpu', 'cuda'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
-/** Weight formats the engine runs; `native` keeps what the file holds. */
-export const WEIGHT_FORMATS = ['native', 'f16', 'fp8', 'int8', 'int4', 'nf4', 'w8a8'] as const;
+/**
+ * Weight formats the engine runs, in the engine's order (native/src/quant/
+ * weight_formats.cpp; a test holds the two together). `native` keeps what the
+ * file holds; `-gN` is the group size of the scales; the bare names int8, int4
+ * and nf4 are the engine's aliases of their -g32 forms, fp8 has one scale per
+ * output channel.
+ */
+export const WEIGHT_FORMATS = [
+  'native',
+  'f16',
+  'fp8',
+  'fp8-g128',
+  'int8',
+  'int8-g32',
+  'int8-g128',
+  'int4',
+  'int4-g32',
+  'int4-g64',
+  'int4-g128',
+  'nf4',
+  'nf4-g32',
+  'nf4-g64',
+  'nf4-g128',
+  'w8a8',
+] as const;
 export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 
-/** KV-cache formats. */
-export const KV_FORMATS = ['f16', 'int8', 'fp8'] as const;
+/** KV-cache formats, in the engine's order; fp8 is the alias of fp8-e4m3. */
+export const KV_FORMATS = ['f16', 'int8', 'fp8', 'fp8-e4m3', 'fp8-e5m2'] as const;
 export type KvFormat = (typeof KV_FORMATS)[number];
 
 /** How a GPU token is launched: one kernel per op, a CUDA graph, or the armed persistent kernel. */

@@ -1,6 +1,7 @@
 // EngineHandle's JS-facing methods (see engine_handle.h). Each method checks
 // its arguments here, on the JS thread, then either answers at once (info,
-// tokenize, cancel, close) or starts one worker (load, generate, bench).
+// tokenize, cancel, close, plan, planMemory, formats) or starts one worker
+// (load, generate, bench, eval).
 // Misuse of types throws TypeError/RangeError synchronously; a state that
 // forbids the call now (busy, no model) rejects the returned Promise.
 #include "engine_handle.h"
@@ -16,6 +17,8 @@ namespace km::addon {
 constexpr int64_t kMaxTokens = 1 << 20;
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxContext = 1 << 24;
+// Bytes as a JS number stay exact up to 2^53 (8 PiB): far beyond any GPU.
+constexpr int64_t kMaxBytes = (int64_t{1} << 53) - 1;
 
 Napi::Function EngineHandle::Define(Napi::Env env) {
   return DefineClass(env, "EngineHandle",
@@ -28,11 +31,15 @@ Napi::Function EngineHandle::Define(Napi::Env env) {
                          InstanceMethod<&EngineHandle::Info>("info"),
                          InstanceMethod<&EngineHandle::BackendInfo>("backend"),
                          InstanceMethod<&EngineHandle::Bench>("bench"),
+                         InstanceMethod<&EngineHandle::Eval>("eval"),
+                         InstanceMethod<&EngineHandle::Plan>("plan"),
                          InstanceMethod<&EngineHandle::Close>("close"),
                          InstanceAccessor<&EngineHandle::GetBusy>("busy"),
                          InstanceAccessor<&EngineHandle::GetLoaded>("loaded"),
                          StaticMethod<&EngineHandle::ProbeBackends>("probeBackends"),
                          StaticMethod<&EngineHandle::Synth>("synth"),
+                         StaticMethod<&EngineHandle::PlanMemory>("planMemory"),
+                         StaticMethod<&EngineHandle::Formats>("formats"),
                      });
 }
 
@@ -55,7 +62,7 @@ Napi::Value EngineHandle::Refuse(Napi::Env env, const char* op, bool needs_model
   std::string why;
   if (busy_) {
     why = std::string(op) + ": the engine is busy with " + busy_ +
-          (std::string(busy_) == "generate" ? " (wait for it, or call cancel())" : " (wait for it)");
+          (std::string(busy_) == "generate" || std::string(busy_) == "eval" ? " (wait for it, or call cancel())" : " (wait for it)");
   } else if (needs_model && !engine_) {
     why = std::string(op) + ": no model is loaded (call load() first)";
   } else {
@@ -135,10 +142,10 @@ Napi::Value EngineHandle::Generate(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value EngineHandle::Cancel(const Napi::CallbackInfo& info) {
-  // Only a generation can be stopped; the answer says whether one was.
-  bool generating = busy_ && std::string(busy_) == "generate";
-  if (generating) RequestCancel();
-  return Napi::Boolean::New(info.Env(), generating);
+  // Only a generation or an eval can be stopped; the answer says whether one was.
+  bool stoppable = busy_ && (std::string(busy_) == "generate" || std::string(busy_) == "eval");
+  if (stoppable) RequestCancel();
+  return Napi::Boolean::New(info.Env(), stoppable);
 }
 
 Napi::Value EngineHandle::Tokenize(const Napi::CallbackInfo& info) {
@@ -198,6 +205,77 @@ Napi::Value EngineHandle::Bench(const Napi::CallbackInfo& info) {
   req.path = f.one_of("path", req.path, {"launch", "graph", "zero-launch"});
   if (Napi::Value refused = Refuse(info.Env(), "bench", true); !refused.IsEmpty()) return refused;
   return start_bench(info.Env(), this, std::move(req));
+}
+
+Napi::Value EngineHandle::Eval(const Napi::CallbackInfo& info) {
+  const std::string what = "eval: request";
+  Fields f(object_arg(info, 0, what, false), what, {"text", "ctx", "maxChunks", "reference"});
+  EvalRequest req;
+  req.text = f.required_string("text");
+  // The engine needs 4 tokens per chunk at least (half of each is scored).
+  req.ctx = static_cast<int>(f.integer("ctx", req.ctx, 4, kMaxContext));
+  req.max_chunks = static_cast<int>(f.integer("maxChunks", req.max_chunks, 0, kMaxContext));
+  req.reference = f.string("reference", req.reference);
+  if (Napi::Value refused = Refuse(info.Env(), "eval", true); !refused.IsEmpty()) return refused;
+  return start_eval(info.Env(), this, std::move(req));
+}
+
+// Fields of a plan request shared by plan() and planMemory().
+static void plan_fields(const Fields& f, int* context, uint64_t* vram_bytes) {
+  *context = static_cast<int>(f.integer("context", 0, 0, kMaxContext));
+  *vram_bytes = static_cast<uint64_t>(f.integer("vramBytes", 0, 0, kMaxBytes));
+}
+
+Napi::Value EngineHandle::Plan(const Napi::CallbackInfo& info) {
+  // Arithmetic on immutable model facts: safe beside a worker, so no busy check.
+  Napi::Env env = info.Env();
+  const std::string what = "plan: options";
+  Fields f(object_arg(info, 0, what, true), what, {"context", "vramBytes"});
+  int context = 0;
+  uint64_t vram = 0;
+  plan_fields(f, &context, &vram);
+  if (!engine_) throw Napi::Error::New(env, "plan: no model is loaded (call load() first)");
+  try {
+    return to_js(env, engine_->plan(context, vram));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+}
+
+Napi::Value EngineHandle::PlanMemory(const Napi::CallbackInfo& info) {
+  // Synchronous: it reads only the GGUF header (milliseconds), no weights.
+  Napi::Env env = info.Env();
+  std::string path = string_arg(info, 0, "planMemory: path");
+  if (path.empty()) throw Napi::TypeError::New(env, "planMemory: path must not be empty");
+  const std::string what = "planMemory: options";
+  Fields f(object_arg(info, 1, what, true), what, {"weights", "kv", "context", "vramBytes"});
+  std::string weights = f.string("weights", "native");
+  std::string kv = f.string("kv", "f16");
+  int context = 0;
+  uint64_t vram = 0;
+  plan_fields(f, &context, &vram);
+  try {
+    return to_js(env, plan_memory(path, weights, kv, context, vram));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+}
+
+Napi::Value EngineHandle::Formats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = [&](const std::vector<FormatInfo>& formats) {
+    Napi::Array a = Napi::Array::New(env, formats.size());
+    for (size_t i = 0; i < formats.size(); i++) a.Set(static_cast<uint32_t>(i), to_js(env, formats[i]));
+    return a;
+  };
+  Napi::Object o = Napi::Object::New(env);
+  try {
+    o.Set("weights", list(weight_formats()));
+    o.Set("kv", list(kv_formats()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+  return o;
 }
 
 Napi::Value EngineHandle::Close(const Napi::CallbackInfo& info) {

@@ -1,6 +1,6 @@
 // EngineHandle: one engine (one loaded model) as a JavaScript object.
 //
-// Long operations (load, generate, bench) run on libuv worker threads and
+// Long operations (load, generate, bench, eval) run on libuv worker threads and
 // return Promises; the handle runs one of them at a time. A worker claims the
 // handle when it starts and releases it when it completes; the claim also
 // Ref()s the JS object, so the engine cannot be garbage-collected under a
@@ -44,11 +44,15 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value BackendInfo(const Napi::CallbackInfo& info);
   Napi::Value Bench(const Napi::CallbackInfo& info);
+  Napi::Value Eval(const Napi::CallbackInfo& info);
+  Napi::Value Plan(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetBusy(const Napi::CallbackInfo& info);
   Napi::Value GetLoaded(const Napi::CallbackInfo& info);
   static Napi::Value ProbeBackends(const Napi::CallbackInfo& info);
   static Napi::Value Synth(const Napi::CallbackInfo& info);
+  static Napi::Value PlanMemory(const Napi::CallbackInfo& info);
+  static Napi::Value Formats(const Napi::CallbackInfo& info);
 
   // A rejected Promise when the handle cannot start `op` now (busy, or no
   // model when one is needed); an empty value when it can.

@@ -85,6 +85,8 @@ Napi::Object to_js(Napi::Env env, const ModelInfo& m) {
   o.Set("chatTemplate", Napi::String::New(env, m.chat_template));
   o.Set("bosToken", Napi::String::New(env, m.bos_token));
   o.Set("eosToken", Napi::String::New(env, m.eos_token));
+  o.Set("weights", Napi::String::New(env, m.weights));
+  o.Set("kv", Napi::String::New(env, m.kv));
   return o;
 }
 
@@ -116,6 +118,52 @@ Napi::Object to_js(Napi::Env env, const BackendReport& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("cpu", cpu);
   o.Set("cuda", cuda);
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const EvalResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("kldMean", num(env, r.kld_mean));
+  o.Set("kldP99", num(env, r.kld_p99));
+  o.Set("kldMedian", num(env, r.kld_median));
+  o.Set("kldMax", num(env, r.kld_max));
+  o.Set("top1Agreement", num(env, r.top1_agreement));
+  o.Set("ppl", num(env, r.ppl));
+  o.Set("pplRef", num(env, r.ppl_ref));
+  o.Set("tokens", num(env, r.tokens));
+  o.Set("chunks", num(env, r.chunks));
+  o.Set("ctx", num(env, r.ctx));
+  o.Set("textTokens", num(env, r.text_tokens));
+  o.Set("weights", Napi::String::New(env, r.weights));
+  o.Set("kv", Napi::String::New(env, r.kv));
+  o.Set("cancelled", Napi::Boolean::New(env, r.cancelled));
+  o.Set("ms", num(env, r.ms));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const MemoryPlan& p) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("weights", Napi::String::New(env, p.weights));
+  o.Set("kv", Napi::String::New(env, p.kv));
+  o.Set("context", num(env, p.context));
+  o.Set("weightsBytes", num(env, static_cast<double>(p.weights_bytes)));
+  o.Set("kvBytesPerToken", num(env, static_cast<double>(p.kv_bytes_per_token)));
+  o.Set("kvBytes", num(env, static_cast<double>(p.kv_bytes)));
+  o.Set("activationBytes", num(env, static_cast<double>(p.activation_bytes)));
+  o.Set("reserveBytes", num(env, static_cast<double>(p.reserve_bytes)));
+  o.Set("totalBytes", num(env, static_cast<double>(p.total_bytes)));
+  o.Set("vramBytes", num(env, static_cast<double>(p.vram_bytes)));
+  o.Set("fits", Napi::Boolean::New(env, p.fits));
+  o.Set("maxContext", num(env, p.max_context));
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const FormatInfo& f) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("name", Napi::String::New(env, f.name));
+  o.Set("sameAs", Napi::String::New(env, f.same_as));
+  o.Set("bits", num(env, f.bits));
+  o.Set("about", Napi::String::New(env, f.about));
   return o;
 }
 

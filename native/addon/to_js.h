@@ -16,5 +16,8 @@ Napi::Object to_js(Napi::Env env, const BenchResult& r);
 Napi::Object to_js(Napi::Env env, const ModelInfo& info);
 Napi::Object to_js(Napi::Env env, const BackendReport& report);
 Napi::Object to_js(Napi::Env env, const StageTimes& s);
+Napi::Object to_js(Napi::Env env, const EvalResult& r);
+Napi::Object to_js(Napi::Env env, const MemoryPlan& p);
+Napi::Object to_js(Napi::Env env, const FormatInfo& f);
 
 }  // namespace km::addon

@@ -31,6 +31,9 @@ Napi::Promise start_load_synthetic(Napi::Env env, EngineHandle* handle, Syntheti
 Napi::Promise start_generate(Napi::Env env, EngineHandle* handle, GenerateRequest req,
                              Napi::Function on_token);
 Napi::Promise start_bench(Napi::Env env, EngineHandle* handle, BenchRequest req);
+// Compares the loaded engine with its full-precision reference over a text;
+// cancel() stops it between chunks.
+Napi::Promise start_eval(Napi::Env env, EngineHandle* handle, EvalRequest req);
 // Writes a synthetic model as a GGUF file at `out` (no handle involved);
 // resolves to the number of bytes written.
 Napi::Promise start_synth(Napi::Env env, SyntheticSpec spec, std::string out);

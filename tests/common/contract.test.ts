@@ -45,7 +45,7 @@ test('a request with a field of the wrong type names the request, the field and 
 test('unknown fields, out-of-range and unknown choices are refused, nested paths included', () => {
   refused(() => parseRequest('generate', { prompt: 'x', admin: true }), "contract: request 'generate': payload: unknown field admin");
   refused(() => parseRequest('generate', { prompt: '' }), "contract: request 'generate': field prompt: too small (minimum 1 characters)");
-  refused(() => parseRequest('settings.set', { patch: { kv: 'int9' } }), `contract: request 'settings.set': field patch.kv: expected one of "f16", "int8", "fp8"`);
+  refused(() => parseRequest('settings.set', { patch: { kv: 'int9' } }), `contract: request 'settings.set': field patch.kv: expected one of "f16", "int8", "fp8", "fp8-e4m3", "fp8-e5m2"`);
   refused(() => parseRequest('settings.set', { patch: { threads: -1 } }), "contract: request 'settings.set': field patch.threads: too small (minimum 0)");
   refused(() => parseRequest('settings.set', { patch: { colour: 'red' } }), "contract: request 'settings.set': field patch: unknown field colour");
   refused(() => parseRequest('history.list', { limit: 1.5 }), "contract: request 'history.list': field limit: expected an integer, got 1.5");

@@ -4,6 +4,7 @@
 import type { Command } from '../command';
 import { benchCommand } from './bench';
 import { deviceCommand } from './device';
+import { evalCommand } from './eval';
 import { generateCommand } from './generate';
 import { infoCommand } from './info';
 import { serveCommand } from './serve';
@@ -13,6 +14,7 @@ export const commands: readonly Command[] = [
   generateCommand,
   benchCommand,
   synthCommand,
+  evalCommand,
   infoCommand,
   deviceCommand,
   serveCommand,

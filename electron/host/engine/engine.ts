@@ -9,10 +9,16 @@ import type {
   NativeBenchRequest,
   NativeBenchResult,
   NativeEngineHandle,
+  NativeEvalRequest,
+  NativeEvalResult,
+  NativeFormatList,
   NativeGenerateRequest,
   NativeGenerateResult,
   NativeLoadOptions,
+  NativeMemoryPlan,
   NativeModelInfo,
+  NativePlanMemoryOptions,
+  NativePlanOptions,
   NativeSynthSpec,
   NativeSyntheticSpec,
   NativeTokenEvent,
@@ -29,6 +35,12 @@ export type BenchResult = NativeBenchResult;
 export type ModelInfo = NativeModelInfo;
 export type BackendInfo = NativeBackendInfo;
 export type BackendReport = NativeBackendReport;
+export type EvalRequest = NativeEvalRequest;
+export type EvalResult = NativeEvalResult;
+export type PlanOptions = NativePlanOptions;
+export type PlanMemoryOptions = NativePlanMemoryOptions;
+export type MemoryPlan = NativeMemoryPlan;
+export type FormatList = NativeFormatList;
 
 export interface GenerateOptions {
   onToken?: (event: TokenEvent) => void;
@@ -92,6 +104,27 @@ export class Engine {
     return this.handle.bench(request);
   }
 
+  /** Aborting the signal stops the eval between chunks; the result has cancelled true. */
+  async eval(request: EvalRequest, options: { signal?: AbortSignal } = {}): Promise<EvalResult> {
+    const { signal } = options;
+    if (signal?.aborted === true) {
+      throw new Error('eval: cancelled before it started');
+    }
+    const stop = (): void => {
+      this.handle.cancel();
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      return await this.handle.eval(request);
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  plan(options: PlanOptions = {}): MemoryPlan {
+    return this.handle.plan(options);
+  }
+
   /** Frees the model now; the engine cannot be used afterwards. */
   close(): void {
     this.handle.close();
@@ -106,6 +139,16 @@ export function probeBackends(): BackendReport {
 /** Writes a synthetic model of a named shape as a GGUF file; resolves to its size in bytes. */
 export function writeSyntheticModel(spec: SynthSpec, out: string): Promise<number> {
   return loadAddon().EngineHandle.synth(spec, out);
+}
+
+/** The memory plan of a GGUF file without loading it (its header only). */
+export function planMemory(path: string, options: PlanMemoryOptions = {}): MemoryPlan {
+  return loadAddon().EngineHandle.planMemory(path, options);
+}
+
+/** The weight and KV-cache formats the engine knows, in its order, aliases included. */
+export function engineFormats(): FormatList {
+  return loadAddon().EngineHandle.formats();
 }
 
 function noop(): void {}

@@ -10,7 +10,7 @@
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
-export const ADDON_ABI_VERSION = 1;
+export const ADDON_ABI_VERSION = 2;
 
 declare const engineHandleBrand: unique symbol;
 
@@ -143,6 +143,94 @@ export interface NativeModelInfo {
   /** Texts of BOS and EOS, which chat templates refer to; "" when the model has none. */
   bosToken: string;
   eosToken: string;
+  /** The weight format as loaded, by its canonical name ("int4-g32"; "native" keeps the file's types). */
+  weights: string;
+  /** The KV cache format, by its canonical name. */
+  kv: string;
+}
+
+export interface NativeEvalRequest {
+  /** The text to score (the file's contents, not its path). */
+  text: string;
+  /** Tokens per chunk (default 128); the second half of each chunk is scored. */
+  ctx?: number;
+  /** 0 = every whole chunk of the text. */
+  maxChunks?: number;
+  /** "" = the loaded file with its stored weights; or another GGUF of the same vocabulary. */
+  reference?: string;
+}
+
+/** The loaded engine against its full-precision reference, over the scored tokens. */
+export interface NativeEvalResult {
+  /** Mean KL(reference || engine), nats per scored token. */
+  kldMean: number;
+  kldP99: number;
+  kldMedian: number;
+  kldMax: number;
+  /** Fraction of scored tokens whose argmax matches the reference's. */
+  top1Agreement: number;
+  ppl: number;
+  pplRef: number;
+  /** Scored tokens. */
+  tokens: number;
+  chunks: number;
+  ctx: number;
+  /** Tokens of the whole text, BOS included. */
+  textTokens: number;
+  weights: string;
+  kv: string;
+  /** Stopped by cancel(): the numbers cover the chunks done. */
+  cancelled: boolean;
+  ms: number;
+}
+
+export interface NativePlanOptions {
+  /** Tokens the KV cache is planned for; 0 = the model's (or the engine's) context. */
+  context?: number;
+  /** GPU memory to plan against; 0 = none (fits is then false, maxContext 0). */
+  vramBytes?: number;
+}
+
+export interface NativePlanMemoryOptions extends NativePlanOptions {
+  /** Weight format name (default "native"). */
+  weights?: string;
+  /** KV cache format name (default "f16"). */
+  kv?: string;
+}
+
+/** What a model takes in memory in given formats, and whether it fits vramBytes. */
+export interface NativeMemoryPlan {
+  weights: string;
+  kv: string;
+  context: number;
+  weightsBytes: number;
+  /** K and V of all layers, scales included. */
+  kvBytesPerToken: number;
+  kvBytes: number;
+  /** Forward-pass buffers for one prefill batch. */
+  activationBytes: number;
+  /** The runtime's own (CUDA context, workspaces). */
+  reserveBytes: number;
+  totalBytes: number;
+  vramBytes: number;
+  fits: boolean;
+  /** Longest context (<= the model's) that fits vramBytes; 0 = none. */
+  maxContext: number;
+}
+
+/** One row of the engine's format table (--weights / --kv names), in the engine's order. */
+export interface NativeFormatInfo {
+  name: string;
+  /** For an alias ("int4"), the name it stands for; else "". */
+  sameAs: string;
+  /** Bits per weight (per cached element for KV), scales included; 0 for native. */
+  bits: number;
+  about: string;
+}
+
+export interface NativeFormatList {
+  weights: NativeFormatInfo[];
+  kv: NativeFormatInfo[];
 }
 
 /** The backend an engine runs on, chosen once at load. */
@@ -174,7 +262,7 @@ export interface NativeBackendReport {
 
 export interface NativeEngineHandle {
   readonly [engineHandleBrand]: true;
-  /** The running operation ("load", "generate", "bench"), or null. */
+  /** The running operation ("load", "generate", "bench", "eval"), or null. */
   readonly busy: string | null;
   readonly loaded: boolean;
   /** Loads a GGUF file; the previous model, if any, stays until the new one is ready. */
@@ -182,12 +270,16 @@ export interface NativeEngineHandle {
   loadSynthetic(spec: NativeSyntheticSpec, options?: NativeLoadOptions): Promise<void>;
   /** onToken runs once per token, in order; a throw there stops generation and rejects. */
   generate(request: NativeGenerateRequest, onToken: (event: NativeTokenEvent) => void): Promise<NativeGenerateResult>;
-  /** Stops a running generation between tokens; true when one was running. */
+  /** Stops a running generation between tokens, or an eval between chunks; true when one was running. */
   cancel(): boolean;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
   info(): NativeModelInfo;
   backend(): NativeBackendInfo;
   bench(request?: NativeBenchRequest): Promise<NativeBenchResult>;
+  /** KLD, top-1 agreement and perplexity against the full-precision model; rejects when the text is shorter than two chunks. */
+  eval(request: NativeEvalRequest): Promise<NativeEvalResult>;
+  /** The memory plan of the loaded model in its formats (synchronous). */
+  plan(options?: NativePlanOptions): NativeMemoryPlan;
   /** Frees the model now instead of at garbage collection. */
   close(): void;
 }
@@ -197,6 +289,10 @@ export interface NativeEngineHandleClass {
   probeBackends(): NativeBackendReport;
   /** Writes a synthetic model as a GGUF file (atomically: temp file + rename); resolves to its size in bytes. */
   synth(spec: NativeSynthSpec, out: string): Promise<number>;
+  /** The memory plan of a GGUF file that is not loaded: reads its header only (synchronous). */
+  planMemory(path: string, options?: NativePlanMemoryOptions): NativeMemoryPlan;
+  /** The weight and KV-cache formats the engine knows, aliases included. */
+  formats(): NativeFormatList;
 }
 
 export interface NativeAddon {

@@ -53,6 +53,38 @@ test('info --model --json describes the model', () => {
   const plan = m['memory_plan'];
   assert.ok(isObject(plan));
   assert.equal(plan['weights_bytes'], expected * 4);
+  assert.equal(plan['weights'], 'native');
+  assert.equal(plan['kv'], 'f16');
+  assert.equal(plan['context'], 512);
+  for (const key of ['kv_bytes_per_token', 'kv_bytes', 'activation_bytes', 'reserve_bytes', 'total_bytes']) {
+    assert.ok(Number.isInteger(plan[key]) && (plan[key] as number) >= 0, `${key} = ${String(plan[key])}`);
+  }
+  // K and V, 5 layers, 4 kv heads of 8 dims (64 / 8 heads), f16.
+  assert.equal(plan['kv_bytes_per_token'], 2 * 5 * 4 * 8 * 2);
+  assert.equal(plan['kv_bytes'], 512 * plan['kv_bytes_per_token']);
+  const sum = ['weights_bytes', 'kv_bytes', 'activation_bytes', 'reserve_bytes'].reduce((a, k) => a + (plan[k] as number), 0);
+  assert.equal(plan['total_bytes'], sum);
+  // Without --vram, fits is judged against the first CUDA device, or left out with a reason.
+  if ('fits' in plan) assert.equal(typeof plan['fits'], 'boolean');
+  else assert.ok(typeof plan['reason'] === 'string' && plan['reason'].length > 10);
+});
+
+test('info --model --vram --context --weights --kv plans against the given memory', () => {
+  const big = keymateJson(['info', '--model', stories(), '--vram', '8192', '--context', '256', '--weights', 'int8', '--kv', 'int8']);
+  const plan = (big['model'] as Record<string, unknown>)['memory_plan'];
+  assert.ok(isObject(plan));
+  assert.equal(plan['weights'], 'int8-g32');
+  assert.equal(plan['kv'], 'int8');
+  assert.equal(plan['context'], 256);
+  assert.equal(plan['vram_mb'], 8192);
+  assert.equal(plan['fits'], true);
+  assert.equal(plan['max_context'], 512, 'the longest context that fits is capped by the model');
+  assert.ok((plan['weights_bytes'] as number) < 2 * 512 * 64 * 4 + 5 * 64 * 64 * 4 * 4, 'int8 holds less than f32');
+  const tiny = keymateJson(['info', '--model', stories(), '--vram', '1']);
+  const p2 = (tiny['model'] as Record<string, unknown>)['memory_plan'];
+  assert.ok(isObject(p2));
+  assert.equal(p2['vram_mb'], 1);
+  assert.equal(p2['fits'], (p2['total_bytes'] as number) <= 1024 * 1024);
 });
 
 test('info without --json prints a report on stdout', () => {
