@@ -15,6 +15,7 @@
 #include "cpu/matmul.h"
 #include "cpu/simd.h"
 #include "cpu/thread_pool.h"
+#include "cpu_test_matmul.h"
 #include "cpu_test_models.h"
 #include "keymate/error.h"
 #include "keymate/ggml_types.h"
@@ -22,6 +23,7 @@
 #include "test.h"
 
 using namespace km::cpu;
+using kt::run_group;
 using km::GgmlType;
 
 namespace {
@@ -89,28 +91,6 @@ std::vector<float> effective(ActFormat f, const float* x, int64_t cols) {
     }
   }
   return out;
-}
-
-// y = W x for tensors fused as one group, through matmul_phase on `threads` threads.
-std::vector<float> run_group(Simd simd, const std::vector<const km::Tensor*>& ts, const std::vector<float>& x,
-                             int n, int threads, bool accumulate, const std::vector<float>& y0) {
-  const MatGroup g = MatGroup::build(ts, simd);
-  MatScratch s;
-  uint64_t act = 0;
-  for (const CpuMatrix& m : g.mats) act = std::max<uint64_t>(act, act_row_bytes(m.act(), m.cols()));
-  s.reserve(n, g.cols, act);
-  std::vector<WorkCounter> counters(g.mats.size());
-  std::vector<WorkCounter*> ptrs;
-  for (auto& c : counters) ptrs.push_back(&c);
-  std::vector<float> y = y0;
-  ThreadPool pool(threads);
-  MatInput in;
-  in.x = x.data();
-  in.ldx = g.cols;
-  pool.run([&](int ith, int nth) {
-    matmul_phase(ith, nth, pool, kernels_for(simd), g, in, n, y.data(), g.rows, accumulate, s, ptrs.data());
-  });
-  return y;
 }
 
 // Checks a group's output against float64 with the group's own activation forms.
