@@ -10,7 +10,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("EngineHandle", km::addon::EngineHandle::Define(env));
   // Lets the loader refuse a stale build whose surface differs from the typings.
-  exports.Set("abiVersion", Napi::Number::New(env, 2));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

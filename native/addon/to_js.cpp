@@ -27,6 +27,7 @@ Napi::Object to_js(Napi::Env env, const GenerateResult& r) {
   o.Set("prefillMs", num(env, r.prefill_ms));
   o.Set("decodeTokS", num(env, r.decode_tok_s));
   o.Set("stop", Napi::String::New(env, r.stop));
+  o.Set("stagesMs", r.profiled ? Napi::Value(to_js(env, r.stages_ms)) : env.Null());
   return o;
 }
 

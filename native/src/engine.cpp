@@ -276,6 +276,8 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
   backend_->forward(prompt.data() + reuse, r.prompt_tokens - r.cached_tokens, r.cached_tokens, logits.data(), false);
   kv_tokens_ = prompt;
   r.prefill_ms = now_ms() - t0;
+  if (opts_.profile) backend_->reset_stats();  // stages are reported for the decode steps only
+  int decoded = 0;
 
   Utf8Stream utf8;
   int pos = r.prompt_tokens;
@@ -310,7 +312,14 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
     kv_tokens_.resize(static_cast<size_t>(pos));
     backend_->forward(&tok, 1, pos, logits.data(), false);
     kv_tokens_.push_back(tok);
+    decoded++;
     pos++;
+  }
+  if (opts_.profile && decoded > 0) {
+    const StageTimes s = backend_->stats();
+    const double k = 1.0 / decoded;
+    r.stages_ms = {s.embed * k, s.qkv * k, s.attention * k, s.ffn * k, s.logits * k, s.other * k};
+    r.profiled = true;
   }
   // Bytes that never became a character end the text as U+FFFD.
   r.completion += utf8.finish();

@@ -391,3 +391,21 @@ TEST(engine, info_carries_what_chat_templates_need) {
   CHECK_EQ(i.bos_token, std::string("<s>"));
   CHECK_EQ(i.eos_token, std::string("</s>"));
 }
+
+TEST(engine, profiled_generation_reports_stage_times_per_decoded_token) {
+  km::LoadOptions o = cpu_opts();
+  o.profile = true;
+  auto e = km::Engine::load(stories(), o);
+  const auto r = e->generate(greedy("Once upon a time", 16), nullptr);
+  REQUIRE(r.profiled);
+  const km::StageTimes& s = r.stages_ms;
+  CHECK(s.qkv > 0 && s.attention > 0 && s.ffn > 0 && s.logits > 0);
+  // The stages are parts of one decode step, which cannot take longer than all of decoding.
+  const double per_token_ms = 1000.0 / r.decode_tok_s;
+  CHECK(s.embed + s.qkv + s.attention + s.ffn + s.logits + s.other <= per_token_ms * 1.5);
+  // Profiling changes timing, never tokens.
+  auto plain = km::Engine::load(stories(), cpu_opts());
+  const auto p = plain->generate(greedy("Once upon a time", 16), nullptr);
+  CHECK(!p.profiled);
+  CHECK(p.tokens == r.tokens);
+}

@@ -10,7 +10,7 @@
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
-export const ADDON_ABI_VERSION = 2;
+export const ADDON_ABI_VERSION = 3;
 
 declare const engineHandleBrand: unique symbol;
 
@@ -85,6 +85,8 @@ export interface NativeGenerateResult {
   prefillMs: number;
   decodeTokS: number;
   stop: NativeStopReason;
+  /** Per decoded token, by stage: only when loaded with profile on and a token was decoded. */
+  stagesMs: NativeStageTimes | null;
 }
 
 export interface NativeBenchRequest {

@@ -265,7 +265,7 @@ export class KeySession {
             link_ms: trigger.linkMs,
             // The model may end at once (EOS first): no token event, but a measured first sample.
             e2e_ms: firstAt !== null ? firstAt - trigger.at : hostMs + result.ttftMs,
-            stages_ms: null,
+            stages_ms: result.stagesMs ? { ...result.stagesMs } : null,
           }
         : null;
       keyboard.finish();

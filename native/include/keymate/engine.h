@@ -65,6 +65,10 @@ struct GenerateResult {
   double prefill_ms = 0;
   double decode_tok_s = 0;  // tokens after the first / their time
   std::string stop;         // "eos" | "length" | "cancelled" | "context"
+  // Per decoded token, measured by the backend: only when the engine was loaded
+  // with profile on (it adds a barrier per stage) and at least one token was decoded.
+  bool profiled = false;
+  StageTimes stages_ms;
 };
 
 struct ModelInfo {

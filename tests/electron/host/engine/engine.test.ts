@@ -46,6 +46,20 @@ test('the next operation may start as soon as the Promise settles', async () => 
   assert.equal(a.completion, b.completion);
 });
 
+test('stage times come with a reply only when the engine was loaded with profile on', async () => {
+  const plain = await engine.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 8 });
+  assert.equal(plain.stagesMs, null);
+  const profiled = await Engine.load(stories(), { backend: 'cpu', profile: true });
+  try {
+    const r = await profiled.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 8 });
+    assert.ok(r.stagesMs, 'stagesMs is set');
+    assert.ok(r.stagesMs.ffn > 0 && r.stagesMs.qkv > 0, JSON.stringify(r.stagesMs));
+    assert.deepEqual(r.tokens, plain.tokens, 'profiling changes timing, never tokens');
+  } finally {
+    profiled.close();
+  }
+});
+
 test('maxTokens 0 warms the prefix cache: the next prompt prefills only its new tokens', async () => {
   const persona = 'Once upon a time, there was a little girl named Lily.';
   const warm = await engine.generate({ prompt: persona, temperature: 0, maxTokens: 0 });
