@@ -1,0 +1,41 @@
+// Causal grouped-query attention in float64: the oracle the CPU attention
+// kernels are checked against, whatever format their cache is held in (the
+// caller passes the cache already decoded to floats).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace kt {
+
+// q [n, n_heads, hd] for tokens at positions pos..pos+n-1; k, v [n_kv, ctx, hd].
+// Returns out [n, n_heads, hd]: softmax(q·k / sqrt(hd)) over keys 0..pos+t, times v.
+inline std::vector<double> reference_attention(const std::vector<float>& q, const std::vector<float>& k,
+                                               const std::vector<float>& v, int n, int pos, int n_heads,
+                                               int n_kv, int hd, int ctx) {
+  std::vector<double> out(static_cast<size_t>(n) * n_heads * hd);
+  for (int t = 0; t < n; t++)
+    for (int h = 0; h < n_heads; h++) {
+      const int kvh = h / (n_heads / n_kv), keys = pos + t + 1;
+      const float* qh = &q[(static_cast<size_t>(t) * n_heads + h) * hd];
+      std::vector<double> s(static_cast<size_t>(keys));
+      double mx = -1e300, sum = 0;
+      for (int j = 0; j < keys; j++) {
+        double d = 0;
+        for (int i = 0; i < hd; i++) d += static_cast<double>(qh[i]) * k[(static_cast<size_t>(kvh) * ctx + j) * hd + i];
+        s[j] = d / std::sqrt(static_cast<double>(hd));
+        mx = std::max(mx, s[j]);
+      }
+      for (int j = 0; j < keys; j++) sum += (s[j] = std::exp(s[j] - mx));
+      for (int i = 0; i < hd; i++) {
+        double o = 0;
+        for (int j = 0; j < keys; j++) o += s[j] * v[(static_cast<size_t>(kvh) * ctx + j) * hd + i];
+        out[(static_cast<size_t>(t) * n_heads + h) * hd + i] = o / sum;
+      }
+    }
+  return out;
+}
+
+}  // namespace kt
