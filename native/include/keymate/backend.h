@@ -16,11 +16,18 @@ struct StageTimes {
   double embed = 0, qkv = 0, attention = 0, ffn = 0, logits = 0, other = 0;
 };
 
+// How the CUDA backend runs a step (issue 7); the CPU backend ignores it.
+//   Launch      a kernel per op
+//   Graph       the step's kernels captured once into a CUDA graph, replayed
+//   ZeroLaunch  a persistent kernel armed at load waits on a doorbell
+enum class ExecPath { Launch, Graph, ZeroLaunch };
+
 struct BackendOptions {
   int threads = 0;     // CPU worker threads; 0 = physical cores
   int context = 0;     // KV cache length in tokens; 0 = min(model context, 4096)
   bool profile = false;  // collect StageTimes (adds a barrier per stage)
   KvType kv = KvType::F16;  // KV cache format (keymate/formats_run.h)
+  ExecPath path = ExecPath::Launch;
 };
 
 class Backend {
