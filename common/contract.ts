@@ -15,7 +15,9 @@ export * from './contract/settings';
 export * from './contract/engine';
 export * from './contract/records';
 export * from './contract/telemetry';
+export * from './contract/thermal';
 export * from './contract/notice';
+export * from './contract/models';
 export { ContractError, type MessageKind } from './contract/errors';
 export * from './contract/wire';
 

@@ -1,12 +1,15 @@
 // Which NVIDIA devices this process can use, and if none, why — in words a
 // user can act on. Runs no kernel: only runtime queries, so it is safe on a
-// machine with no driver at all.
+// machine with no driver at all. Available means: device 0 is Turing (sm_75)
+// or newer and this binary carries code for it (probe_kernel resolves).
 #include <cuda_runtime.h>
 
 #include "keymate/cuda.h"
 #include "keymate/engine.h"
 
 namespace km {
+
+__global__ void probe_kernel() {}
 
 static std::string version_string(int v) {  // 13000 -> "13.0"
   return std::to_string(v / 1000) + "." + std::to_string((v % 1000) / 10);
@@ -53,9 +56,18 @@ CudaProbe cuda_probe() {
                ") is older than Turing (sm_75), the oldest this build supports";
     return p;
   }
-  // The backend itself arrives with the CUDA issue; until then the device is
-  // seen but not used.
-  p.reason = "the CUDA backend is compiled but its kernels are not implemented in this version";
+  // A device this binary holds no code for (neither its SASS nor PTX it can
+  // JIT) fails here, before any model is loaded.
+  cudaFuncAttributes attr{};
+  if (cudaSetDevice(0) != cudaSuccess || cudaFuncGetAttributes(&attr, probe_kernel) != cudaSuccess) {
+    cudaGetLastError();  // clear the error this query may have left
+    p.reason = "this build has no kernels for device 0 (" + p.devices[0].name + ", sm_" +
+               std::to_string(p.devices[0].cc) + "): rebuild with KEYMATE_CUDA_ARCHS including " +
+               std::to_string(p.devices[0].cc);
+    return p;
+  }
+  p.available = true;
+  p.reason.clear();
   return p;
 }
 

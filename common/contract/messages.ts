@@ -9,13 +9,14 @@ import { DeviceStatus } from './device';
 import { BenchSummary, EngineStatus, ModelEntry } from './engine';
 import { ContractError, contractError, unknownName } from './errors';
 import { Notice } from './notice';
+import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibrary, ModelLibraryEntry, RecommendedList } from './models';
 import { HistoryEntry, PerformanceRecord } from './records';
 import { KeyState, PressId, ReplyDone, ReplyError, ReplySnapshot, ReplyStart, ReplyToken, SessionStatus } from './session';
 import { Settings, SettingsPatch } from './settings';
 import { TelemetrySample } from './telemetry';
 
 /** Bumped with every change to the maps or the shapes they use. */
-export const CONTRACT_VERSION = 1;
+export const CONTRACT_VERSION = 2;
 
 const empty = z.strictObject({});
 
@@ -78,6 +79,25 @@ export const requests = {
   'models.list': { request: empty, response: z.strictObject({ models: z.array(ModelEntry) }) },
   /** Loads a model (and remembers it in the settings); answers once it is loaded or has failed. */
   'models.select': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: EngineStatus },
+  /** The data folder's models/ with what the engine read from each, and the downloads in progress or paused. */
+  'models.library': { request: empty, response: ModelLibrary },
+  /** Copies a GGUF into models/ after the engine has read its header (atomically: temp file, fsync, rename). */
+  'models.import': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: ModelLibraryEntry },
+  /** Starts a download into models/; progress follows as 'models.download' events. */
+  'models.download.start': { request: DownloadStart, response: DownloadState },
+  'models.download.pause': { request: DownloadId, response: DownloadState },
+  'models.download.resume': { request: DownloadId, response: DownloadState },
+  /** Stops a download and removes its partial file. */
+  'models.download.cancel': { request: DownloadId, response: DownloadState },
+  /** Small-to-7B instruct models, with whether each fits this machine in each weight format. */
+  'models.recommended': { request: empty, response: RecommendedList },
+  /** The memory plan of one GGUF (its header only): per weight format, whether it fits, judged as for the recommended models. */
+  'models.plan': {
+    request: z.strictObject({ path: z.string().min(1).max(4096) }),
+    response: z.strictObject({ path: z.string(), fits: z.record(z.string(), FormatFit), memory: RecommendedList.shape.memory }),
+  },
+  /** The desktop app's open-file dialog for a GGUF (the Electron shell answers it); null when the user cancels. Over the WebSocket there is no dialog: it rejects, and the user types the path. */
+  'models.pick_file': { request: empty, response: z.strictObject({ path: z.string().min(1).max(4096).nullable() }) },
 } as const;
 
 export const events = {
@@ -94,6 +114,7 @@ export const events = {
   'history': HistoryEntry,
   'telemetry': TelemetrySample,
   'notice': Notice,
+  'models.download': DownloadState,
 } as const;
 
 export type RequestName = keyof typeof requests;

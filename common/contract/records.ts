@@ -13,6 +13,16 @@ export const PerformanceRecord = z.strictObject({
   backend: z.string(),
   stop: StopReason,
   timings: ReplyTimings,
+  /**
+   * What the reply cost the part it ran on (issue 8): joules over the reply's
+   * time span (the GPU driver's or RAPL's energy counter where there is one,
+   * else power integrated over the samples) and per generated token. Null
+   * without power readings; absent in records written before issue 8.
+   */
+  energy_j: z.number().nonnegative().nullable().optional(),
+  j_per_token: z.number().nonnegative().nullable().optional(),
+  /** The part measured, the one the reply ran on: the GPU (NVML) or the CPU package (RAPL). */
+  energy_device: z.enum(['gpu', 'cpu']).optional(),
 });
 export type PerformanceRecord = z.infer<typeof PerformanceRecord>;
 

@@ -1,11 +1,13 @@
 // The user's settings: one schema, the current version. The file on disk
 // carries a version number and the host migrates older files up to this
 // shape (electron/host/storage/); the UI only ever sees this one.
+// Version 2 added `thermal` (issue 8).
 import { z } from 'zod';
 
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../formats';
+import { DEFAULT_THERMAL, ThermalSettings } from './thermal';
 
-export const SETTINGS_VERSION = 1;
+export const SETTINGS_VERSION = 2;
 
 export const Settings = z.strictObject({
   /** The GGUF to load at start; null = none chosen yet. */
@@ -31,6 +33,8 @@ export const Settings = z.strictObject({
   profile: z.boolean(),
   /** The global shortcut for the AI key (Electron accelerator syntax); empty = none. */
   shortcut: z.string().max(100),
+  /** The thermal and fan policy (contract/thermal.ts); a patch replaces it whole. */
+  thermal: ThermalSettings,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -54,4 +58,5 @@ export const DEFAULT_SETTINGS: Settings = {
   seed: 42,
   profile: false,
   shortcut: 'CommandOrControl+Shift+Space',
+  thermal: DEFAULT_THERMAL,
 };

@@ -25,6 +25,8 @@ import { type EventListener, HostEvents } from './host-events';
 import { type FinishedReply, KeySession } from './session/key-session';
 import { DeviceService } from './services/device-service';
 import { EngineService, engineConfig } from './services/engine-service';
+import { ModelsService } from './models/models-service';
+import { filePlan } from './models/file-plan';
 import { listModels } from './services/models';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
@@ -61,7 +63,12 @@ export class Host {
   private readonly session: KeySession;
   private readonly log: (line: string) => void;
   private cliModel: string | null;
+  /** Why the thermal policy has replies run on the CPU, or null. */
+  private cpuFallback: string | null = null;
   private stopped = false;
+  /** The model library and its downloads; null when models/ could not be opened (the notice says why). */
+  private models: ModelsService | null = null;
+  private modelsProblem = 'the model library is not open yet';
 
   private constructor(
     private readonly options: HostOptions,
@@ -77,11 +84,18 @@ export class Host {
     const cliModel = options.model ?? null;
     this.cliModel = cliModel !== null ? path.resolve(cliModel) : null;
     this.engine = new EngineService(events);
-    this.telemetry = new TelemetryService(events, options.telemetryIntervalMs);
+    this.telemetry = new TelemetryService(events, {
+      home: options.home,
+      thermal: () => this.settings.get().thermal,
+      engine: this.thermalControl(),
+      notices,
+      idleMs: options.telemetryIntervalMs,
+      log: this.log,
+    });
     this.session = new KeySession({
       events,
       engine: this.engine,
-      settings: () => this.settings.get(),
+      settings: () => this.pressSettings(),
       model: () => this.model(),
       setLed: (led) => this.device?.setLed(led),
       showReply: (text) => this.device?.showReply(text) ?? false,
@@ -131,7 +145,16 @@ export class Host {
     reportLoad(notices, 'history-corrupt', 'performance records', performanceLoaded);
 
     const host = new Host(options, settings, history, performance, events, notices);
-    host.telemetry.start();
+    try {
+      host.models = await ModelsService.open({
+        folder: modelsFolder(options.home, process.platform),
+        emit: (state) => events.emit('models.download', state),
+      });
+    } catch (e) {
+      host.modelsProblem = `models: the library cannot be opened: ${e instanceof Error ? e.message : String(e)}`;
+      notices.add('error', 'storage-error', host.modelsProblem);
+    }
+    await host.telemetry.start();
     host.device?.start();
     host.loadChosenModel();
     return host;
@@ -187,8 +210,9 @@ export class Host {
     this.stopped = true;
     this.session.cancel();
     await this.session.idle();
-    this.telemetry.stop();
+    await this.telemetry.stop().catch((e: unknown) => this.log(`keymate: ${e instanceof Error ? e.message : String(e)}`));
     await this.device?.stop();
+    await this.models?.close().catch((e: unknown) => this.log(`keymate: models: ${e instanceof Error ? e.message : String(e)}`));
     await Promise.all([this.settings.flush(), this.history.flush(), this.performance.flush()]);
     await this.engine.close();
   }
@@ -212,6 +236,18 @@ export class Host {
       'models.list': () =>
         listModels(modelsFolder(this.options.home, process.platform), this.settings.get().model, this.cliModel, this.model()).then((models) => ({ models })),
       'models.select': ({ path: file }) => this.selectModel(file),
+      'models.library': () => this.library().list(),
+      'models.import': ({ path: file }) => this.library().import(file),
+      'models.download.start': (request) => this.library().start(request),
+      'models.download.pause': ({ id }) => this.library().downloads.pause(id),
+      'models.download.resume': ({ id }) => this.library().downloads.resume(id),
+      'models.download.cancel': ({ id }) => this.library().downloads.cancel(id),
+      'models.recommended': () => this.library().recommended(),
+      'models.plan': ({ path: file }) => filePlan(file),
+      // Only the Electron shell has a file dialog (electron/shell/open-file.ts answers this over IPC).
+      'models.pick_file': () => {
+        throw new Error('models.pick_file: there is no file dialog here: type or paste the path of the .gguf file');
+      },
     };
   }
 
@@ -240,6 +276,35 @@ export class Host {
     this.cliModel = null;
     await this.updateSettings({ model: resolved });
     return status;
+  }
+
+  /** The settings a press runs with: the user's, on the CPU while the thermal policy says so. */
+  private pressSettings(): Settings {
+    const s = this.settings.get();
+    return this.cpuFallback !== null ? { ...s, backend: 'cpu' } : s;
+  }
+
+  /** How the thermal policy reaches the engine: pacing, pause, CPU fallback. */
+  private thermalControl() {
+    let paceWarned = false;
+    return {
+      setPacing: (ms: number) => {
+        if (!this.engine.setPacing(ms) && !paceWarned) {
+          paceWarned = true;
+          this.notices.add('warning', 'info', "thermal: this build's engine cannot pace its tokens (rebuild the addon with npm install); replies are not slowed");
+        }
+      },
+      setPause: (reason: string | null) => this.engine.setPause(reason),
+      setCpuFallback: (reason: string | null) => {
+        if (reason !== null && this.cpuFallback === null) this.notices.add('info', 'info', `thermal: ${reason}`);
+        this.cpuFallback = reason;
+      },
+    };
+  }
+
+  private library(): ModelsService {
+    if (this.models === null) throw new Error(this.modelsProblem);
+    return this.models;
   }
 
   /** The model presses run: the command line's for this run, else the settings' choice. */
@@ -276,6 +341,7 @@ export class Host {
       (e: unknown) => this.notices.add('error', 'storage-error', `history: not saved: ${e instanceof Error ? e.message : String(e)}`),
     );
     if (reply.timings === null) return;
+    const energy = this.telemetry.takeEnergy(reply.press_id);
     const record: PerformanceRecord = {
       press_id: reply.press_id,
       t_ms: reply.t_ms,
@@ -284,6 +350,9 @@ export class Host {
       backend: reply.backend,
       stop: reply.stop,
       timings: reply.timings,
+      energy_j: energy?.energy_j ?? null,
+      j_per_token: energy?.j_per_token ?? null,
+      ...(energy !== null && { energy_device: energy.device }),
     };
     this.performance.append(record).then(
       () => this.events.emit('performance', record),

@@ -3,16 +3,26 @@
 // contract does not name), each refusing any sender that is not the app's own
 // window showing the app's own page. Events go to that window on the
 // contract's channels. Requests are validated by dispatch() (the host's end).
-import { type WebContents, ipcMain } from 'electron';
+// The one request only a desktop app can answer, the file dialog, is the
+// shell's own (open-file.ts).
+import { BrowserWindow, type WebContents, ipcMain } from 'electron';
 
-import { REQUEST_NAMES, ipcChannel } from '../../common/contract';
+import { REQUEST_NAMES, type RequestHandlers, ipcChannel } from '../../common/contract';
 import type { Host } from '../host/host';
 import { dispatch } from '../host/transport/dispatch';
 import type { IpcAnswer } from './ipc-answer';
+import { pickGgufFile } from './open-file';
 import { isTrustedSender } from './sender';
 
 /** Wires `host` to the window whose contents `target()` returns; returns the function that unwires it. */
 export function wireIpc(host: Host, target: () => WebContents | null): () => void {
+  const handlers: RequestHandlers = {
+    ...host.handlers,
+    'models.pick_file': () => {
+      const contents = target();
+      return pickGgufFile(contents !== null && !contents.isDestroyed() ? BrowserWindow.fromWebContents(contents) : null);
+    },
+  };
   for (const name of REQUEST_NAMES) {
     ipcMain.handle(ipcChannel(name), async (event, payload: unknown): Promise<IpcAnswer> => {
       const window = target();
@@ -20,7 +30,7 @@ export function wireIpc(host: Host, target: () => WebContents | null): () => voi
       if (!isTrustedSender(event.sender.id, event.senderFrame, usable)) {
         return { ok: false, error: `ipc: request '${name}' refused: it did not come from the Keymate window` };
       }
-      const r = await dispatch(host.handlers, name, payload, undefined);
+      const r = await dispatch(handlers, name, payload, undefined);
       return r.ok ? { ok: true, result: r.result } : { ok: false, error: r.error };
     });
   }

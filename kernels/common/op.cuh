@@ -48,6 +48,15 @@ struct StepState {
   int32_t pos;                            // position of tokens[0]
   int32_t n;                              // tokens in this step, 1..kMaxStepTokens
   int32_t tokens[kMaxStepTokens];
+  // Sampling of the step's last token on the device (kernels/ops/sample.cuh),
+  // the chain of native/src/sampler.cpp: top-k -> top-p -> min-p ->
+  // temperature -> draw. temperature <= 0 is greedy (the others are unused).
+  int32_t sample;                         // 1: sample the last token (else the sampling ops take 0 tiles)
+  float temperature;
+  int32_t top_k;                          // 1..kSampleMaxK when temperature > 0
+  float top_p;                            // 1 = off
+  float min_p;                            // 0 = off
+  double uniform;                         // the draw's number in [0, 1), the host RNG's 53 bits
 };
 
 }  // namespace km::cuda

@@ -27,6 +27,7 @@ Napi::Function EngineHandle::Define(Napi::Env env) {
                          InstanceMethod<&EngineHandle::LoadSynthetic>("loadSynthetic"),
                          InstanceMethod<&EngineHandle::Generate>("generate"),
                          InstanceMethod<&EngineHandle::Cancel>("cancel"),
+                         InstanceMethod<&EngineHandle::SetPacing>("setPacing"),
                          InstanceMethod<&EngineHandle::Tokenize>("tokenize"),
                          InstanceMethod<&EngineHandle::Info>("info"),
                          InstanceMethod<&EngineHandle::BackendInfo>("backend"),
@@ -39,6 +40,7 @@ Napi::Function EngineHandle::Define(Napi::Env env) {
                          StaticMethod<&EngineHandle::ProbeBackends>("probeBackends"),
                          StaticMethod<&EngineHandle::Synth>("synth"),
                          StaticMethod<&EngineHandle::PlanMemory>("planMemory"),
+                         StaticMethod<&EngineHandle::PlanShape>("planShape"),
                          StaticMethod<&EngineHandle::Formats>("formats"),
                      });
 }
@@ -148,6 +150,21 @@ Napi::Value EngineHandle::Cancel(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), stoppable);
 }
 
+Napi::Value EngineHandle::SetPacing(const Napi::CallbackInfo& info) {
+  // Live: allowed while a generation runs (the engine's pacing is atomic), so
+  // the thermal policy can slow a reply down mid-way. Kept on the handle too,
+  // so it also holds for a model loaded later.
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "setPacing: ms must be a number");
+  const double ms = info[0].As<Napi::Number>().DoubleValue();
+  if (!(ms >= 0 && ms <= Engine::kMaxPacingMs))
+    throw Napi::RangeError::New(env, "setPacing: ms must be 0 (off) to " + std::to_string(static_cast<int>(Engine::kMaxPacingMs)) +
+                                         ", got " + info[0].ToString().Utf8Value());
+  pacing_ms_ = ms;
+  if (engine_) engine_->set_pacing(ms);
+  return env.Undefined();
+}
+
 Napi::Value EngineHandle::Tokenize(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string text = string_arg(info, 0, "tokenize: text");
@@ -226,6 +243,21 @@ static void plan_fields(const Fields& f, int* context, uint64_t* vram_bytes) {
   *vram_bytes = static_cast<uint64_t>(f.integer("vramBytes", 0, 0, kMaxBytes));
 }
 
+// The options of a plan of a model not loaded (a file, or a shape): formats too.
+struct PlanRequest {
+  std::string weights, kv;
+  int context = 0;
+  uint64_t vram = 0;
+};
+static PlanRequest plan_request(const Napi::CallbackInfo& info, size_t index, const std::string& what) {
+  Fields f(object_arg(info, index, what, true), what, {"weights", "kv", "context", "vramBytes"});
+  PlanRequest r;
+  r.weights = f.string("weights", "native");
+  r.kv = f.string("kv", "f16");
+  plan_fields(f, &r.context, &r.vram);
+  return r;
+}
+
 Napi::Value EngineHandle::Plan(const Napi::CallbackInfo& info) {
   // Arithmetic on immutable model facts: safe beside a worker, so no busy check.
   Napi::Env env = info.Env();
@@ -247,15 +279,34 @@ Napi::Value EngineHandle::PlanMemory(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = string_arg(info, 0, "planMemory: path");
   if (path.empty()) throw Napi::TypeError::New(env, "planMemory: path must not be empty");
-  const std::string what = "planMemory: options";
-  Fields f(object_arg(info, 1, what, true), what, {"weights", "kv", "context", "vramBytes"});
-  std::string weights = f.string("weights", "native");
-  std::string kv = f.string("kv", "f16");
-  int context = 0;
-  uint64_t vram = 0;
-  plan_fields(f, &context, &vram);
+  const PlanRequest r = plan_request(info, 1, "planMemory: options");
   try {
-    return to_js(env, plan_memory(path, weights, kv, context, vram));
+    return to_js(env, plan_memory(path, r.weights, r.kv, r.context, r.vram));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, error_message(e));
+  }
+}
+
+Napi::Value EngineHandle::PlanShape(const Napi::CallbackInfo& info) {
+  // Arithmetic only: the plan of a model that exists as a shape (not downloaded yet).
+  Napi::Env env = info.Env();
+  const std::string what_shape = "planShape: shape";
+  Fields s(object_arg(info, 0, what_shape, false), what_shape,
+           {"layers", "dim", "heads", "kvHeads", "ffn", "vocab", "contextLength", "tiedOutput", "fileType"});
+  constexpr int64_t kMaxCount = 1 << 24;
+  ModelShape shape;
+  shape.layers = static_cast<int>(s.integer("layers", 0, 1, kMaxCount));
+  shape.dim = static_cast<int>(s.integer("dim", 0, 1, kMaxCount));
+  shape.heads = static_cast<int>(s.integer("heads", 0, 1, kMaxCount));
+  shape.kv_heads = static_cast<int>(s.integer("kvHeads", 0, 1, kMaxCount));
+  shape.ffn = static_cast<int>(s.integer("ffn", 0, 1, kMaxCount));
+  shape.vocab = static_cast<int>(s.integer("vocab", 0, 1, kMaxCount));
+  shape.context = static_cast<int>(s.integer("contextLength", 0, 1, kMaxContext));
+  shape.tied_output = s.boolean("tiedOutput", false);
+  shape.file_type = s.string("fileType", "f16");
+  const PlanRequest r = plan_request(info, 1, "planShape: options");
+  try {
+    return to_js(env, plan_shape(shape, r.weights, r.kv, r.context, r.vram));
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, error_message(e));
   }

@@ -29,8 +29,12 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   const char* busy() const { return busy_; }
 
   km::Engine* engine() { return engine_.get(); }
-  // Replaces the loaded engine (the old one, if any, is freed here).
-  void Adopt(std::unique_ptr<km::Engine> engine) { engine_ = std::move(engine); }
+  // Replaces the loaded engine (the old one, if any, is freed here); the
+  // pacing set on the handle carries over to it.
+  void Adopt(std::unique_ptr<km::Engine> engine) {
+    engine_ = std::move(engine);
+    if (engine_) engine_->set_pacing(pacing_ms_);
+  }
   // Set by cancel(); read by the engine between tokens.
   const std::atomic<bool>* cancel_flag() const { return &cancel_; }
   void RequestCancel() { cancel_.store(true); }
@@ -40,6 +44,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value LoadSynthetic(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value SetPacing(const Napi::CallbackInfo& info);
   Napi::Value Tokenize(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
   Napi::Value BackendInfo(const Napi::CallbackInfo& info);
@@ -52,6 +57,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   static Napi::Value ProbeBackends(const Napi::CallbackInfo& info);
   static Napi::Value Synth(const Napi::CallbackInfo& info);
   static Napi::Value PlanMemory(const Napi::CallbackInfo& info);
+  static Napi::Value PlanShape(const Napi::CallbackInfo& info);
   static Napi::Value Formats(const Napi::CallbackInfo& info);
 
   // A rejected Promise when the handle cannot start `op` now (busy, or no
@@ -61,6 +67,7 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   std::unique_ptr<km::Engine> engine_;
   const char* busy_ = nullptr;  // name of the running operation
   std::atomic<bool> cancel_{false};
+  double pacing_ms_ = 0;  // setPacing(); the engine reads its own copy while generating
 };
 
 }  // namespace km::addon

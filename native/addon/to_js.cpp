@@ -27,6 +27,7 @@ Napi::Object to_js(Napi::Env env, const GenerateResult& r) {
   o.Set("prefillMs", num(env, r.prefill_ms));
   o.Set("decodeTokS", num(env, r.decode_tok_s));
   o.Set("stop", Napi::String::New(env, r.stop));
+  o.Set("fallback", r.fallback.empty() ? env.Null() : Napi::Value(Napi::String::New(env, r.fallback)));
   o.Set("stagesMs", r.profiled ? Napi::Value(to_js(env, r.stages_ms)) : env.Null());
   return o;
 }
@@ -88,6 +89,8 @@ Napi::Object to_js(Napi::Env env, const ModelInfo& m) {
   o.Set("eosToken", Napi::String::New(env, m.eos_token));
   o.Set("weights", Napi::String::New(env, m.weights));
   o.Set("kv", Napi::String::New(env, m.kv));
+  o.Set("backend", Napi::String::New(env, m.backend));
+  o.Set("backendFallback", m.backend_fallback.empty() ? env.Null() : Napi::Value(Napi::String::New(env, m.backend_fallback)));
   return o;
 }
 

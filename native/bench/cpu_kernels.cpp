@@ -5,6 +5,7 @@
 // the matrix kernel alone. Reports GMAC/s and the weight bytes streamed per
 // second (which bounds decode, a memory-bound one-token product).
 #include "cpu_kernels.h"
+#include "split.h"
 
 #include <time.h>
 
@@ -29,17 +30,6 @@ double thread_seconds() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t p = 0;
-  while (p <= s.size()) {
-    const size_t q = std::min(s.find(',', p), s.size());
-    if (q > p) out.push_back(s.substr(p, q - p));
-    p = q + 1;
-  }
-  return out;
 }
 
 // A run format by its --weights name (int8-g32, fp8, ...), or none.
@@ -115,8 +105,8 @@ int cpu_kernel_bench(int argc, char** argv) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--rows") rows = std::atoll(v.c_str());
     else if (k == "--cols") cols = std::atoll(v.c_str());
-    else if (k == "--tokens") tokens = split(v);
-    else if (k == "--types") types = split(v);
+    else if (k == "--tokens") tokens = split_commas(v);
+    else if (k == "--types") types = split_commas(v);
     else if (k == "--ms") budget_ms = std::atof(v.c_str());
     else fail("cpu-kernels: unknown option %s", k.c_str());
   }

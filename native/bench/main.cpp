@@ -13,6 +13,8 @@
 //                      [--reference F32.gguf]
 //   keymate_bench plan --model F [--weights W] [--kv K] [--context N] [--vram-mb M]
 //   keymate_bench formats
+//   keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]
+//   keymate_bench gpu-kernels [--json] [--iters 100] [--formats fp8,...] [--shapes 7b,1b]
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -20,6 +22,9 @@
 #include <vector>
 
 #include "cpu_kernels.h"
+#include "gpu_kernels.h"
+#include "doorbell.h"
+#include "energy.h"
 #include "keymate/engine.h"
 #include "keymate/error.h"
 #include "synth.h"
@@ -42,7 +47,11 @@ const char* kUsage =
     "                          [--reference FILE]\n"
     "       keymate_bench plan --model FILE [--weights W] [--kv K] [--context N] [--vram-mb M]\n"
     "       keymate_bench formats\n"
-    "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n";
+    "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n"
+    "       keymate_bench gpu-kernels [--json] [--iters 100] [--formats fp8,int8-g32,...] [--shapes 7b,1b]\n"
+    "       keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]\n"
+    "       keymate_bench energy (--model FILE | --synthetic SHAPE) [--backend B] [--prompt-tokens 128] [--gen-tokens 128]\n"
+    "                            [--replies 10] [--gpu 0] [--json]\n";
 
 // --key value pairs; every option takes a value.
 std::map<std::string, std::string> parse_options(int argc, char** argv, int first,
@@ -146,6 +155,10 @@ int cmd_bench(int argc, char** argv) {
   req.gen_tokens = static_cast<int>(to_int(o, "gen-tokens", req.gen_tokens));
   req.repeat = static_cast<int>(to_int(o, "repeat", req.repeat));
   req.path = get(o, "path", req.path);
+  if (req.path != "launch" && req.path != "graph" && req.path != "zero-launch")
+    throw Usage{"--path must be launch, graph or zero-launch, not '" + req.path + "'"};
+  if (req.path != "launch" && lo.backend == "cpu")
+    throw Usage{"--path " + req.path + " needs the CUDA backend (--backend cuda or auto)"};
   if (lo.context == 0) lo.context = req.prompt_tokens + req.gen_tokens;  // no KV cache larger than needed
 
   const double t0 = km::now_ms();
@@ -317,6 +330,9 @@ int main(int argc, char** argv) {
     if (cmd == "plan") return cmd_plan(argc, argv);
     if (cmd == "formats") return cmd_formats();
     if (cmd == "cpu-kernels") return km::bench::cpu_kernel_bench(argc - 2, argv + 2);
+    if (cmd == "gpu-kernels") return km::bench::gpu_kernel_bench(argc - 2, argv + 2);
+    if (cmd == "doorbell") return km::bench::doorbell_bench(argc - 2, argv + 2);
+    if (cmd == "energy") return km::bench::energy_bench(argc - 2, argv + 2, {parse_options, to_int, get, load_options, quote});
     if (cmd == "--help" || cmd == "-h") {
       std::fputs(kUsage, stdout);
       return 0;

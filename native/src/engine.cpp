@@ -5,6 +5,7 @@
 #include "keymate/engine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "timer.h"
 #include "utf8_stream.h"
 #ifdef KEYMATE_HAVE_CUDA
+#include "cuda_backend.h"
 #include "keymate/cuda.h"
 #endif
 
@@ -34,6 +36,10 @@ namespace {
 
 // The seed of the benchmark's random prompt: fixed, so runs are comparable.
 constexpr uint64_t kBenchPromptSeed = 0x6b65796d617465ull;
+
+// A pacing wait sleeps in slices this long, so that a cancel or a new pacing
+// value takes effect within one slice rather than after the whole wait.
+constexpr double kPacingSliceMs = 5;
 
 std::vector<int> parse_archs(const char* csv) {
   std::vector<int> out;
@@ -75,9 +81,24 @@ std::string choose_backend(const std::string& asked) {
 std::unique_ptr<Backend> create_backend(const std::string& name, std::shared_ptr<const Model> model,
                                         const BackendOptions& bo) {
   if (name == "cpu") return make_cpu_backend(std::move(model), bo);
-  // The probe reports CUDA available only once the CUDA backend exists; its
-  // factory is wired in here when it lands.
-  fail("backend %s: not implemented in this build", name.c_str());
+#ifdef KEYMATE_HAVE_CUDA
+  if (name == "cuda") return make_cuda_backend(std::move(model), bo);
+#endif
+  fail("backend %s: not compiled into this build", name.c_str());
+}
+
+// The backend for a load: a CUDA backend that cannot be made (an old driver,
+// too little memory, a shape its kernels refuse) leaves the engine on the CPU,
+// with the reason in `why`; the engine never fails a load that the CPU can run.
+std::unique_ptr<Backend> create_with_fallback(const std::string& name, std::shared_ptr<const Model> model,
+                                              const BackendOptions& bo, std::string& why) {
+  if (name != "cuda") return create_backend(name, std::move(model), bo);
+  try {
+    return create_backend(name, model, bo);
+  } catch (const Error& e) {
+    why = std::string("the CUDA backend failed at load: ") + e.what();
+  }
+  return make_cpu_backend(std::move(model), bo);
 }
 
 // The options with format aliases resolved (int4 -> int4-g32), as reported.
@@ -96,6 +117,12 @@ std::shared_ptr<Model> load_converted(std::shared_ptr<const GgufFile> file, cons
   co.rule = quant::scale_rule_from_env();
   quant::convert_weights(*m, quant::weight_format(o.weights), co);
   return m;
+}
+
+ExecPath exec_path(const std::string& p) {
+  if (p == "graph") return ExecPath::Graph;
+  if (p == "zero-launch") return ExecPath::ZeroLaunch;
+  return ExecPath::Launch;
 }
 
 BackendOptions backend_options(const LoadOptions& o) {
@@ -171,7 +198,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const LoadOptions&
   e->opts_ = canonical(opts);
   e->model_ = load_converted(file, e->opts_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
-  e->backend_ = create_backend(backend, e->model_, backend_options(opts));
+  e->backend_ = create_with_fallback(backend, e->model_, backend_options(opts), e->fallback_);
   return e;
 }
 
@@ -188,7 +215,7 @@ std::unique_ptr<Engine> Engine::synthetic(const std::string& shape, const std::s
   e->opts_ = canonical(opts);
   e->model_ = load_converted(file, e->opts_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
-  e->backend_ = create_backend(backend, e->model_, backend_options(opts));
+  e->backend_ = create_with_fallback(backend, e->model_, backend_options(opts), e->fallback_);
   return e;
 }
 
@@ -217,6 +244,8 @@ ModelInfo Engine::info() const {
   i.tokenizer = tokenizer_->model();
   i.weights = opts_.weights;
   i.kv = opts_.kv;
+  i.backend = backend_->name();
+  i.backend_fallback = fallback_;
   if (model_->file) i.chat_template = std::string(model_->file->get_string("tokenizer.chat_template", ""));
   if (tokenizer_->bos() >= 0) i.bos_token = tokenizer_->text(tokenizer_->bos());
   if (tokenizer_->eos() >= 0) i.eos_token = tokenizer_->text(tokenizer_->eos());
@@ -232,7 +261,7 @@ std::vector<float> Engine::logits(const std::vector<int32_t>& tokens, bool all_p
     if (t < 0 || t >= vocab) fail("logits: token %d is outside the vocabulary [0, %d)", t, vocab);
   std::vector<float> out(static_cast<size_t>(all_positions ? n : 1) * static_cast<size_t>(vocab));
   kv_tokens_.clear();
-  backend_->forward(tokens.data(), n, 0, out.data(), all_positions);
+  forward(nullptr, tokens.data(), n, 0, out.data(), all_positions);
   kv_tokens_ = tokens;
   return out;
 }
@@ -273,11 +302,25 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
   r.cached_tokens = static_cast<int>(reuse);
   std::vector<float> logits(static_cast<size_t>(vocab));
   kv_tokens_.clear();  // if forward throws, nothing in the cache is trusted
-  backend_->forward(prompt.data() + reuse, r.prompt_tokens - r.cached_tokens, r.cached_tokens, logits.data(), false);
+  const std::string fell = forward(prompt.data(), prompt.data() + reuse, r.prompt_tokens - r.cached_tokens,
+                                   r.cached_tokens, logits.data(), false);
+  if (!fell.empty()) r.fallback = fell;
   kv_tokens_ = prompt;
   r.prefill_ms = now_ms() - t0;
   if (opts_.profile) backend_->reset_stats();  // stages are reported for the decode steps only
   int decoded = 0;
+
+  // Pacing: the next token may not come before `since` + the pacing in force,
+  // read anew each slice so the thermal policy can change it mid-reply.
+  // False when cancelled while waiting.
+  auto pace_after = [&](double since) {
+    for (;;) {
+      const double left = since + pacing() - now_ms();
+      if (left <= 0) return true;
+      if (cancelled()) return false;
+      std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(std::min(left, kPacingSliceMs)));
+    }
+  };
 
   Utf8Stream utf8;
   int pos = r.prompt_tokens;
@@ -310,10 +353,15 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
       break;
     }
     kv_tokens_.resize(static_cast<size_t>(pos));
-    backend_->forward(&tok, 1, pos, logits.data(), false);
+    const std::string fell_now = forward(kv_tokens_.data(), &tok, 1, pos, logits.data(), false);
+    if (!fell_now.empty()) r.fallback = fell_now;
     kv_tokens_.push_back(tok);
     decoded++;
     pos++;
+    if (!pace_after(t)) {
+      r.stop = "cancelled";
+      break;
+    }
   }
   if (opts_.profile && decoded > 0) {
     const StageTimes s = backend_->stats();
@@ -326,6 +374,36 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
   const size_t n = r.tokens.size();
   if (n >= 2 && t_last > t_first) r.decode_tok_s = static_cast<double>(n - 1) / ((t_last - t_first) / 1000.0);
   return r;
+}
+
+void Engine::fall_back_to_cpu(const std::string& why) {
+  fallback_ = why;
+  backend_.reset();  // the CUDA context's memory goes before the CPU's is taken
+  backend_ = make_cpu_backend(model_, backend_options(opts_));
+}
+
+std::string Engine::forward(const int32_t* history, const int32_t* tokens, int n, int pos, float* logits, bool all) {
+  if (backend_->name() != "cuda") {
+    backend_->forward(tokens, n, pos, logits, all);
+    return "";
+  }
+  try {
+    backend_->forward(tokens, n, pos, logits, all);
+    return "";
+  } catch (const Error& e) {
+    const std::string why = std::string("the CUDA backend failed during a forward pass: ") + e.what();
+    fall_back_to_cpu(why);
+  }
+  // The CPU's cache is empty: rebuild positions 0..pos from the history.
+  if (pos > 0) backend_->forward(history, pos, 0, nullptr, false);
+  backend_->forward(tokens, n, pos, logits, all);
+  return fallback_;
+}
+
+void Engine::set_pacing(double ms) {
+  if (!(ms >= 0 && ms <= kMaxPacingMs))  // also refuses NaN
+    fail("pacing %g ms: must be 0 (off) to %g ms per token", ms, kMaxPacingMs);
+  pacing_ms_.store(ms, std::memory_order_relaxed);
 }
 
 BenchResult Engine::bench(const BenchRequest& req) {
@@ -371,10 +449,20 @@ BenchResult Engine::bench(const BenchRequest& req) {
     return run;
   };
 
-  run_once(*backend_, false);  // warm-up: page in the weights, spin up threads
+  // A GPU path other than this engine's own runs on a backend made for it.
+  std::unique_ptr<Backend> path_owned;
+  Backend* timed = backend_.get();
+  if (req.path != "launch") {
+    BackendOptions bo = backend_options(opts_);
+    bo.path = exec_path(req.path);
+    bo.context = need;
+    path_owned = create_backend(backend_->name(), model_, bo);
+    timed = path_owned.get();
+  }
+  run_once(*timed, false);  // warm-up: page in the weights, spin up threads
   std::vector<double> ttft, prefill_tok_s, decode_tok_s, decode_ms;
   for (int i = 0; i < req.repeat; i++) {
-    const Run run = run_once(*backend_, false);
+    const Run run = run_once(*timed, false);
     ttft.push_back(run.ttft);
     prefill_tok_s.push_back(req.prompt_tokens / (run.prefill / 1000.0));
     if (req.gen_tokens > 0) {
@@ -384,8 +472,8 @@ BenchResult Engine::bench(const BenchRequest& req) {
   }
 
   BenchResult r;
-  r.backend = backend_->name();
-  r.device = backend_->device();
+  r.backend = timed->name();
+  r.device = timed->device();
   r.path = req.path;
   r.prompt_tokens = req.prompt_tokens;
   r.gen_tokens = req.gen_tokens;
@@ -401,11 +489,15 @@ BenchResult Engine::bench(const BenchRequest& req) {
   // engine's backend, a second one with a context just big enough is made.
   if (req.gen_tokens > 0) {
     std::unique_ptr<Backend> owned;
-    Backend* prof = backend_.get();
+    Backend* prof = timed;
     if (!opts_.profile) {
+      // An armed persistent kernel holds every SM: the timed backend goes
+      // before the profiled one arms its own.
+      path_owned.reset();
       BackendOptions bo = backend_options(opts_);
       bo.profile = true;
       bo.context = need;
+      bo.path = exec_path(req.path);
       owned = create_backend(backend_->name(), model_, bo);
       prof = owned.get();
       run_once(*prof, false);  // its own warm-up

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <strings.h>
 #include <string>
 
 #include "keymate/error.h"
@@ -38,6 +39,28 @@ uint64_t hparam(const GgufFile& f, const std::string& key, uint64_t fallback) {
   }
 }
 
+// Bytes of one matrix under format f, `stored` being its size in the file.
+// `tied`: the embedding doubles as the output matrix.
+uint64_t matrix_bytes(const quant::WeightFormat& f, GgmlType type, uint64_t stored, int64_t cols, int64_t rows,
+                      bool embd, bool is_output, bool tied) {
+  const quant::TensorPlan p = quant::plan_tensor(f, cols, is_output);
+  if (p.kind == quant::WeightKind::Run) return run_row_bytes(p.quant, cols) * (uint64_t)rows;
+  if (p.kind == quant::WeightKind::F16 && type != GgmlType::F16) return 2 * (uint64_t)cols * rows;
+  if (p.kind == quant::WeightKind::Native && !runnable(type) && (!embd || tied))
+    return 4 * (uint64_t)cols * rows;  // decoded at load
+  return stored;
+}
+
+// A ggml type by the name llama.cpp prints ("q4_K"), case aside.
+GgmlType ggml_type_named(const std::string& name) {
+  for (uint32_t t = 0; t < 64; t++) {
+    const char* n = ggml_type_info(t).name;
+    if (n && strcasecmp(n, name.c_str()) == 0) return static_cast<GgmlType>(t);
+  }
+  fail("model shape: file type '%s' is not a ggml type name (f32, f16, bf16, q8_0, q4_0, q4_K, q6_K, ...)",
+       name.c_str());
+}
+
 }  // namespace
 
 PlanInput plan_input(const GgufFile& file, const quant::WeightFormat& f) {
@@ -64,15 +87,46 @@ PlanInput plan_input(const GgufFile& file, const quant::WeightFormat& f) {
     }
     const bool embd = t.name == "token_embd.weight";
     const bool is_output = t.name == "output.weight" || (embd && tied);
-    const int64_t cols = (int64_t)t.shape[0], rows = (int64_t)t.rows();
-    const quant::TensorPlan p = quant::plan_tensor(f, cols, is_output);
-    uint64_t bytes = t.n_bytes;
-    if (p.kind == quant::WeightKind::Run) bytes = run_row_bytes(p.quant, cols) * (uint64_t)rows;
-    else if (p.kind == quant::WeightKind::F16 && t.type != GgmlType::F16) bytes = 2 * (uint64_t)cols * rows;
-    else if (p.kind == quant::WeightKind::Native && !runnable(t.type) && (!embd || tied))
-      bytes = 4 * (uint64_t)cols * rows;  // decoded at load
-    in.weights_bytes += bytes;
+    in.weights_bytes += matrix_bytes(f, t.type, t.n_bytes, (int64_t)t.shape[0], (int64_t)t.rows(), embd, is_output, tied);
   }
+  return in;
+}
+
+PlanInput plan_input(const ModelShape& s, const quant::WeightFormat& f) {
+  if (s.layers <= 0 || s.dim <= 0 || s.heads <= 0 || s.kv_heads <= 0 || s.ffn <= 0 || s.vocab <= 0 || s.context <= 0)
+    fail("model shape: every count must be positive (layers %d, dim %d, heads %d, kv heads %d, ffn %d, vocab %d, "
+         "context %d)", s.layers, s.dim, s.heads, s.kv_heads, s.ffn, s.vocab, s.context);
+  if (s.dim % s.heads != 0 || s.heads % s.kv_heads != 0)
+    fail("model shape: dim %d must divide into %d heads, and heads into %d kv heads", s.dim, s.heads, s.kv_heads);
+  const GgmlType type = ggml_type_named(s.file_type);
+  PlanInput in;
+  in.layers = s.layers;
+  in.heads = s.heads;
+  in.kv_heads = s.kv_heads;
+  in.dim = s.dim;
+  in.ffn = s.ffn;
+  in.vocab = s.vocab;
+  in.context_max = s.context;
+  in.head_dim = s.dim / s.heads;
+  const int64_t kv_dim = (int64_t)s.kv_heads * in.head_dim;
+  // A matrix as the file stores it: `cols` is the input width (ggml's ne0).
+  auto add = [&](int64_t cols, int64_t rows, bool embd = false, bool output = false) {
+    const uint64_t stored = ggml_row_bytes(type, (uint64_t)cols) * (uint64_t)rows;
+    const bool is_output = output || (embd && s.tied_output);
+    in.weights_bytes += matrix_bytes(f, type, stored, cols, rows, embd, is_output, s.tied_output);
+  };
+  add(s.dim, s.vocab, true, false);  // token_embd
+  if (!s.tied_output) add(s.dim, s.vocab, false, true);  // output
+  for (int l = 0; l < s.layers; l++) {
+    add(s.dim, s.dim);   // attn_q
+    add(s.dim, kv_dim);  // attn_k
+    add(s.dim, kv_dim);  // attn_v
+    add(s.dim, s.dim);   // attn_output
+    add(s.dim, s.ffn);   // ffn_gate
+    add(s.dim, s.ffn);   // ffn_up
+    add(s.ffn, s.dim);   // ffn_down
+  }
+  in.weights_bytes += 4 * (uint64_t)s.dim * (2 * (uint64_t)s.layers + 1);  // attn/ffn norms per layer, output_norm
   return in;
 }
 
@@ -129,6 +183,13 @@ MemoryPlan plan_memory(const std::string& path, const std::string& weights, cons
   const quant::KvFormat& kf = quant::kv_format(kv);
   const std::unique_ptr<GgufFile> file = GgufFile::open(path);
   return make_plan(plan_input(*file, wf), wf, kf, context, vram_bytes);
+}
+
+MemoryPlan plan_shape(const ModelShape& shape, const std::string& weights, const std::string& kv, int context,
+                      uint64_t vram_bytes) {
+  const quant::WeightFormat& wf = quant::weight_format(weights);
+  const quant::KvFormat& kf = quant::kv_format(kv);
+  return make_plan(plan_input(shape, wf), wf, kf, context, vram_bytes);
 }
 
 MemoryPlan Engine::plan(int context, uint64_t vram_bytes) const {

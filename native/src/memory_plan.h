@@ -41,6 +41,8 @@ struct PlanInput {
 PlanInput plan_input(const GgufFile& file, const quant::WeightFormat& f);
 // From a loaded model: weights as held.
 PlanInput plan_input(const Model& m);
+// From a shape alone: the tensors a llama-family file of that shape holds.
+PlanInput plan_input(const ModelShape& s, const quant::WeightFormat& f);
 
 // context 0 = the model's trained context; vram_bytes 0 = no memory to plan
 // against (fits = false, max_context = 0).

@@ -19,13 +19,18 @@ void report_failure(const char* file, int line, const std::string& what) {
 }
 
 std::string models_dir() {
-  const char* env = std::getenv("KEYMATE_MODELS_DIR");
-  return env && *env ? env : KEYMATE_MODELS_DIR;
+  // KEYMATE_TEST_MODELS first: on a GPU machine ../shared does not travel, and
+  // scripts/gpu-check.sh points it at the carried copy.
+  for (const char* var : {"KEYMATE_TEST_MODELS", "KEYMATE_MODELS_DIR"}) {
+    const char* env = std::getenv(var);
+    if (env && *env) return env;
+  }
+  return KEYMATE_MODELS_DIR;
 }
 std::string model_path(const std::string& name) {
   const std::string path = models_dir() + "/" + name;
   if (file_exists(path)) return path;
-  const std::string why = path + " is missing (../shared/models, or set KEYMATE_MODELS_DIR)";
+  const std::string why = path + " is missing (../shared/models, or set KEYMATE_TEST_MODELS / KEYMATE_MODELS_DIR)";
   const char* ci = std::getenv("CI");
   const char* req = std::getenv("KEYMATE_REQUIRE_MODELS");
   if ((ci && std::string(ci) == "true") || (req && std::string(req) == "1")) {

@@ -29,7 +29,8 @@ struct Skipped { std::string why; };
 void report_failure(const char* file, int line, const std::string& what);
 [[noreturn]] inline void skip(const std::string& why) { throw Skipped{why}; }
 
-// Paths to the shared real models and to committed fixtures.
+// Paths to the shared real models and to committed fixtures. models_dir():
+// $KEYMATE_TEST_MODELS, else $KEYMATE_MODELS_DIR, else ../shared/models.
 std::string models_dir();
 // models_dir()/name. A missing model skips the case on a developer's machine
 // but fails it under CI (CI=true or KEYMATE_REQUIRE_MODELS=1), where

@@ -1,11 +1,14 @@
 // The window: the nav on the left, the status strip and notices on top, the
 // current view below. Views are plain components switched by the store's
-// `view`; only the shown one is mounted, so hidden views cost nothing.
+// `view`; only the shown one is mounted, so hidden views cost nothing. With no
+// model anywhere, the first-run screen takes the companion's place (models-slice).
 import { useEffect } from 'react';
 
 import type { ViewId } from '../store/app-slice';
+import { needsFirstRun } from '../store/models-slice';
 import { CompanionView } from '../views/CompanionView';
 import { DeviceView } from '../views/DeviceView';
+import { FirstRunView } from '../views/FirstRunView';
 import { ModelsView } from '../views/ModelsView';
 import { PerformanceView } from '../views/PerformanceView';
 import { SettingsView } from '../views/SettingsView';
@@ -27,11 +30,12 @@ const VIEW_COMPONENTS: Record<ViewId, () => React.JSX.Element> = {
 export function App() {
   const view = useUi((s) => s.view);
   const version = useUi((s) => s.connection.version);
-  const View = VIEW_COMPONENTS[view];
+  const firstRun = useUi(needsFirstRun);
+  const View = firstRun ? FirstRunView : VIEW_COMPONENTS[view];
 
   useEffect(() => {
-    document.title = `${VIEW_LABELS[view]} — Keymate`;
-  }, [view]);
+    document.title = `${firstRun ? 'Get a model' : VIEW_LABELS[view]} — Keymate`;
+  }, [view, firstRun]);
 
   return (
     <div className="app">

@@ -1,6 +1,6 @@
 // Wires a HostApi into the store: every host event to the slice action that
 // owns it, then one round of requests for the whole picture (state, records,
-// history, recent telemetry, models). Run again after a reconnect. Events
+// history, recent telemetry, models, library, recommended). Run again after a reconnect. Events
 // that arrive before the snapshot are older than it (one ordered connection),
 // so applying the snapshot last is right.
 import type { AppState, HostApi } from '../../common/contract';
@@ -33,6 +33,7 @@ export function subscribeHostEvents(host: HostApi, store: UiStore, series: Telem
       s().setTelemetry(v);
     }),
     host.on('notice', (v) => s().addHostNotice(v)),
+    host.on('models.download', (v) => s().downloadChanged(v)),
   ];
   return () => offs.forEach((off) => off());
 }
@@ -63,6 +64,8 @@ export async function loadHostState(host: HostApi, store: UiStore, series: Telem
       for (const sample of r.samples) series.push(sample);
     }),
     s.refreshModels(),
+    s.refreshLibrary(),
+    s.refreshRecommended(),
   ]);
   // The views still work without these; say what is missing rather than fail.
   for (const r of extras) {

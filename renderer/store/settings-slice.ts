@@ -37,11 +37,14 @@ export const createSettingsSlice =
     },
   });
 
-/** The fields of draft that differ from current: the patch a save sends. */
+/** The fields of draft that differ from current: the patch a save sends. An object field (thermal) is compared by value. */
 export function settingsPatch(current: Settings, draft: Settings): SettingsPatch {
   const patch: Record<string, unknown> = {};
   for (const key of Object.keys(draft) as (keyof Settings)[]) {
-    if (draft[key] !== current[key]) patch[key] = draft[key];
+    const a = draft[key];
+    const b = current[key];
+    const same = typeof a === 'object' && a !== null && typeof b === 'object' && b !== null ? JSON.stringify(a) === JSON.stringify(b) : a === b;
+    if (!same) patch[key] = a;
   }
   return patch;
 }

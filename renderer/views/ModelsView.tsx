@@ -1,19 +1,127 @@
-// Models: what is loaded (architecture, size, context, tokenizer, whether the
-// file has its own chat template) and on which backend, and the models found
-// on this machine, each one a button away from being loaded. Importing a file
-// and downloading by URL come with issue 9; the view says so in plain words.
+// Models: what is loaded and on which backend; the library (the data folder's
+// models/, with what the engine read from each header) one button away from
+// being loaded; the memory plan of the selected model; import, download by URL
+// and the downloads list; and the recommended models with their fit. Models
+// the library does not hold (from the settings or --model) are listed too.
+import '../theme/models.css';
+
+import { useEffect } from 'react';
+
+import type { ModelEntry, ModelLibraryEntry } from '../../common/contract';
 import { useUi } from '../app/context';
 import { bytes, count } from '../app/format';
+import { DownloadForm } from '../components/DownloadForm';
+import { DownloadList } from '../components/DownloadItem';
+import { FitList } from '../components/FitList';
+import { ImportForm } from '../components/ImportForm';
+import { NetworkNote, useOffline } from '../components/NetworkNote';
+import { RecommendedCard } from '../components/RecommendedCard';
+
+function weightTypes(types: Record<string, number>): string {
+  return Object.entries(types)
+    .sort((a, b) => b[1] - a[1])
+    .map(([t, n]) => `${t} ×${n}`)
+    .join(', ');
+}
+
+function LoadButton({ path, name }: { path: string; name: string }) {
+  const engine = useUi((s) => s.engine);
+  const selecting = useUi((s) => s.modelsState.selecting);
+  const select = useUi((s) => s.selectModel);
+  const loaded = engine?.state === 'ready' && engine.model?.path === path;
+  return (
+    <button
+      type="button"
+      className="button"
+      aria-label={`Load ${name}`}
+      disabled={loaded || selecting !== null || engine?.state === 'loading'}
+      onClick={() => void select(path)}
+    >
+      {selecting === path ? 'Loading…' : loaded ? 'Loaded' : 'Load'}
+    </button>
+  );
+}
+
+function LibraryItem({ entry, selected }: { entry: ModelLibraryEntry; selected: boolean }) {
+  const f = entry.facts;
+  return (
+    <li className={selected ? 'selected' : ''}>
+      <div className="library-entry">
+        <div className="model-name">
+          {entry.name} {selected && <span className="badge">selected</span>}
+        </div>
+        {f === null ? (
+          <div className="error-text small">Cannot be used: {entry.problem ?? 'the engine could not read it'}</div>
+        ) : (
+          <div className="small">
+            {f.architecture} · {count(f.parameters)} parameters · {weightTypes(f.weight_types)} · {f.context_length} tokens context ·{' '}
+            {f.chat_template ? 'chat template in the file' : 'no chat template (the plain one is used)'}
+          </div>
+        )}
+        <div className="muted small mono wrap">
+          {entry.path} · {bytes(entry.size_bytes)} · {entry.origin}
+          {entry.source !== null && entry.source !== entry.path ? ` from ${entry.source}` : ''}
+        </div>
+      </div>
+      {f !== null && <LoadButton path={entry.path} name={entry.name} />}
+    </li>
+  );
+}
+
+function OtherItem({ model }: { model: ModelEntry }) {
+  return (
+    <li className={model.selected ? 'selected' : ''}>
+      <div>
+        <div className="model-name">
+          {model.name} {model.selected && <span className="badge">selected</span>}
+        </div>
+        <div className="muted small mono wrap">
+          {model.path} · {bytes(model.size_bytes)} · {model.origin}
+        </div>
+      </div>
+      <LoadButton path={model.path} name={model.name} />
+    </li>
+  );
+}
+
+/** The memory plan of the selected model, from its header (models.plan), asked for when the selection changes. */
+function SelectedPlan({ path, name }: { path: string | null; name: string | null }) {
+  const entry = useUi((s) => (path === null ? undefined : s.library.plans[path]));
+  const planModel = useUi((s) => s.planModel);
+  useEffect(() => {
+    if (path !== null) void planModel(path);
+  }, [path, planModel]);
+  if (path === null) return <p className="muted">No model selected.</p>;
+  if (entry === undefined) return <p className="muted">Planning {name ?? path}…</p>;
+  if ('error' in entry) return <p className="error-text small">No memory plan: {entry.error}</p>;
+  const m = entry.plan.memory;
+  return (
+    <>
+      <p className="small">
+        {name ?? path} on {m.device}, {m.context} tokens of {m.kv} KV cache:
+      </p>
+      <FitList fits={entry.plan.fits} testId="memory-plan" />
+    </>
+  );
+}
 
 export function ModelsView() {
   const engine = useUi((s) => s.engine);
   const models = useUi((s) => s.models);
+  const library = useUi((s) => s.library);
   const state = useUi((s) => s.modelsState);
-  const refresh = useUi((s) => s.refreshModels);
-  const select = useUi((s) => s.selectModel);
+  const transport = useUi((s) => s.connection.transport);
+  const refreshModels = useUi((s) => s.refreshModels);
+  const refreshLibrary = useUi((s) => s.refreshLibrary);
+  const offline = useOffline() !== null;
   const model = engine?.model ?? null;
   const backend = engine?.backend ?? null;
-  const busy = state.selecting !== null || engine?.state === 'loading';
+  const nothingLoaded = model === null;
+
+  const inLibrary = new Set((library.models ?? []).map((m) => m.path));
+  const others = models.filter((m) => !inLibrary.has(m.path));
+  const selectedPath = model?.path ?? models.find((m) => m.selected)?.path ?? null;
+  const selectedName = library.models?.find((m) => m.path === selectedPath)?.name ?? models.find((m) => m.path === selectedPath)?.name ?? null;
 
   return (
     <section className="view models" aria-labelledby="models-title">
@@ -35,10 +143,7 @@ export function ModelsView() {
               <dd>{count(model.parameters)}</dd>
               <dt>Weights</dt>
               <dd>
-                {bytes(model.weight_bytes)} ·{' '}
-                {Object.entries(model.tensor_types)
-                  .map(([t, n]) => `${t} ×${n}`)
-                  .join(', ')}
+                {bytes(model.weight_bytes)} · {weightTypes(model.tensor_types)}
               </dd>
               <dt>Shape</dt>
               <dd>
@@ -58,7 +163,7 @@ export function ModelsView() {
           )}
         </div>
         <div className="card">
-          <h2>Backend</h2>
+          <h2>Backend and memory</h2>
           {backend === null ? (
             <p className="muted">Nothing running.</p>
           ) : (
@@ -75,50 +180,81 @@ export function ModelsView() {
               </dd>
             </dl>
           )}
+          <h3>Memory plan</h3>
+          <SelectedPlan path={selectedPath} name={selectedName} />
         </div>
       </div>
 
       <div className="card">
         <div className="card-head">
-          <h2>On this machine</h2>
-          <button type="button" className="button" onClick={() => void refresh()} disabled={state.listing}>
+          <h2>Library</h2>
+          <button
+            type="button"
+            className="button"
+            onClick={() => void Promise.all([refreshLibrary(), refreshModels()])}
+            disabled={state.listing}
+          >
             {state.listing ? 'Looking…' : 'Look again'}
           </button>
         </div>
         {state.error !== null && <p className="error-text">{state.error}</p>}
-        {models.length === 0 ? (
-          <p className="muted">No models found.</p>
+        {(library.models ?? []).length === 0 && others.length === 0 ? (
+          <p className="muted">{library.models === null ? 'Reading the library…' : 'No models yet: import one or download one below.'}</p>
         ) : (
           <ul className="model-list">
-            {models.map((m) => (
-              <li key={m.path} className={m.selected ? 'selected' : ''}>
-                <div>
-                  <div className="model-name">
-                    {m.name} {m.selected && <span className="badge">selected</span>}
-                  </div>
-                  <div className="muted small mono wrap">
-                    {m.path} · {bytes(m.size_bytes)} · {m.origin}
-                  </div>
-                </div>
-                <button
-                  type="button"
-                  className="button"
-                  aria-label={`Load ${m.name}`}
-                  disabled={busy || (m.selected && engine?.state === 'ready')}
-                  onClick={() => void select(m.path)}
-                >
-                  {state.selecting === m.path ? 'Loading…' : m.selected && engine?.state === 'ready' ? 'Loaded' : 'Load'}
-                </button>
-              </li>
+            {(library.models ?? []).map((m) => (
+              <LibraryItem key={m.path} entry={m} selected={m.path === selectedPath} />
+            ))}
+            {others.map((m) => (
+              <OtherItem key={m.path} model={m} />
             ))}
           </ul>
         )}
-        <p className="muted small">
-          Not in this version yet: importing a GGUF from disk, and downloading one by URL with progress, resume and checksum (planned as issue
-          9). Until then, copy .gguf files into the <code>models</code> folder of Keymate’s data folder, or start Keymate with{' '}
-          <code>--model PATH</code>.
-        </p>
       </div>
+
+      <div className="grid-2">
+        <div className="card">
+          <h2>Import a GGUF</h2>
+          <ImportForm load={nothingLoaded} />
+          <p className="muted small">
+            {transport === 'ipc' ? 'Browse, or type the path.' : 'Type or paste the path of the file on the machine running Keymate.'} It is checked
+            and copied into the models folder of Keymate’s data folder.
+          </p>
+        </div>
+        <div className="card">
+          <h2>Download by URL</h2>
+          <DownloadForm load={nothingLoaded} />
+          <NetworkNote />
+        </div>
+      </div>
+      {library.error !== null && (
+        <p className="error-text" role="alert">
+          {library.error}
+        </p>
+      )}
+
+      {library.downloads.length > 0 && (
+        <div className="card">
+          <h2>Downloads</h2>
+          <DownloadList downloads={library.downloads} />
+        </div>
+      )}
+
+      {library.recommended !== null && (
+        <div className="card">
+          <div className="card-head">
+            <h2>Recommended</h2>
+            <span className="muted small">
+              Fit judged against {library.recommended.memory.device}: {bytes(library.recommended.memory.have_mb * 1024 * 1024)}
+            </span>
+          </div>
+          <ul className="recommended-list">
+            {library.recommended.models.map((m) => (
+              <RecommendedCard key={m.id} model={m} offline={offline} load={nothingLoaded} />
+            ))}
+          </ul>
+        </div>
+      )}
     </section>
   );
 }

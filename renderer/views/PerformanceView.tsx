@@ -3,12 +3,20 @@
 // bound the hardware allows: the time to read the weights once at the
 // measured memory bandwidth, which no decoder can beat. The bound comes from a
 // bench of the loaded model, run on request because it keeps the engine busy.
+// Energy: joules per reply and per token, of the part the reply ran on: the
+// GPU (NVML's energy counter or power) or, on the CPU backend, the CPU package
+// (RAPL's energy counter), labelled as such; absent without power readings.
 import { useUi } from '../app/context';
-import { clock, ms, rate } from '../app/format';
+import { clock, ms, rate, reading } from '../app/format';
 import { HistogramBars } from '../components/HistogramBars';
 import { StageBars } from '../components/StageBars';
 import { Stat } from '../components/Stat';
 import { percentiles } from '../store/histogram';
+
+/** "GPU" / "CPU package": whose energy a record's joules are; "" for records that do not say. */
+function energyOf(device: 'gpu' | 'cpu' | undefined): string {
+  return device === 'cpu' ? 'CPU package' : device === 'gpu' ? 'GPU' : '';
+}
 
 export function PerformanceView() {
   const records = useUi((s) => s.records);
@@ -31,6 +39,19 @@ export function PerformanceView() {
         <Stat label="Last time to first token" value={ms(last?.timings.ttft_ms)} unit="ms" />
         <Stat label="Median" value={ms(p?.median)} unit="ms" hint={p === null ? undefined : `p90 ${ms(p.p90)} ms`} />
         <Stat label="Last decode" value={rate(last?.timings.decode_tok_s)} unit="tok/s" />
+        <Stat
+          label={last?.energy_device === undefined ? 'Last reply energy' : `Last reply energy (${energyOf(last.energy_device)})`}
+          value={reading(last?.energy_j, 1)}
+          unit="J"
+          testId="energy-j"
+          hint={
+            last?.j_per_token === undefined || last.j_per_token === null
+              ? last?.energy_device === 'cpu'
+                ? 'needs readable CPU power (RAPL)'
+                : 'needs GPU power readings'
+              : `${reading(last.j_per_token, 3)} J/token`
+          }
+        />
         <Stat
           label="Hardware bound"
           value={rate(boundTokS)}
@@ -127,6 +148,12 @@ export function PerformanceView() {
                   <th scope="col" className="num">
                     Decode (tok/s)
                   </th>
+                  <th scope="col" className="num">
+                    Energy (J)
+                  </th>
+                  <th scope="col" className="num">
+                    J/token
+                  </th>
                   <th scope="col">Stop</th>
                 </tr>
               </thead>
@@ -142,6 +169,11 @@ export function PerformanceView() {
                     </td>
                     <td className="num">{r.timings.tokens}</td>
                     <td className="num">{rate(r.timings.decode_tok_s)}</td>
+                    <td className="num" data-energy-device={r.energy_device} title={energyOf(r.energy_device) || undefined}>
+                      {reading(r.energy_j, 1)}
+                      {r.energy_device === 'cpu' && r.energy_j !== null && r.energy_j !== undefined && <span className="muted small"> CPU</span>}
+                    </td>
+                    <td className="num">{reading(r.j_per_token, 3)}</td>
                     <td>{r.stop}</td>
                   </tr>
                 ))}

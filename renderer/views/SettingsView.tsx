@@ -2,28 +2,17 @@
 // formats), the keyboard's serial port, the persona and the generation
 // options. The form edits a draft, checks it against the contract's schema
 // as you type (the host checks again), and sends only what changed; Revert
-// goes back to what the host has. Thermal and fan controls come with the
-// thermal issue, and the view says so rather than showing dead switches.
-import { useEffect, useId, useMemo, useState, type ReactNode } from 'react';
+// goes back to what the host has. The thermal and fan section is its own
+// component (ThermalSettings.tsx).
+import { useEffect, useMemo, useState } from 'react';
 
 import type { Settings } from '../../common/contract/settings';
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../../common/formats';
 import { useUi } from '../app/context';
+import { Field } from '../components/Field';
 import { settingsPatch } from '../store/settings-slice';
 import { validateSettings } from '../store/settings-validation';
-
-function Field({ label, hint, error, children }: { label: string; hint?: string; error?: string; children: (id: string, describedBy: string) => ReactNode }) {
-  const id = useId();
-  return (
-    <div className={`field ${error !== undefined ? 'invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      {children(id, `${id}-hint`)}
-      <div id={`${id}-hint`} className={error !== undefined ? 'error-text small' : 'muted small'}>
-        {error ?? hint ?? ''}
-      </div>
-    </div>
-  );
-}
+import { ThermalSection } from './ThermalSettings';
 
 export function SettingsView() {
   const settings = useUi((s) => s.settings);
@@ -191,13 +180,7 @@ function SettingsForm({ current }: { current: Settings }) {
           </label>
         </fieldset>
 
-        <fieldset className="card">
-          <legend>Thermal and fan</legend>
-          <p className="muted">
-            Not in this version yet: stopping the fan below a temperature, a power cap, and what to do when the GPU runs hot (slow down or pause).
-            Until then Keymate leaves the GPU's own fan and power settings alone.
-          </p>
-        </fieldset>
+        <ThermalSection value={draft.thermal} onChange={(t) => set('thermal', t)} />
 
         <div className="form-actions">
           <button type="submit" className="button primary" disabled={!dirty || invalid || saveState.saving}>

@@ -10,6 +10,9 @@ import {
   type EngineStatus,
   type HistoryEntry,
   type ModelEntry,
+  type ModelLibrary,
+  type RecommendedList,
+  type ResponseOf,
   type PerformanceRecord,
   type TelemetrySample,
 } from '../../common/contract';
@@ -172,3 +175,50 @@ export function appState(): AppState {
     ],
   };
 }
+
+// The model library (issue 9): the two library models with their header
+// facts, one download running and one waiting to retry; a 7B that fits the
+// 4060 only in 4-bit formats; the selected 1B's memory plan.
+const facts = { architecture: 'llama', parameters: 1_235_814_400, weight_types: { q8_0: 113, f32: 34 }, context_length: 131_072, chat_template: true, layers: 16, dim: 2048, heads: 32, kv_heads: 8, vocab: 128_256 };
+const fit = (need_mb: number) => ({ fits: need_mb <= 7500, need_mb, have_mb: 8188, where: 'gpu' as const });
+const MEMORY = { where: 'gpu' as const, device: 'NVIDIA GeForce RTX 4060 Laptop GPU', have_mb: 8188, context: 4096, kv: 'f16' };
+const download = { url: 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct-GGUF/resolve/main/qwen2.5-7b-instruct-q4_k_m.gguf', sha256_expected: null, note: null };
+
+export const library: ModelLibrary = {
+  models: [0, 1].map((i) => {
+    const m = models[i];
+    if (m === undefined) throw new Error('fixture: models');
+    return { path: m.path, name: m.name, size_bytes: m.size_bytes, origin: 'downloaded', source: null, sha256: null, added_ms: NOW - 86_400_000, facts: i === 0 ? facts : { ...facts, parameters: 494_032_768, weight_types: { q4_K: 145, q6_K: 24, f32: 121 }, context_length: 32_768, layers: 24, dim: 896, heads: 14, kv_heads: 2, vocab: 151_936 }, problem: null };
+  }),
+  downloads: [
+    { ...download, id: 'd1', name: 'qwen2.5-7b-instruct-q4_k_m', file: '/home/ada/.config/Keymate/models/qwen2.5-7b-instruct-q4_k_m.gguf', state: 'running', bytes_done: 1_900_000_000, bytes_total: 4_683_073_536, speed_bps: 23_500_000 },
+    { ...download, id: 'd2', url: 'https://huggingface.co/x/y/resolve/main/smollm2-360m-instruct-q8_0.gguf', name: 'smollm2-360m-instruct-q8_0', file: '/home/ada/.config/Keymate/models/smollm2-360m-instruct-q8_0.gguf', state: 'retrying', bytes_done: 120_000_000, bytes_total: 386_000_000, speed_bps: 0, attempt: 2, max_attempts: 6, next_ms: 2000, last_error: 'HTTP 503 from huggingface.co' },
+  ],
+};
+
+export const recommended: RecommendedList = {
+  models: [
+    {
+      id: 'qwen2.5-7b-instruct-q4_k_m',
+      title: 'Qwen2.5 7B Instruct (Q4_K_M)',
+      url: download.url,
+      name: 'qwen2.5-7b-instruct-q4_k_m',
+      sha256: null,
+      size_bytes: 4_683_073_536,
+      params: 7_615_616_512,
+      quant: 'Q4_K_M',
+      license: 'Apache-2.0',
+      shape: { layers: 28, dim: 3584, heads: 28, kv_heads: 4, ffn: 18_944, vocab: 152_064, context_length: 32_768 },
+      fits: { native: fit(5050), f16: fit(15_400), fp8: fit(8180), 'int8-g128': fit(8400), 'int4-g128': fit(5230), 'nf4-g128': fit(5230) },
+      in_library: false,
+    },
+  ],
+  memory: MEMORY,
+  network: { offline: false, reason: null },
+};
+
+export const modelPlan: ResponseOf<'models.plan'> = {
+  path: MODEL_PATH,
+  fits: { native: fit(1960), f16: fit(3050), fp8: fit(1900), 'int4-g128': fit(1480) },
+  memory: MEMORY,
+};

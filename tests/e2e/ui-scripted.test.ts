@@ -16,7 +16,7 @@ import { DEFAULT_SETTINGS, type Settings } from '../../common/contract';
 import { root } from '../support/repo';
 import { findChromium, launchChromium, waitForAttribute, waitForText, waitUntil } from './browser';
 import { ScriptedHost } from './scripted-host';
-import { MODEL_PATH, NOW, appState, bench, engine, history, models, records, telemetry } from './scripted-fixtures';
+import { MODEL_PATH, NOW, appState, bench, engine, history, library, modelPlan, models, recommended, records, telemetry } from './scripted-fixtures';
 
 const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'scripted');
 const chromiumPath = findChromium();
@@ -37,6 +37,9 @@ test('the UI against a scripted host: every view with data, every way to press, 
     'history.list': () => ({ entries: history }),
     'telemetry.recent': () => ({ samples: Array.from({ length: 120 }, (_, i) => telemetry(NOW - (120 - i) * 1000, i)) }),
     'models.list': () => ({ models }),
+    'models.library': () => library,
+    'models.recommended': () => recommended,
+    'models.plan': () => modelPlan,
     'performance.bench': () => bench,
     'key.press': () => session('listening'),
     'key.release': () => session('thinking'),
@@ -135,6 +138,10 @@ test('the UI against a scripted host: every view with data, every way to press, 
 
     await page.keyboard.press('Alt+6');
     await waitForText(page, 'model-name', 'the model', (t) => t === 'Llama-3.2-1B-Instruct-Q8_0');
+    // The library's downloads and fits, as a GPU machine sees them.
+    await waitForText(page, 'memory-plan', 'the plan', (t) => t.startsWith('Fits in every format'));
+    await page.getByText('Fits as native, int4-g128, nf4-g128').waitFor();
+    await page.getByText(/^Attempt 1 of 6 failed \(HTTP 503 from huggingface\.co\); retrying in 2 s$/).waitFor();
     await shoot('08-models');
     const other = models[1];
     assert.ok(other !== undefined);
@@ -161,6 +168,14 @@ test('the UI against a scripted host: every view with data, every way to press, 
     await page.getByText('libnvidia-ml.so.1 is missing').waitFor();
     assert.equal(await page.getByTestId('gpu-power').textContent(), 'n/a');
     await shoot('10-telemetry-unavailable');
+    // The CPU does the work: its own numbers under its own ids; the GPU's places keep saying n/a.
+    const cpu = { temp_c: 61, temp_source: 'thermal_zone2 (x86_pkg_temp)', power_w: 18.46, power_domains: ['intel-rapl:0 (package-0)'], reason: '' };
+    host.emit('telemetry', { available: false, t_ms: NOW + 11_000, reason: 'NVML not found: libnvidia-ml.so.1 is missing (no NVIDIA driver)', cpu });
+    await waitForText(page, 'cpu-power', 'the CPU package power', (t) => t === '18.5');
+    assert.equal(await page.getByTestId('cpu-temp').textContent(), '61');
+    assert.equal(await page.getByTestId('gpu-power').textContent(), 'n/a');
+    assert.equal(await page.getByTestId('gpu-temp').textContent(), 'n/a');
+    await shoot('11-telemetry-cpu');
 
     // The host goes away and comes back: the page says so, reconnects, and fetches the state again.
     const fetches = host.sent('state.get').length;

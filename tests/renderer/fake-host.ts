@@ -11,11 +11,14 @@ import {
   checkResponse,
   type AppState,
   type DeviceStatus,
+  type DownloadState,
   type EngineStatus,
   type EventName,
   type EventOf,
   type HostApi,
+  type ModelLibraryEntry,
   type PerformanceRecord,
+  type RecommendedList,
   type ReplyTimings,
   type RequestName,
   type RequestOf,
@@ -126,6 +129,74 @@ export function appState(over: Partial<AppState> = {}): AppState {
     settings: DEFAULT_SETTINGS,
     telemetry: { available: false, t_ms: 1, reason: 'NVML not found: no NVIDIA driver' },
     notices: [],
+    ...over,
+  };
+}
+
+/** A download in state `running` unless `over` says otherwise (fields of other states go in `over` too). */
+export function download(over: Record<string, unknown> = {}): DownloadState {
+  return {
+    id: 'd1',
+    url: 'https://huggingface.co/a/b/resolve/main/tiny.gguf',
+    name: 'tiny',
+    file: '/home/.config/Keymate/models/tiny.gguf',
+    bytes_done: 0,
+    bytes_total: 1000,
+    speed_bps: 0,
+    sha256_expected: null,
+    note: null,
+    state: 'running',
+    ...over,
+  };
+}
+
+export function libraryEntry(name: string, over: Partial<ModelLibraryEntry> = {}): ModelLibraryEntry {
+  return {
+    path: `/home/.config/Keymate/models/${name}.gguf`,
+    name,
+    size_bytes: 1_185_376,
+    origin: 'imported',
+    source: `/elsewhere/${name}.gguf`,
+    sha256: null,
+    added_ms: 1,
+    facts: {
+      architecture: 'llama',
+      parameters: 260_000,
+      weight_types: { f32: 57 },
+      context_length: 512,
+      chat_template: false,
+      layers: 5,
+      dim: 64,
+      heads: 8,
+      kv_heads: 4,
+      vocab: 512,
+    },
+    problem: null,
+    ...over,
+  };
+}
+
+export function recommendedList(over: Partial<RecommendedList> = {}): RecommendedList {
+  const shape = { layers: 30, dim: 576, heads: 9, kv_heads: 3, ffn: 1536, vocab: 49152, context_length: 8192 };
+  return {
+    models: [
+      {
+        id: 'smollm2-135m-instruct-q8_0',
+        title: 'SmolLM2 135M Instruct (Q8_0)',
+        url: 'https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/resolve/main/smollm2-135m-instruct-q8_0.gguf',
+        name: 'smollm2-135m-instruct-q8_0',
+        sha256: null,
+        size_bytes: 145_000_000,
+        params: 134_515_008,
+        quant: 'Q8_0',
+        license: 'Apache-2.0',
+        shape,
+        fits: { native: { fits: true, need_mb: 300, have_mb: 8000, where: 'gpu' }, f16: { fits: true, need_mb: 500, have_mb: 8000, where: 'gpu' } },
+        in_library: false,
+      },
+    ],
+    memory: { where: 'gpu', device: 'NVIDIA GeForce RTX 4060 Laptop GPU', have_mb: 8000, context: 2048, kv: 'f16' },
+    network: { offline: false, reason: null },
     ...over,
   };
 }

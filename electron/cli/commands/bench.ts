@@ -38,6 +38,10 @@ export const benchCommand: Command = {
     if ((o.model === undefined) === (o.synthetic === undefined)) {
       throw new UsageError('bench: give exactly one of --model and --synthetic', usage);
     }
+    // Graph and zero-launch are ways of running the CUDA backend's kernels.
+    if (o.path !== 'launch' && o.backend === 'cpu') {
+      throw new UsageError(`bench: --path ${o.path} needs the CUDA backend (--backend cuda or auto)`, usage);
+    }
     // The KV cache must hold the prompt and the generated tokens.
     const options = { ...loadOptions(o), context: o.promptTokens + o.genTokens };
     const engine =

@@ -53,6 +53,7 @@ export const generateCommand: Command = {
         { onToken, signal: io.signal },
       );
       const backend = engine.backend().name;
+      if (result.fallback !== null) io.stderr.write(`keymate: generate: the GPU failed, finished on the CPU: ${result.fallback}\n`);
       if (o.json) {
         writeJson(io, {
           prompt: o.prompt,

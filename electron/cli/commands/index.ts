@@ -7,6 +7,7 @@ import { deviceCommand } from './device';
 import { evalCommand } from './eval';
 import { generateCommand } from './generate';
 import { infoCommand } from './info';
+import { modelsCommand } from './models';
 import { serveCommand } from './serve';
 import { synthCommand } from './synth';
 
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   synthCommand,
   evalCommand,
   infoCommand,
+  modelsCommand,
   deviceCommand,
   serveCommand,
 ];

@@ -7,6 +7,7 @@
 // against --vram MB, else against the first CUDA device; with neither it is
 // left out and `reason` says why, rather than guessing a GPU.
 import { probeBackends, planMemory, Engine, type BackendReport, type MemoryPlan, type ModelInfo } from '../../host/engine/engine';
+import { loadAddon } from '../../host/engine/load-addon';
 import { packageVersion } from '../../host/engine/package-root';
 import { optionHelp, parseOptions, usageLine, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
@@ -24,9 +25,20 @@ const specs = {
   json: { kind: 'flag', help: 'print one JSON object on stdout' },
 } as const;
 
-// GPU telemetry (NVML, loaded with dlopen) is its own piece of work and not
-// in this build; say so instead of guessing.
-const NVML = { available: false, reason: 'this build does not read NVML yet (GPU telemetry is not implemented)' };
+/** NVML as `info` reports it: whether GPU telemetry can be read here, and why not. */
+export interface NvmlStatus {
+  available: boolean;
+  reason: string;
+}
+
+// NVML is opened (dlopen of the driver's library) only to see whether it can
+// be, then closed: info reads nothing else from it.
+function probeNvml(): NvmlStatus {
+  const addon = loadAddon();
+  const r = addon.nvmlOpen();
+  addon.nvmlClose();
+  return { available: r.available, reason: r.reason };
+}
 
 export const infoCommand: Command = {
   name: 'info',
@@ -50,9 +62,10 @@ export const infoCommand: Command = {
       const plan = planMemory(file, { weights: o.weights, kv: o.kv, context: o.context, vramBytes: vram.mb * MIB });
       model = { info, plan, vram };
     }
-    const json = infoJson(packageVersion(), backends, model);
+    const nvml = probeNvml();
+    const json = infoJson(packageVersion(), backends, model, nvml);
     if (o.json) writeJson(io, json);
-    else io.stdout.write(infoReport(packageVersion(), backends, model));
+    else io.stdout.write(infoReport(packageVersion(), backends, model, nvml));
     return EXIT_OK;
   },
 };
@@ -102,7 +115,7 @@ function memoryPlanJson(plan: MemoryPlan, vram: PlanVram): Record<string, unknow
   return out;
 }
 
-export function infoJson(version: string, b: BackendReport, model: ModelDescription | undefined): Record<string, unknown> {
+export function infoJson(version: string, b: BackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): Record<string, unknown> {
   const out: Record<string, unknown> = {
     version,
     backends: {
@@ -115,7 +128,7 @@ export function infoJson(version: string, b: BackendReport, model: ModelDescript
         devices: b.cuda.devices.map((d) => ({ name: d.name, cc: d.cc, memory_mb: d.memoryMb, driver: d.driver })),
       },
     },
-    nvml: NVML,
+    nvml: { available: nvml.available, reason: nvml.reason },
   };
   if (model !== undefined) {
     const m = model.info;
@@ -131,7 +144,7 @@ export function infoJson(version: string, b: BackendReport, model: ModelDescript
   return out;
 }
 
-function infoReport(version: string, b: BackendReport, model: ModelDescription | undefined): string {
+function infoReport(version: string, b: BackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): string {
   const rows: [string, string][] = [
     ['keymate', version],
     ['cpu', `${b.cpu.available ? 'available' : 'not available'}, ${b.cpu.simd}, ${b.cpu.threads} threads`],
@@ -141,7 +154,7 @@ function infoReport(version: string, b: BackendReport, model: ModelDescription |
         (b.cuda.available ? ', available' : `, not available: ${b.cuda.reason}`),
     ],
     ...b.cuda.devices.map((d, i): [string, string] => [`gpu ${i}`, `${d.name}, sm_${d.cc}, ${d.memoryMb} MiB, driver ${d.driver}`]),
-    ['nvml', NVML.reason],
+    ['nvml', nvml.available ? 'available (GPU telemetry)' : `not available: ${nvml.reason}`],
   ];
   if (model !== undefined) {
     const { info: m, plan: p, vram } = model;

@@ -17,6 +17,7 @@ import type {
   NativeLoadOptions,
   NativeMemoryPlan,
   NativeModelInfo,
+  NativeModelShape,
   NativePlanMemoryOptions,
   NativePlanOptions,
   NativeSynthSpec,
@@ -41,6 +42,7 @@ export type PlanOptions = NativePlanOptions;
 export type PlanMemoryOptions = NativePlanMemoryOptions;
 export type MemoryPlan = NativeMemoryPlan;
 export type FormatList = NativeFormatList;
+export type ModelShape = NativeModelShape;
 
 export interface GenerateOptions {
   onToken?: (event: TokenEvent) => void;
@@ -86,6 +88,18 @@ export class Engine {
 
   cancel(): boolean {
     return this.handle.cancel();
+  }
+
+  /**
+   * Each decoded token takes at least `ms` from now on, a running generation
+   * included (0 = no pacing): how the thermal policy slows the engine down.
+   * False when this build's addon cannot pace.
+   */
+  setPacing(ms: number): boolean {
+    const handle = this.handle as NativeEngineHandle & { setPacing?: (ms: number) => void };
+    if (typeof handle.setPacing !== 'function') return false;
+    handle.setPacing(ms);
+    return true;
   }
 
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[] {
@@ -144,6 +158,11 @@ export function writeSyntheticModel(spec: SynthSpec, out: string): Promise<numbe
 /** The memory plan of a GGUF file without loading it (its header only). */
 export function planMemory(path: string, options: PlanMemoryOptions = {}): MemoryPlan {
   return loadAddon().EngineHandle.planMemory(path, options);
+}
+
+/** The memory plan of a model known only by its shape (the recommended list): no file is read. */
+export function planShape(shape: ModelShape, options: PlanMemoryOptions = {}): MemoryPlan {
+  return loadAddon().EngineHandle.planShape(shape, options);
 }
 
 /** The weight and KV-cache formats the engine knows, in its order, aliases included. */

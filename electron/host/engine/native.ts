@@ -10,7 +10,7 @@
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
-export const ADDON_ABI_VERSION = 3;
+export const ADDON_ABI_VERSION = 4;
 
 declare const engineHandleBrand: unique symbol;
 
@@ -85,6 +85,8 @@ export interface NativeGenerateResult {
   prefillMs: number;
   decodeTokS: number;
   stop: NativeStopReason;
+  /** Why the CUDA backend failed during this request and the engine finished it on the CPU; null if it did not. */
+  fallback: string | null;
   /** Per decoded token, by stage: only when loaded with profile on and a token was decoded. */
   stagesMs: NativeStageTimes | null;
 }
@@ -149,6 +151,10 @@ export interface NativeModelInfo {
   weights: string;
   /** The KV cache format, by its canonical name. */
   kv: string;
+  /** The backend running the model now. */
+  backend: 'cpu' | 'cuda';
+  /** Why the engine runs on the CPU although CUDA was chosen (a failure at load or mid-reply); null if it does not. */
+  backendFallback: string | null;
 }
 
 export interface NativeEvalRequest {
@@ -220,6 +226,22 @@ export interface NativeMemoryPlan {
   maxContext: number;
 }
 
+/** A llama-family model known only by its shape (not downloaded yet). */
+export interface NativeModelShape {
+  layers: number;
+  dim: number;
+  heads: number;
+  kvHeads: number;
+  ffn: number;
+  vocab: number;
+  /** The trained context. */
+  contextLength: number;
+  /** No output.weight: the embedding doubles as it (default false). */
+  tiedOutput?: boolean;
+  /** How the file stores its matrices: a ggml type name ("f16", "q8_0", "q4_K"); default "f16". */
+  fileType?: string;
+}
+
 /** One row of the engine's format table (--weights / --kv names), in the engine's order. */
 export interface NativeFormatInfo {
   name: string;
@@ -274,6 +296,11 @@ export interface NativeEngineHandle {
   generate(request: NativeGenerateRequest, onToken: (event: NativeTokenEvent) => void): Promise<NativeGenerateResult>;
   /** Stops a running generation between tokens, or an eval between chunks; true when one was running. */
   cancel(): boolean;
+  /**
+   * Engine pacing, the thermal policy's brake: each decoded token takes at least `ms` (0 = off,
+   * at most 60000). Allowed while a generation runs (the next token obeys it); kept for models loaded later.
+   */
+  setPacing(ms: number): void;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): number[];
   info(): NativeModelInfo;
   backend(): NativeBackendInfo;
@@ -293,11 +320,95 @@ export interface NativeEngineHandleClass {
   synth(spec: NativeSynthSpec, out: string): Promise<number>;
   /** The memory plan of a GGUF file that is not loaded: reads its header only (synchronous). */
   planMemory(path: string, options?: NativePlanMemoryOptions): NativeMemoryPlan;
+  /** The memory plan of a model known only by its shape, as planMemory would plan a file of those tensors. */
+  planShape(shape: NativeModelShape, options?: NativePlanMemoryOptions): NativeMemoryPlan;
   /** The weight and KV-cache formats the engine knows, aliases included. */
   formats(): NativeFormatList;
+}
+
+/** What nvmlOpen found: NVML loaded with dlopen, or why it could not be used. */
+export interface NvmlOpenResult {
+  available: boolean;
+  /** Why NVML is not available, in words ("no NVIDIA driver found: ..."); "" when it is. */
+  reason: string;
+  /** The file loaded (resolved path); null when none was. */
+  library: string | null;
+  driver: string | null;
+  gpus: number;
+  /** Optional NVML entry points this library lacks; the readings that need them are null. */
+  missing: string[];
+}
+
+/** A process using the GPU, this one included. */
+export interface GpuProcess {
+  pid: number;
+  /** MiB; null where the driver cannot say. */
+  used_mb: number | null;
+  kind: 'compute' | 'graphics';
+}
+
+/**
+ * One reading of a GPU's sensors (NVML's snake_case names). A reading the GPU or driver does not
+ * offer, or a sensor that failed this time, is null: never a made-up 0.
+ */
+export interface GpuSample {
+  index: number;
+  name: string;
+  uuid: string;
+  /** Watts: instantaneous where the GPU offers it (NVML_FI_DEV_POWER_INSTANT), else the averaged reading. */
+  power_w: number | null;
+  /** nvmlDeviceGetPowerUsage: a 1 s average on Ampere and newer, instantaneous before. */
+  power_avg_w: number | null;
+  /** Total energy counter since the driver loaded, millijoules. */
+  energy_mj: number | null;
+  power_limit_w: number | null;
+  power_limit_default_w: number | null;
+  power_limit_min_w: number | null;
+  power_limit_max_w: number | null;
+  /** The limit in force: the lowest of every limiter (ours, the driver's, the board's). */
+  power_limit_enforced_w: number | null;
+  temp_c: number | null;
+  /** Hardware slowdown starts here. */
+  temp_slowdown_c: number | null;
+  temp_shutdown_c: number | null;
+  /** May be throttled below base clock from here. */
+  temp_max_gpu_c: number | null;
+  /** Per fan, percent; [] when the GPU has no fan sensor. Without nvmlDeviceGetFanSpeed_v2 only fan 0 is read. */
+  fans_pct: number[];
+  sm_clock_mhz: number | null;
+  mem_clock_mhz: number | null;
+  /** MiB. */
+  mem_used_mb: number | null;
+  mem_total_mb: number | null;
+  util_gpu_pct: number | null;
+  util_mem_pct: number | null;
+  /**
+   * Why clocks are held down: "idle", "app-clocks", "power-cap", "hw-slowdown", "sync-boost",
+   * "sw-thermal", "hw-thermal", "power-brake", "display-clocks".
+   */
+  throttle: string[];
+  /** Compute processes, then graphics ones (a game); a process using both is listed once. */
+  processes: GpuProcess[];
+  /** What the GPU and this NVML offer; the rights to set are known only by trying (a set throws "no permission"). */
+  caps: { read_power: boolean; set_power_limit: boolean; set_fans: boolean };
 }
 
 export interface NativeAddon {
   readonly abiVersion: number;
   readonly EngineHandle: NativeEngineHandleClass;
+  /**
+   * Loads NVML with dlopen (libraryPath, else $KEYMATE_NVML_LIB, else libnvidia-ml.so.1) and
+   * initialises it; a second call closes the first. Never throws for a missing driver: available is false and reason says why.
+   */
+  nvmlOpen(libraryPath?: string): NvmlOpenResult;
+  /** One reading of GPU `index`; throws a one-line Error when NVML is not open or the index does not exist. */
+  nvmlSample(index: number): GpuSample;
+  /** Watts within [power_limit_min_w, power_limit_max_w]; throws "... no permission (run as root ...)" without the rights. */
+  nvmlSetPowerLimit(index: number, watts: number): void;
+  /** Puts a fan under manual control (the driver stops regulating it until nvmlRestoreFan). */
+  nvmlSetFanSpeed(index: number, fan: number, pct: number): void;
+  /** Gives a fan back to the driver's automatic policy. */
+  nvmlRestoreFan(index: number, fan: number): void;
+  /** nvmlShutdown and unload; a no-op when not open. */
+  nvmlClose(): void;
 }

@@ -51,8 +51,23 @@ export class EngineService {
   private current: EngineStatus = { state: 'none', model: null, backend: null, message: 'no model chosen yet' };
   private tail: Promise<unknown> = Promise.resolve();
   private cachedPrefix: string | null = null;
+  /** The thermal policy's pacing (ms per token), kept across model loads. */
+  private pacingMs = 0;
+  /** Why the thermal policy holds new replies back, or null. */
+  private pauseReason: string | null = null;
 
   constructor(private readonly events: HostEvents) {}
+
+  /** Paces the loaded engine (and every one loaded later); false when this build cannot pace. */
+  setPacing(ms: number): boolean {
+    this.pacingMs = ms;
+    return this.engine?.setPacing(ms) ?? true;
+  }
+
+  /** While set, a generation refuses to start, with this reason (the thermal policy's pause). */
+  setPause(reason: string | null): void {
+    this.pauseReason = reason;
+  }
 
   status(): EngineStatus {
     return structuredClone(this.current);
@@ -106,6 +121,7 @@ export class EngineService {
       const engine = await this.loadNow(config);
       const { request, prefix } = build(templateInfo(engine));
       if (options.signal?.aborted === true) throw new CancelledBeforeStart();
+      if (this.pauseReason !== null) throw new Error(`paused: ${this.pauseReason}`);
       options.onStart?.();
       this.cachedPrefix = null;
       const result = await engine.generate(request, options);
@@ -172,6 +188,7 @@ export class EngineService {
     }
     this.engine?.close();
     this.engine = next;
+    if (this.pacingMs > 0) next.setPacing(this.pacingMs);
     this.config = config;
     this.cachedPrefix = null;
     const b = next.backend();

@@ -251,6 +251,9 @@ export class KeySession {
           },
         },
       );
+      // The GPU failed mid-reply and the engine finished on the CPU: the reply
+      // is whole, but the user must know why the next ones are slower.
+      if (result.fallback !== null) this.ctx.warn(`the GPU failed, so this reply and the next run on the CPU: ${result.fallback}`);
       const measured = !(result.stop === 'cancelled' && result.tokens.length === 0);
       const hostMs = calledAt - trigger.at;
       const timings: ReplyTimings | null = measured

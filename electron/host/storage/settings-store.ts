@@ -5,15 +5,26 @@ import * as path from 'node:path';
 
 // The settings module alone, not the whole contract: a writer that only saves files starts faster.
 import { DEFAULT_SETTINGS, SETTINGS_VERSION, Settings, type SettingsPatch } from '../../../common/contract/settings';
+import { DEFAULT_THERMAL } from '../../../common/contract/thermal';
 import { SerialWriter } from './serial-writer';
 import { type Loaded, type Migration, type VersionedFormat, loadVersioned, saveVersioned } from './versioned-file';
 
 /**
- * Version history of settings.json. Version 1 is the first release; a later
- * version adds its step here ({ from: 1, migrate: (v1) => v2 }) and bumps
+ * Version history of settings.json; each version adds its step here and bumps
  * SETTINGS_VERSION in the contract.
+ *   1: the first release.
+ *   2: `thermal`, the thermal and fan policy (issue 8). A version-1 file gets
+ *      the default policy; nothing else changes.
  */
-export const SETTINGS_MIGRATIONS: readonly Migration[] = [];
+export const SETTINGS_MIGRATIONS: readonly Migration[] = [
+  {
+    from: 1,
+    migrate: (v1) => {
+      if (typeof v1 !== 'object' || v1 === null || Array.isArray(v1)) throw new Error('the settings are not an object');
+      return { ...(v1 as Record<string, unknown>), thermal: { ...DEFAULT_THERMAL } };
+    },
+  },
+];
 
 export const settingsFormat: VersionedFormat<Settings> = {
   kind: 'settings',

@@ -30,6 +30,17 @@ struct BackendOptions {
   ExecPath path = ExecPath::Launch;
 };
 
+// Sampling the last token on the device (the CUDA backend): the host
+// sampler's settings (native/src/sampler.h) and the uniform number its draw
+// would take, so both pick the same token.
+struct DeviceSample {
+  float temperature = 0.f;  // <= 0: greedy
+  int top_k = 0;
+  float top_p = 1.f;
+  float min_p = 0.f;
+  double uniform = 0;       // in [0, 1)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -42,6 +53,15 @@ class Backend {
   // last token to `logits`, or [n, vocab] when all_logits. Throws km::Error if
   // pos + n exceeds the context.
   virtual void forward(const int32_t* tokens, int n, int pos, float* logits, bool all_logits) = 0;
+
+  // forward() of the last token's logits, then the next token picked on the
+  // device with `s`. Returns -1, having run nothing, when this backend cannot
+  // sample these settings on the device (the caller then runs forward() and
+  // samples on the host). `logits` [vocab] may be null.
+  virtual int32_t forward_sample(const int32_t* /*tokens*/, int /*n*/, int /*pos*/, const DeviceSample& /*s*/,
+                                 float* /*logits*/) {
+    return -1;
+  }
 
   virtual StageTimes stats() const = 0;
   virtual void reset_stats() = 0;

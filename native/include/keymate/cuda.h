@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-namespace km {
+#include "keymate/engine.h"  // CudaDevice
 
-struct CudaDevice;
+namespace km {
 
 struct CudaProbe {
   bool available = false;

@@ -65,6 +65,9 @@ struct GenerateResult {
   double prefill_ms = 0;
   double decode_tok_s = 0;  // tokens after the first / their time
   std::string stop;         // "eos" | "length" | "cancelled" | "context"
+  // Non-empty when the CUDA backend failed during this request and the engine
+  // finished it on the CPU (re-prefilling the cache): why, in words.
+  std::string fallback;
   // Per decoded token, measured by the backend: only when the engine was loaded
   // with profile on (it adds a barrier per stage) and at least one token was decoded.
   bool profiled = false;
@@ -86,6 +89,10 @@ struct ModelInfo {
   std::string bos_token, eos_token;  // their texts, which chat templates refer to; "" if none
   std::string weights;    // the weight format as loaded (canonical name, e.g. "int4-g32")
   std::string kv;         // the KV cache format (canonical name)
+  std::string backend;    // the backend running the model now: "cpu" | "cuda"
+  // Non-empty when CUDA was chosen but the engine runs on the CPU: why (a
+  // failure at load, or during a forward pass), in words.
+  std::string backend_fallback;
 };
 
 // One row of the format table (--weights / --kv names), in the engine's order.
@@ -118,6 +125,18 @@ struct MemoryPlan {
 // weight is converted. weights/kv: format names; context 0 = the model's.
 MemoryPlan plan_memory(const std::string& path, const std::string& weights, const std::string& kv, int context,
                        uint64_t vram_bytes);
+
+// A llama-family model known only by its shape (one not downloaded yet, in
+// the recommended list): its matrices stored as `file_type` in the file,
+// norms f32. Planned exactly as plan_memory plans a file of these tensors.
+struct ModelShape {
+  int layers = 0, dim = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
+  int context = 0;            // the trained context
+  bool tied_output = false;   // no output.weight: the embedding doubles as it
+  std::string file_type = "f16";  // a ggml type name: "f16", "q8_0", "q4_K", ...
+};
+MemoryPlan plan_shape(const ModelShape& shape, const std::string& weights, const std::string& kv, int context,
+                      uint64_t vram_bytes);
 
 // keymate eval: the llama.cpp perplexity protocol (chunks of ctx tokens, each
 // starting with BOS when the model adds one, the second half of each chunk
@@ -222,6 +241,14 @@ class Engine {
   // EvalRequest). Throws km::Error when the text is shorter than two chunks.
   EvalResult eval(const EvalRequest& req);
 
+  // Pacing, the thermal policy's brake where the driver cannot be told to cap
+  // power: generate() waits so that each decoded token takes at least `ms`
+  // (0 = off, at most kMaxPacingMs). Any thread may call it while generate()
+  // runs; the next token obeys it. bench() ignores it: it measures hardware.
+  static constexpr double kMaxPacingMs = 60000;
+  void set_pacing(double ms);
+  double pacing() const { return pacing_ms_.load(std::memory_order_relaxed); }
+
  private:
   Engine() = default;
   std::shared_ptr<const Model> model_;
@@ -229,6 +256,13 @@ class Engine {
   std::unique_ptr<Backend> backend_;
   LoadOptions opts_;
   std::vector<int32_t> kv_tokens_;  // tokens whose K/V sit in the cache at positions 0..n-1
+  std::string fallback_;  // why the engine left the CUDA backend for the CPU; "" if it did not
+  // backend_->forward(), falling back to the CPU when the CUDA backend fails:
+  // history[0..pos) are the tokens whose K/V the cache holds, re-prefilled on
+  // the CPU. Returns the failure's message on a fallback, else "".
+  std::string forward(const int32_t* history, const int32_t* tokens, int n, int pos, float* logits, bool all);
+  void fall_back_to_cpu(const std::string& why);
+  std::atomic<double> pacing_ms_{0};  // see set_pacing
 };
 
 }  // namespace km

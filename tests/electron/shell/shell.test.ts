@@ -61,7 +61,7 @@ test('electron-builder.yml passes electron-builder\'s own schema, and keeps the 
   const { DebugLogger } = load('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
   const config = yaml.load(fs.readFileSync(path.join(root, 'electron-builder.yml'), 'utf8')) as Record<string, unknown>;
   await validateConfiguration(config, new DebugLogger(false));
-  assert.deepEqual(config['asarUnpack'], ['build/addon/Release/**']);
+  assert.ok((config['asarUnpack'] as string[]).includes('build/addon/Release/**'));
   assert.deepEqual((config['linux'] as { target: string[] }).target, ['AppImage', 'deb']);
   assert.deepEqual((config['win'] as { target: string[] }).target, ['nsis']);
   assert.equal((config['extraMetadata'] as { main: string }).main, 'dist/electron/shell/main.js');

@@ -40,3 +40,9 @@ test('a refused save keeps the settings and says why; an invalid patch never lea
   assert.match(store.getState().settingsSave.error ?? '', /^contract: request 'settings\.set': field patch\.max_tokens: too small/);
   assert.equal(h.sent.length, 1, 'the invalid patch was not sent');
 });
+
+test('settingsPatch compares the thermal object by value: an edit undone by hand is no change', () => {
+  const edited = { ...DEFAULT_SETTINGS, thermal: { ...DEFAULT_SETTINGS.thermal, target_c: 70, preset: 'custom' as const } };
+  assert.deepEqual(Object.keys(settingsPatch(DEFAULT_SETTINGS, edited)), ['thermal']);
+  assert.deepEqual(settingsPatch(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, thermal: { ...DEFAULT_SETTINGS.thermal } }), {});
+});

@@ -4,7 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { keymateJson } from '../../../support/cli';
+import { keymate, keymateJson } from '../../../support/cli';
 import { stories } from '../../../support/repo';
 
 const quick = ['--prompt-tokens', '16', '--gen-tokens', '8', '--repeat', '2', '--threads', '1'];
@@ -37,4 +37,12 @@ test('bench --model --json', () => {
 
 test('bench --synthetic --json', () => {
   assertBench(keymateJson(['bench', '--synthetic', 'test-llama2', '--type', 'q8_0', ...quick]), 16, 8);
+});
+
+test('bench --path graph on the CPU backend is bad usage that names the CUDA backend', () => {
+  for (const path of ['graph', 'zero-launch']) {
+    const r = keymate(['bench', '--synthetic', 'test-llama2', '--backend', 'cpu', '--path', path, ...quick]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^keymate: bench: --path ${path} needs the CUDA backend`));
+  }
 });

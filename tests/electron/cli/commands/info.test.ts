@@ -24,6 +24,9 @@ test('info --json: version, backends and nvml, no model', () => {
   assert.deepEqual(Object.keys(cuda).sort(), ['archs', 'available', 'compiled', 'devices', 'reason']);
   assert.equal(typeof cuda['compiled'], 'boolean');
   assert.ok(Array.isArray(cuda['archs']) && cuda['archs'].every((a) => Number.isInteger(a)));
+  // The addon is the shipped build: one fat binary for every supported GPU
+  // generation, Turing to Hopper (only the engine's own test tree is narrowed).
+  if (cuda['compiled'] === true) assert.deepEqual(cuda['archs'], [75, 80, 86, 89, 90]);
   assert.equal(typeof cuda['available'], 'boolean');
   assert.ok(Array.isArray(cuda['devices']));
   for (const d of cuda['devices'] as unknown[]) {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
-import { DEFAULT_SETTINGS, type HistoryEntry } from '../../../../common/contract';
+import { DEFAULT_SETTINGS, DEFAULT_THERMAL, type HistoryEntry, SETTINGS_VERSION } from '../../../../common/contract';
 import { writeFileAtomic } from '../../../../electron/host/storage/atomic-file';
 import { SerialWriter } from '../../../../electron/host/storage/serial-writer';
 import { SettingsStore } from '../../../../electron/host/storage/settings-store';
@@ -22,7 +22,7 @@ test('settings: defaults at first, an update is on disk when it resolves, and re
   const after = await store.update({ persona: 'Be terse.', max_tokens: 64 });
   assert.equal(after.persona, 'Be terse.');
   const onDisk = JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')) as { version: number; data: { persona: string } };
-  assert.equal(onDisk.version, 1);
+  assert.equal(onDisk.version, SETTINGS_VERSION);
   assert.equal(onDisk.data.persona, 'Be terse.');
   const again = await SettingsStore.open(home);
   assert.equal(again.loaded.status, 'loaded');
@@ -110,4 +110,18 @@ test('atomic write: the target is never seen half-written, and no temp file stay
   assert.deepEqual(fs.readdirSync(dir), ['x.json']);
   await assert.rejects(writeFileAtomic(path.join(dir, 'missing', 'y.json'), 'z'), /ENOENT/);
   assert.deepEqual(fs.readdirSync(dir), ['x.json']);
+});
+
+test('settings: a version-1 file (before issue 8) is migrated to version 2 with the default thermal policy, and written back', async () => {
+  const home = tempDir();
+  const { thermal: _drop, ...v1 } = { ...DEFAULT_SETTINGS, persona: 'Old persona.', max_tokens: 77 };
+  fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ format: 'keymate-settings', version: 1, data: v1 }));
+  const { store, loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'migrated');
+  assert.equal(store.get().persona, 'Old persona.');
+  assert.equal(store.get().max_tokens, 77);
+  assert.deepEqual(store.get().thermal, DEFAULT_THERMAL);
+  const onDisk = JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')) as { version: number; data: { thermal: unknown } };
+  assert.equal(onDisk.version, 2);
+  assert.deepEqual(onDisk.data.thermal, DEFAULT_THERMAL);
 });

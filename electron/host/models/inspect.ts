@@ -1,0 +1,33 @@
+// What a GGUF holds, read by the engine itself, never by a second parser:
+// planMemory reads the header and checks that every tensor's data lies inside
+// the file (a truncated download fails here), then the model is opened on the
+// CPU with a 16-token context, as `keymate info` does, for the facts the UI
+// shows. Weights the CPU runs as stored are mapped, not copied, so this is
+// quick even for a 7B file. A file that is not a GGUF, or is cut short,
+// rejects with the engine's one line ("x.gguf: not a GGUF file (bad magic)").
+import type { ModelFacts } from '../../../common/contract';
+import { Engine, planMemory } from '../engine/engine';
+
+export type Inspector = (file: string) => Promise<ModelFacts>;
+
+export const inspectModel: Inspector = async (file) => {
+  planMemory(file);
+  const engine = await Engine.load(file, { backend: 'cpu', threads: 1, context: 16 });
+  try {
+    const info = engine.info();
+    return {
+      architecture: info.architecture,
+      parameters: info.parameters,
+      weight_types: info.tensorTypes,
+      context_length: info.contextLength,
+      chat_template: info.chatTemplate !== '',
+      layers: info.layers,
+      dim: info.dim,
+      heads: info.heads,
+      kv_heads: info.kvHeads,
+      vocab: info.vocab,
+    };
+  } finally {
+    engine.close();
+  }
+};

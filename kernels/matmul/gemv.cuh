@@ -1,0 +1,238 @@
+// Decode GEMV: y = W x for a few tokens (n <= kGemvMaxTokens, chooser.cuh).
+// Memory-bound: the weights are read once, so everything serves streaming them
+// at full bandwidth.
+//   - a tile is kGemvWarps output rows, one warp each (SiluMul: the warp reads
+//     the gate row and the up row of its output)
+//   - a lane takes 16-byte chunks of the row, lane-consecutive, so a warp reads
+//     512 contiguous bytes per load instruction; kGemvUnroll chunks are loaded
+//     before the first is used, so several loads are in flight per lane
+//   - quants are decoded in registers (dequant.cuh) and multiplied with f32
+//     activations read as float4 through L1 (every warp of the tile reads the
+//     same x); group scales multiply each chunk's partial sum, per-row scales
+//     the final sum
+//   - W8A8 multiplies its int8 quants with the int8 activations QuantizeAct
+//     wrote (dp4a, one exact int32 sum per row and token, as the CPU does)
+//   - a warp-shuffle butterfly sums the lanes: fixed order, same result in
+//     every lane, no atomics
+// More tokens than kGemvMaxTokens (F32 weights in prefill) loop over token
+// groups, re-reading the row from cache.
+#pragma once
+
+#include "dequant.cuh"
+
+namespace km::cuda::mm {
+
+__device__ __forceinline__ float warp_sum(float v) {
+#pragma unroll
+  for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+__device__ __forceinline__ int warp_sum_int(int v) {
+#pragma unroll
+  for (int o = 16; o; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// What one lane loads for one chunk, and how many columns a chunk covers.
+template <WFmt F>
+struct GemvChunk {
+  static constexpr int E = F == WFmt::F32 ? 4 : F == WFmt::F16 || F == WFmt::BF16 ? 8
+                         : F == WFmt::Fp8 || F == WFmt::Int8 || F == WFmt::W8A8 ? 16 : 32;
+  uint32_t q[F == WFmt::Q8_0 ? 8 : 4];
+  float d;  // the chunk's group or block scale (1 when the row has one scale)
+
+  __device__ __forceinline__ void load(const MatmulArgs& a, const uint8_t* row, int c) {
+    if constexpr (F == WFmt::Q8_0) {
+      const uint8_t* b = row + (uint64_t)c * sizeof(block_q8_0);
+      d = half_bits_to_float(ld_weight_u16(b));
+#pragma unroll
+      for (int i = 0; i < 8; i++) q[i] = ld_weight_u32_a2(b + 2 + 4 * i);
+    } else if constexpr (F == WFmt::Q4_0) {
+      const uint8_t* b = row + (uint64_t)c * sizeof(block_q4_0);
+      d = half_bits_to_float(ld_weight_u16(b));
+#pragma unroll
+      for (int i = 0; i < 4; i++) q[i] = ld_weight_u32_a2(b + 2 + 4 * i);
+    } else {
+      const uint4 v = ld_weight16(row + (uint64_t)c * 16);
+      q[0] = v.x; q[1] = v.y; q[2] = v.z; q[3] = v.w;
+      if constexpr (is_run(F) && F != WFmt::W8A8) {
+        d = a.quant.group ? run_scale_at(a, row, c * E) : 1.0f;
+        if constexpr (F == WFmt::Fp8) d *= kFp8E4M3HalfScale;
+      } else {
+        d = 1.0f;
+      }
+    }
+  }
+
+  // The chunk's E values, before the scale d.
+  __device__ __forceinline__ void decode(float* v) const {
+    if constexpr (F == WFmt::F32) {
+#pragma unroll
+      for (int i = 0; i < 4; i++) v[i] = __uint_as_float(q[i]);
+    } else if constexpr (F == WFmt::F16) {
+#pragma unroll
+      for (int i = 0; i < 4; i++) f16x2_to_f32(q[i], v + 2 * i);
+    } else if constexpr (F == WFmt::BF16) {
+#pragma unroll
+      for (int i = 0; i < 4; i++) bf16x2_to_f32(q[i], v + 2 * i);
+    } else if constexpr (F == WFmt::Fp8) {
+#pragma unroll
+      for (int i = 0; i < 4; i++) e4m3x4_to_f32_scaled(q[i], v + 4 * i);
+    } else if constexpr (F == WFmt::Int8 || F == WFmt::Q8_0) {
+#pragma unroll
+      for (int i = 0; i < E / 4; i++) i8x4_to_f32(q[i], v + 4 * i);
+    } else {  // Int4, Nf4, Q4_0
+      q4x32_to_f32<F>(q, v);
+    }
+  }
+};
+
+// The per-row scale applied to the finished sum (1 for group-scaled and GGUF rows).
+template <WFmt F>
+__device__ __forceinline__ float gemv_row_scale(const MatmulArgs& a, const uint8_t* row) {
+  if constexpr (is_run(F)) {
+    if (a.quant.group == 0) {
+      const float d = run_scale_at(a, row, 0);
+      return F == WFmt::Fp8 ? d * kFp8E4M3HalfScale : d;
+    }
+  }
+  return 1.0f;
+}
+
+// acc[t] = sum_k row[k] * x_t[k] for t < nt, before the row scale, summed
+// over the warp (every lane holds the total). x_t = x + t * cols; W8A8 reads
+// act rows (quant_act_row_bytes apart) instead of x.
+template <WFmt F, int NT>
+__device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t* row, const float* x,
+                                             const uint8_t* act, int nt, float* acc) {
+  using C = GemvChunk<F>;
+  // Several tokens' x would hold registers for every chunk in flight: fewer chunks then.
+  constexpr int U = NT == 1 ? kGemvUnroll : 2;
+  const int lane = threadIdx.x & 31;
+  const int chunks = a.cols / C::E;
+  if constexpr (F == WFmt::W8A8) {
+    const uint64_t arow = quant_act_row_bytes(a.cols);
+    int isum[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++) isum[t] = 0;
+    for (int c0 = 0; c0 < chunks; c0 += 32 * U) {
+      uint4 q[U];
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int c = c0 + u * 32 + lane;
+        if (c < chunks) q[u] = ld_weight16(row + (uint64_t)c * 16);
+      }
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int c = c0 + u * 32 + lane;
+        if (c >= chunks) continue;
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+          if (t >= nt) continue;
+          const uint4 xa = *reinterpret_cast<const uint4*>(act + t * arow + kQuantActHeader + (uint64_t)c * 16);
+          int s = isum[t];
+          s = __dp4a((int)q[u].x, (int)xa.x, s);
+          s = __dp4a((int)q[u].y, (int)xa.y, s);
+          s = __dp4a((int)q[u].z, (int)xa.z, s);
+          s = __dp4a((int)q[u].w, (int)xa.w, s);
+          isum[t] = s;
+        }
+      }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) acc[t] = (float)warp_sum_int(isum[t]);
+  } else {
+    float sum[NT];
+#pragma unroll
+    for (int t = 0; t < NT; t++) sum[t] = 0.0f;
+    for (int c0 = 0; c0 < chunks; c0 += 32 * U) {
+      C ch[U];
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int c = c0 + u * 32 + lane;
+        if (c < chunks) ch[u].load(a, row, c);
+      }
+#pragma unroll
+      for (int u = 0; u < U; u++) {
+        const int c = c0 + u * 32 + lane;
+        if (c >= chunks) continue;
+        float v[C::E];
+        ch[u].decode(v);
+#pragma unroll
+        for (int t = 0; t < NT; t++) {
+          if (t >= nt) continue;
+          const float* xc = x + (uint64_t)t * a.cols + (uint64_t)c * C::E;
+          float s = 0.0f;
+#pragma unroll
+          for (int j = 0; j < C::E; j += 4) {
+            const float4 xv = *reinterpret_cast<const float4*>(xc + j);
+            s = fmaf(v[j], xv.x, s);
+            s = fmaf(v[j + 1], xv.y, s);
+            s = fmaf(v[j + 2], xv.z, s);
+            s = fmaf(v[j + 3], xv.w, s);
+          }
+          sum[t] = fmaf(ch[u].d, s, sum[t]);
+        }
+      }
+    }
+#pragma unroll
+    for (int t = 0; t < NT; t++) acc[t] = warp_sum(sum[t]);
+  }
+}
+
+__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+
+// __fadd_rn: never contracted with the product before it into an fma, so the
+// result cannot depend on how the compiler inlined this tile (launch kernel
+// or the persistent kernel's call).
+__device__ __forceinline__ void matmul_put(const MatmulArgs& a, float* y, float v) {
+  if (a.epilogue == Epilogue::Residual) v = __fadd_rn(v, *y);
+  *y = v;
+}
+
+// One output row for tokens [0, n), NT at a time: NT = 1 is the decode step
+// (registers for one token's x only, so more warps fit per SM), NT =
+// kGemvMaxTokens the rest.
+template <WFmt F, int NT>
+__device__ __forceinline__ void gemv_output(const MatmulArgs& a, int o, int n, const float* x, const uint8_t* row0,
+                                            const uint8_t* row1, float d0, float d1) {
+  const int lane = threadIdx.x & 31;
+  const int out = matmul_out_rows(a);
+  const bool silu = a.epilogue == Epilogue::SiluMul;
+  const uint8_t* act = static_cast<const uint8_t*>(a.scratch);  // W8A8: last_only's row is row 0
+  const uint64_t arow = quant_act_row_bytes(a.cols);
+  for (int t0 = 0; t0 < n; t0 += NT) {
+    const int nt = min(n - t0, NT);
+    float g[NT], u[NT];
+    gemv_row_dot<F, NT>(a, row0, x + (uint64_t)t0 * a.cols, act + t0 * arow, nt, g);
+    if (silu) gemv_row_dot<F, NT>(a, row1, x + (uint64_t)t0 * a.cols, act + t0 * arow, nt, u);
+#pragma unroll
+    for (int t = 0; t < NT; t++) {
+      if (t >= nt || lane != t) continue;
+      // W8A8 as the CPU computes it: isum * (d_w * d_a); others: sum * d_row.
+      const float da = F == WFmt::W8A8 ? *reinterpret_cast<const float*>(act + (t0 + t) * arow) : 1.0f;
+      float v = g[t] * (d0 * da);
+      if (silu) v = silu_mul(v, u[t] * (d1 * da));
+      matmul_put(a, a.y + (uint64_t)(t0 + t) * out + o, v);
+    }
+  }
+}
+
+template <WFmt F>
+__device__ void gemv_tile(const MatmulArgs& a, const StepState& st, int tile) {
+  const int out = matmul_out_rows(a);
+  const int o = tile * kGemvWarps + (int)(threadIdx.x >> 5);
+  if (o >= out) return;  // no barrier follows: the GEMV uses no shared memory
+  const int n = matmul_tokens(a, st);
+  const bool silu = a.epilogue == Epilogue::SiluMul;
+  const uint8_t* w = static_cast<const uint8_t*>(a.w);
+  const uint8_t* row0 = w + (uint64_t)o * a.row_bytes;
+  const uint8_t* row1 = silu ? w + (uint64_t)(o + out) * a.row_bytes : row0;
+  const float* x = a.x + (a.last_only ? (uint64_t)(st.n - 1) * a.cols : 0);
+  const float d0 = gemv_row_scale<F>(a, row0), d1 = silu ? gemv_row_scale<F>(a, row1) : 1.0f;
+  if (n == 1) gemv_output<F, 1>(a, o, n, x, row0, row1, d0, d1);
+  else gemv_output<F, kGemvMaxTokens>(a, o, n, x, row0, row1, d0, d1);
+}
+
+}  // namespace km::cuda::mm

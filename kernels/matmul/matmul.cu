@@ -1,0 +1,130 @@
+// The host side of the matmul op: what it supports, the checks that keep the
+// device code's alignment assumptions true, and the launch path's kernels
+// (a block per tile; blocks past this step's tile count return at once).
+#include "keymate/error.h"
+#include "matmul.cuh"
+
+namespace km::cuda {
+
+namespace {
+
+// One kernel per weight format (the format is known on the host; only n is
+// read on the device), so each gets the registers its own code needs rather
+// than the largest of all formats.
+template <mm::WFmt F>
+__global__ void __launch_bounds__(kThreads, 2) matmul_kernel(const MatmulArgs a, const StepState* st) {
+  extern __shared__ __align__(16) char smem[];
+  if ((int)blockIdx.x >= matmul_tiles(a, *st)) return;
+  mm::matmul_tile_as<F>(a, *st, blockIdx.x, smem);
+}
+
+template <mm::WFmt F>
+void launch_as(const MatmulArgs& a, const StepState* st, int max_tiles, cudaStream_t s) {
+  matmul_kernel<F><<<max_tiles, kThreads, matmul_smem_bytes(a), s>>>(a, st);
+}
+
+const char* format_name(const MatmulArgs& a) {
+  if (!a.quant.none()) {
+    switch (a.quant.type) {
+      case RunType::Fp8: return "fp8";
+      case RunType::Int8: return "int8";
+      case RunType::Int4: return "int4";
+      case RunType::Nf4: return "nf4";
+      case RunType::W8A8: return "w8a8";
+      case RunType::None: break;
+    }
+  }
+  const char* n = ggml_type_info(a.type).name;
+  return n ? n : "unknown type";
+}
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+void check_launch(const char* what) {
+  const cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) fail("cuda %s: %s", what, cudaGetErrorString(e));
+}
+
+}  // namespace
+
+bool matmul_supports(GgmlType t, RunQuant q) {
+  if (!q.none()) {
+    if (q.group % 32) return false;                       // a 32-column chunk never straddles two groups
+    if (q.type == RunType::W8A8 && q.group) return false; // W8A8 is per row by definition
+    return true;
+  }
+  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
+         t == GgmlType::Q4_0;
+}
+
+void matmul_check(const MatmulArgs& a) {
+  const char* f = format_name(a);
+  if (!matmul_supports(a.type, a.quant))
+    fail("cuda matmul: %s weights (group %d) are not run by the GPU kernels: convert them at load", f,
+         (int)a.quant.group);
+  if (a.rows <= 0 || a.cols <= 0 || a.cols % 32)
+    fail("cuda matmul: %s matrix %dx%d: rows must be positive and cols a positive multiple of 32", f, (int)a.rows,
+         (int)a.cols);
+  if (a.epilogue == Epilogue::SiluMul && a.rows % 2)
+    fail("cuda matmul: gate|up matrix has %d rows: SiluMul needs the gate and up halves stacked", (int)a.rows);
+  const uint64_t want = a.quant.none() ? ggml_row_bytes(a.type, a.cols) : run_row_bytes(a.quant, a.cols);
+  if (a.row_bytes != want)
+    fail("cuda matmul: %s rows of %d columns take %llu bytes, not %llu", f, (int)a.cols,
+         (unsigned long long)want, (unsigned long long)a.row_bytes);
+  const bool gguf_block = a.quant.none() && (a.type == GgmlType::Q8_0 || a.type == GgmlType::Q4_0);
+  if (!gguf_block && (!aligned16(a.w) || a.row_bytes % 16))
+    fail("cuda matmul: %s weights must start 16-byte aligned with 16-byte rows", f);
+  if (gguf_block && (reinterpret_cast<uintptr_t>(a.w) & 1)) fail("cuda matmul: %s weights must be 2-byte aligned", f);
+  if (!aligned16(a.x) || !aligned16(a.y)) fail("cuda matmul: x and y must be 16-byte aligned");
+  if (matmul_scratch_bytes(a) && !aligned16(a.scratch))
+    fail("cuda matmul: %s needs a 16-byte aligned scratch of %llu bytes", f,
+         (unsigned long long)matmul_scratch_bytes(a));
+}
+
+uint64_t matmul_scratch_bytes(const MatmulArgs& a) {
+  if (a.quant.type != RunType::W8A8) return 0;
+  return (uint64_t)(a.last_only ? 1 : kMaxStepTokens) * quant_act_row_bytes(a.cols);
+}
+
+int matmul_max_tiles(const MatmulArgs& a) {
+  matmul_check(a);
+  StepState st{};
+  st.n = 1;
+  int m = matmul_tiles(a, st);
+  st.n = kMaxStepTokens;
+  const int at_max = matmul_tiles(a, st);
+  return m > at_max ? m : at_max;
+}
+
+int matmul_smem_bytes(const MatmulArgs& a) { return matmul_gemm_capable(a) ? mm::kGemmSmem : 0; }
+
+void launch_matmul(const MatmulArgs& a, const StepState* st, int max_tiles, cudaStream_t s) {
+  if (max_tiles <= 0) return;
+  using mm::WFmt;
+  switch (mm::weight_format(a)) {
+    case WFmt::F32: launch_as<WFmt::F32>(a, st, max_tiles, s); break;
+    case WFmt::F16: launch_as<WFmt::F16>(a, st, max_tiles, s); break;
+    case WFmt::BF16: launch_as<WFmt::BF16>(a, st, max_tiles, s); break;
+    case WFmt::Q8_0: launch_as<WFmt::Q8_0>(a, st, max_tiles, s); break;
+    case WFmt::Q4_0: launch_as<WFmt::Q4_0>(a, st, max_tiles, s); break;
+    case WFmt::Fp8: launch_as<WFmt::Fp8>(a, st, max_tiles, s); break;
+    case WFmt::Int8: launch_as<WFmt::Int8>(a, st, max_tiles, s); break;
+    case WFmt::Int4: launch_as<WFmt::Int4>(a, st, max_tiles, s); break;
+    case WFmt::Nf4: launch_as<WFmt::Nf4>(a, st, max_tiles, s); break;
+    case WFmt::W8A8: launch_as<WFmt::W8A8>(a, st, max_tiles, s); break;
+  }
+  check_launch("matmul launch");
+}
+
+bool matmul_needs_quantize_act(const MatmulArgs& a) { return a.quant.type == RunType::W8A8; }
+
+QuantizeActArgs quantize_act_args_for(const MatmulArgs& a) {
+  QuantizeActArgs q{};
+  q.x = a.x;
+  q.cols = a.cols;
+  q.last_only = a.last_only;
+  q.out = a.scratch;
+  return q;
+}
+
+}  // namespace km::cuda

@@ -1,0 +1,51 @@
+// The arguments of a matrix product, in plain C++ (no CUDA header), so host
+// code that only fills them in (the backend's program builder, the test and
+// bench harness) can include them from a .cpp file. matmul.cuh, the op's
+// interface, includes this; the two together are the shared CUDA plan's
+// matmul.cuh.
+#pragma once
+
+#include <cstdint>
+
+#include "keymate/formats_run.h"
+#include "keymate/ggml_types.h"
+
+namespace km::cuda {
+
+enum class Epilogue : uint8_t {
+  Store,     // y = W x
+  Residual,  // y += W x            (wo and down: the residual add in the epilogue)
+  SiluMul,   // W = [gate | up] (2*h rows): y[i] = silu(gate_i . x) * (up_i . x), y has h entries
+};
+
+struct MatmulArgs {
+  const void* w;        // rows one after another, row_bytes apart (GGUF rows, or run rows per formats_run.h)
+  uint64_t row_bytes;
+  int32_t rows, cols;   // rows = output rows (for SiluMul: 2*h)
+  GgmlType type;        // when quant.none()
+  RunQuant quant;       // run format when !quant.none()
+  const float* x;       // [n][cols] f32 activations (n = StepState::n, or 1 when last_only)
+  float* y;             // [n][out] f32, out = rows (SiluMul: rows/2)
+  Epilogue epilogue;
+  bool last_only;       // logits of the last token only: x row n-1, writes one row of y
+  void* scratch;        // device scratch (activation quantization etc.), matmul_scratch_bytes() bytes
+};
+
+// The preparatory op of W8A8 (kernels/matmul/quantize_act.cuh): quantizes the
+// activation rows a W8A8 matmul reads, per token, into that matmul's scratch.
+struct QuantizeActArgs {
+  const float* x;       // [n][cols] f32, as the matmul's x
+  int32_t cols;
+  bool last_only;       // as the matmul's: only row n-1, written as row 0
+  void* out;            // the matmul's scratch: row t at t * quant_act_row_bytes(cols)
+};
+
+// One quantized activation row: the f32 scale d at byte 0, the int8 quants
+// (x ~= d * q) from byte kQuantActHeader on, padded to 16 bytes so every
+// row and its quants are 16-byte aligned for vector loads.
+constexpr int kQuantActHeader = 16;
+constexpr uint64_t quant_act_row_bytes(int64_t cols) {
+  return kQuantActHeader + ((uint64_t)cols + 15) / 16 * 16;
+}
+
+}  // namespace km::cuda

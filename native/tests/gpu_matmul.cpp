@@ -1,0 +1,331 @@
+// gpu_matmul: every matrix product of kernels/matmul against its CPU twin: the
+// weights decoded by the format's reference decoder (quant::tensor_row, the
+// definition every kernel is held to) and a float64 dot product, for every
+// weight format the GPU runs, a sweep of shapes (1..4096 rows, 32..11008
+// columns, non-multiples of 256 included), n = 1, 2, 7, 64, 200 tokens (GEMV
+// and tensor-core GEMM), the three epilogues and last_only. Each case also
+// runs a second time on the launch path and once through matmul_tile() on
+// fewer blocks than tiles (as the persistent kernel runs it): all three must
+// agree bit for bit. Skipped (exit 77, with the reason) where the build has
+// no CUDA or no GPU is usable.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "test.h"
+
+#ifdef KEYMATE_HAVE_CUDA
+#include "cpu/act_quant.h"
+#include "keymate/cuda.h"
+#include "keymate/engine.h"
+#include "matmul/matmul_harness.h"
+#include "quant/quantize_run.h"
+#include "quantize.h"
+#endif
+
+namespace {
+
+#ifndef KEYMATE_HAVE_CUDA
+TEST(gpu_matmul, all) { kt::skip("built without the CUDA backend (KEYMATE_CUDA=off or no nvcc)"); }
+#else
+
+using km::GgmlType;
+using km::RunQuant;
+using km::RunType;
+using km::cuda::Epilogue;
+
+void require_gpu() {
+  static const km::CudaProbe p = km::cuda_probe();
+  if (!p.available) kt::skip("no usable GPU: " + p.reason);
+}
+
+// Tolerances, as a fraction of sum_k |w_k x_k| (the error any summation order
+// or operand rounding can cause scales with it, not with |y|).
+// GEMV: weights decoded exactly, f32 products and sums: f32 rounding over a
+// lane's share of the row plus a 5-level tree, well under 32 * 2^-24 * ... of
+// the terms for these sizes.
+constexpr double kTolGemvF32 = 4e-5;
+// GEMM: x (and decoded weights, unless the format is F16 or W8A8) rounded to
+// f16 for the tensor cores: 2^-11 each, f32 accumulation on top.
+constexpr double kTolGemmF16Operands = 1.2e-3;
+// GEMM with F16 weights or W8A8 (exact int8 operands): only x, or nothing, rounded.
+constexpr double kTolGemmExactWeights = 6e-4;
+
+struct Format {
+  const char* name;
+  GgmlType type;
+  RunQuant quant;
+};
+
+RunQuant rq(RunType t, uint16_t group) {
+  RunQuant q;
+  q.type = t;
+  q.group = group;
+  return q;
+}
+
+const Format kFormats[] = {
+    {"f32", GgmlType::F32, {}},
+    {"f16", GgmlType::F16, {}},
+    {"bf16", GgmlType::BF16, {}},
+    {"q8_0", GgmlType::Q8_0, {}},
+    {"q4_0", GgmlType::Q4_0, {}},
+    {"fp8", GgmlType::F32, rq(RunType::Fp8, 0)},
+    {"fp8-g128", GgmlType::F32, rq(RunType::Fp8, 128)},
+    {"int8-g32", GgmlType::F32, rq(RunType::Int8, 32)},
+    {"int8-g128", GgmlType::F32, rq(RunType::Int8, 128)},
+    {"int4-g32", GgmlType::F32, rq(RunType::Int4, 32)},
+    {"int4-g128", GgmlType::F32, rq(RunType::Int4, 128)},
+    {"nf4-g64", GgmlType::F32, rq(RunType::Nf4, 64)},
+    {"w8a8", GgmlType::F32, rq(RunType::W8A8, 0)},
+};
+
+bool is_w8a8(const Format& f) { return f.quant.type == RunType::W8A8; }
+
+// Random weights with a few outliers, as trained weights have.
+std::vector<float> random_values(std::mt19937& rng, size_t count, float scale) {
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::uniform_int_distribution<int> pick(0, 97);
+  std::vector<float> v(count);
+  for (float& x : v) x = pick(rng) == 0 ? 8.0f * nd(rng) : nd(rng);
+  return v;
+}
+
+// A matrix in format f, and its rows decoded by the reference decoder.
+struct Matrix {
+  km::Tensor t;
+  std::vector<uint8_t> bytes;
+  std::vector<float> w;  // [rows][cols] decoded
+};
+
+Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
+  Matrix m;
+  m.t.type = f.type;
+  m.t.quant = f.quant;
+  m.t.rows = rows;
+  m.t.cols = cols;
+  m.t.row_bytes = f.quant.none() ? km::ggml_row_bytes(f.type, cols) : km::run_row_bytes(f.quant, cols);
+  m.bytes.assign(m.t.row_bytes * rows, 0);
+  const std::vector<float> src = random_values(rng, (size_t)rows * cols, 0.05f);
+  for (int r = 0; r < rows; r++) {
+    uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
+    if (f.quant.none()) km::quantize_row(f.type, src.data() + (size_t)r * cols, row, cols);
+    else km::quant::quantize_run_row(f.quant, src.data() + (size_t)r * cols, cols, row, km::quant::ScaleRule::Absmax);
+  }
+  m.t.data = m.bytes.data();
+  m.w.resize((size_t)rows * cols);
+  for (int r = 0; r < rows; r++) km::quant::tensor_row(m.t, r, m.w.data() + (size_t)r * cols);
+  return m;
+}
+
+// W8A8's activations as the CPU quantizes them (cpu/act_quant.h), decoded:
+// the format multiplies these, not x.
+std::vector<float> w8a8_activations(const std::vector<float>& x, int n, int cols) {
+  std::vector<float> out(x.size());
+  std::vector<uint8_t> row(km::cpu::kQ8RowHeader + cols);
+  for (int t = 0; t < n; t++) {
+    km::cpu::quantize_q8row_scalar(x.data() + (size_t)t * cols, row.data(), cols);
+    float d;
+    std::memcpy(&d, row.data(), 4);
+    const int8_t* q = reinterpret_cast<const int8_t*>(row.data() + km::cpu::kQ8RowHeader);
+    for (int k = 0; k < cols; k++) out[(size_t)t * cols + k] = d * (float)q[k];
+  }
+  return out;
+}
+
+struct Dot {
+  double v = 0, abs = 0;  // sum w*x, sum |w*x|
+};
+
+Dot dot(const float* w, const float* x, int cols) {
+  Dot d;
+  for (int k = 0; k < cols; k++) {
+    const double p = (double)w[k] * (double)x[k];
+    d.v += p;
+    d.abs += std::fabs(p);
+  }
+  return d;
+}
+
+double silu(double g) { return g / (1.0 + std::exp(-g)); }
+
+const char* epilogue_name(Epilogue e) {
+  return e == Epilogue::Store ? "store" : e == Epilogue::Residual ? "residual" : "silu_mul";
+}
+
+// Runs one case and compares; returns the largest error in units of the tolerance.
+double check_case(const Format& f, const Matrix& m, int n, Epilogue e, bool last_only, std::mt19937& rng) {
+  const int rows = (int)m.t.rows, cols = (int)m.t.cols;
+  km::cuda::MatmulArgs a{};
+  a.w = m.bytes.data();
+  a.row_bytes = m.t.row_bytes;
+  a.rows = rows;
+  a.cols = cols;
+  a.type = f.type;
+  a.quant = f.quant;
+  a.epilogue = e;
+  a.last_only = last_only;
+  km::cuda::MatmulHarness h(a);
+  const int out = h.out_rows(), yrows = h.y_rows(n);
+
+  std::vector<float> x = random_values(rng, (size_t)n * cols, 1.0f);
+  std::vector<float> y0((size_t)yrows * out);
+  if (e == Epilogue::Residual) {
+    std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+    for (float& v : y0) v = u(rng);
+  } else {
+    std::fill(y0.begin(), y0.end(), std::nanf(""));  // an output never written stays NaN
+  }
+  std::vector<float> y1 = y0, y2 = y0, y3 = y0;
+  h.run(x.data(), n, y1.data());
+  h.run(x.data(), n, y2.data());
+  h.run(x.data(), n, y3.data(), 3);  // tiles in a loop on 3 blocks
+  CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * 4) == 0);
+  CHECK(std::memcmp(y1.data(), y3.data(), y1.size() * 4) == 0);
+
+  const bool gemm = h.uses_gemm(n);
+  const double tol = !gemm ? kTolGemvF32
+                     : (f.quant.none() && f.type == GgmlType::F16) || is_w8a8(f) ? kTolGemmExactWeights
+                                                                                  : kTolGemmF16Operands;
+  const std::vector<float> xa = is_w8a8(f) ? w8a8_activations(x, n, cols) : x;
+  double worst = 0;
+  int reported = 0;
+  for (int t = 0; t < yrows; t++) {
+    const float* xt = xa.data() + (size_t)(last_only ? n - 1 : t) * cols;
+    for (int o = 0; o < out; o++) {
+      const Dot g = dot(m.w.data() + (size_t)o * cols, xt, cols);
+      double ref, bound;
+      if (e == Epilogue::SiluMul) {
+        const Dot u = dot(m.w.data() + (size_t)(out + o) * cols, xt, cols);
+        ref = silu(g.v) * u.v;
+        // d(silu(g) u) = silu'(g) u dg + silu(g) du, |silu'| < 1.1
+        bound = tol * (1.1 * std::fabs(u.v) * g.abs + std::fabs(silu(g.v)) * u.abs);
+      } else {
+        ref = g.v + (e == Epilogue::Residual ? y0[(size_t)t * out + o] : 0.0);
+        bound = tol * g.abs;
+      }
+      bound += 1e-6 * std::fabs(ref) + 1e-30;
+      const double got = y1[(size_t)t * out + o];
+      const double err = std::fabs(got - ref);
+      const double units = std::isfinite(got) ? err / bound : 1e30;
+      worst = std::max(worst, units);
+      if (!(units <= 1.0) && reported++ < 3)
+        kt::report_failure(__FILE__, __LINE__,
+                           std::string(f.name) + " " + std::to_string(rows) + "x" + std::to_string(cols) +
+                               " n=" + std::to_string(n) + " " + epilogue_name(e) +
+                               (last_only ? " last_only" : "") + ": y[" + std::to_string(t) + "][" +
+                               std::to_string(o) + "] = " + std::to_string(got) + ", want " +
+                               std::to_string(ref) + " (tol " + std::to_string(bound) + ")");
+    }
+  }
+  return worst;
+}
+
+struct Shape {
+  int rows, cols;
+};
+
+// Rows 1..4096 and columns 32..11008; 96, 480, 2752 are not multiples of 256,
+// 4096 x 512 has more tiles than a launch has blocks per SM, 64 x 11008 is
+// the down projection's long rows.
+const Shape kShapes[] = {{1, 32}, {2, 64}, {13, 96}, {64, 256}, {130, 480}, {256, 4096},
+                         {4096, 512}, {64, 11008}, {300, 2752}, {4096, 4096}};
+const int kTokens[] = {1, 2, 7, 64, 200};
+
+// The float64 reference costs rows * cols * n per case: the largest shapes
+// run at decode sizes only, so the sweep stays a few seconds per format.
+constexpr double kMaxRefMacs = 6e8;
+
+void sweep(const Format& f) {
+  require_gpu();
+  std::mt19937 rng(1234);
+  for (const Shape& s : kShapes) {
+    const Matrix m = make_matrix(f, s.rows, s.cols, rng);
+    for (int n : kTokens) {
+      if ((double)s.rows * s.cols * n > kMaxRefMacs) continue;
+      for (Epilogue e : {Epilogue::Store, Epilogue::Residual, Epilogue::SiluMul}) {
+        if (e == Epilogue::SiluMul && s.rows % 2) continue;
+        check_case(f, m, n, e, false, rng);
+      }
+      if (n > 1) check_case(f, m, n, Epilogue::Store, true, rng);  // logits of the last token
+    }
+  }
+}
+
+TEST(gpu_matmul, f32) { sweep(kFormats[0]); }
+TEST(gpu_matmul, f16) { sweep(kFormats[1]); }
+TEST(gpu_matmul, bf16) { sweep(kFormats[2]); }
+TEST(gpu_matmul, q8_0) { sweep(kFormats[3]); }
+TEST(gpu_matmul, q4_0) { sweep(kFormats[4]); }
+TEST(gpu_matmul, fp8_per_row) { sweep(kFormats[5]); }
+TEST(gpu_matmul, fp8_g128) { sweep(kFormats[6]); }
+TEST(gpu_matmul, int8_g32) { sweep(kFormats[7]); }
+TEST(gpu_matmul, int8_g128) { sweep(kFormats[8]); }
+TEST(gpu_matmul, int4_g32) { sweep(kFormats[9]); }
+TEST(gpu_matmul, int4_g128) { sweep(kFormats[10]); }
+TEST(gpu_matmul, nf4_g64) { sweep(kFormats[11]); }
+TEST(gpu_matmul, w8a8) { sweep(kFormats[12]); }
+
+// W8A8 at decode sizes is the CPU's arithmetic exactly: the same quantized
+// activations (QuantizeAct), one exact int32 sum, then isum * (d_w * d_a).
+TEST(gpu_matmul, w8a8_decode_bit_exact) {
+  require_gpu();
+  std::mt19937 rng(99);
+  const Format& f = kFormats[12];
+  const int rows = 96, cols = 2752;
+  const Matrix m = make_matrix(f, rows, cols, rng);
+  for (int n : {1, 2, 4}) {
+    std::vector<float> x = random_values(rng, (size_t)n * cols, 1.0f);
+    km::cuda::MatmulArgs a{};
+    a.w = m.bytes.data();
+    a.row_bytes = m.t.row_bytes;
+    a.rows = rows;
+    a.cols = cols;
+    a.quant = f.quant;
+    a.epilogue = Epilogue::Store;
+    km::cuda::MatmulHarness h(a);
+    std::vector<float> y((size_t)n * rows, 0.0f);
+    h.run(x.data(), n, y.data());
+    std::vector<uint8_t> act(km::cpu::kQ8RowHeader + cols);
+    for (int t = 0; t < n; t++) {
+      km::cpu::quantize_q8row_scalar(x.data() + (size_t)t * cols, act.data(), cols);
+      float da;
+      std::memcpy(&da, act.data(), 4);
+      const int8_t* qa = reinterpret_cast<const int8_t*>(act.data() + km::cpu::kQ8RowHeader);
+      for (int r = 0; r < rows; r++) {
+        const uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
+        const float dw = km::run_scale(f.quant, row, cols, 0);
+        int64_t isum = 0;
+        for (int k = 0; k < cols; k++) isum += (int8_t)row[k] * qa[k];
+        CHECK_EQ(y[(size_t)t * rows + r], (float)isum * (dw * da));
+      }
+    }
+  }
+}
+
+// The host checks catch what the kernels assume instead of corrupting memory.
+TEST(gpu_matmul, rejects_bad_shapes) {
+  require_gpu();
+  std::vector<uint8_t> w(4096, 0);
+  km::cuda::MatmulArgs a{};
+  a.w = w.data();
+  a.rows = 2;
+  a.cols = 48;  // not a multiple of 32
+  a.type = GgmlType::F16;
+  a.row_bytes = km::ggml_row_bytes(GgmlType::F16, 48);
+  CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "multiple of 32");
+  a.cols = 64;
+  a.row_bytes = 100;  // not the format's row size
+  CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "bytes");
+  a.type = GgmlType::Q4_K;  // not run by the GPU kernels: converted at load
+  a.row_bytes = 0;
+  CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "convert them at load");
+}
+
+#endif
+
+}  // namespace
