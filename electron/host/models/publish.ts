@@ -8,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { syncFolder } from '../storage/atomic-file';
-import { pidAlive } from './process-alive';
+import { removeIfStale, syncFolder } from '../storage/atomic-file';
 
 export class NameTaken extends Error {
   override readonly name = 'NameTaken';
@@ -49,24 +48,7 @@ export async function exists(file: string): Promise<boolean> {
   }
 }
 
-/**
- * A temp file in models/ left by a writer that is gone. The app and the CLI
- * open the same folder while the other may be writing (an import, a record),
- * so "any temp at open" is not stale: only one whose owner (the pid in its
- * name, from tempBeside or writeFileAtomic) no longer runs, or that nobody
- * has written for STALE_TEMP_AGE_MS (a writer writes without pause from
- * create to rename, so a day of silence means its pid was reused, or the name
- * carries none).
- */
-export const STALE_TEMP_AGE_MS = 24 * 60 * 60 * 1000;
-
-/** The pid in a temp file's name ".<file>.[<what>-]<pid>-<8 hex>.tmp", or null. */
-export function tempOwner(name: string): number | null {
-  const m = /[.-](\d+)-[0-9a-f]{8}\.tmp$/.exec(name);
-  return m === null ? null : Number(m[1]);
-}
-
-/** Removes the dot temp files of crashed writers from `folder` (see STALE_TEMP_AGE_MS); a live writer's stay. */
+/** Removes the dot temp files of crashed writers from `folder` (the app and the CLI share it); a live writer's stay. */
 export async function removeStaleTemps(folder: string, now: number = Date.now()): Promise<number> {
   let names: string[];
   try {
@@ -75,18 +57,6 @@ export async function removeStaleTemps(folder: string, now: number = Date.now())
     return 0;
   }
   let removed = 0;
-  for (const n of names.filter((n) => n.startsWith('.') && n.includes('.gguf') && n.endsWith('.tmp'))) {
-    const file = path.join(folder, n);
-    let mtimeMs: number;
-    try {
-      mtimeMs = (await fs.promises.lstat(file)).mtimeMs;
-    } catch {
-      continue; // its writer renamed or removed it meanwhile
-    }
-    const owner = tempOwner(n);
-    if (now - mtimeMs < STALE_TEMP_AGE_MS && (owner === null || pidAlive(owner))) continue;
-    await fs.promises.rm(file, { force: true });
-    removed++;
-  }
+  for (const n of names.filter((n) => n.startsWith('.') && n.includes('.gguf') && n.endsWith('.tmp'))) if (await removeIfStale(folder, n, now)) removed++;
   return removed;
 }

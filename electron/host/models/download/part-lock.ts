@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { z } from 'zod';
 
-import { pidAlive, processStart } from '../process-alive';
+import { pidAlive, processStart } from '../../storage/process-alive';
 
 const FORMAT = 'keymate-download-lock';
 /** A lock file that cannot be read is being written (it is created empty) unless it is older than this. */

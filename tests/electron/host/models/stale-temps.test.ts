@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { ModelLibrary } from '../../../../electron/host/models/library';
-import { STALE_TEMP_AGE_MS, tempBeside, tempOwner } from '../../../../electron/host/models/publish';
+import { tempBeside } from '../../../../electron/host/models/publish';
+import { STALE_TEMP_AGE_MS, tempOwner } from '../../../../electron/host/storage/atomic-file';
 import { tempDir } from '../../../support/repo';
 import { plenty } from './support/rig';
 

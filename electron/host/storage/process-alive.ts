@@ -1,6 +1,6 @@
-// Whether the process that left a file in models/ (a temp file, a download
-// lock) still runs, for the one place where the app and the CLI share a folder
-// with no other way to talk. Signal 0 asks the OS without sending anything:
+// Whether the process that left a file behind (a temp file, a download lock)
+// still runs: the app and the CLI share the data folder with no other way to
+// talk. Signal 0 asks the OS without sending anything:
 // ESRCH means gone, EPERM means it runs under another user (alive). Pids are
 // reused, so where Linux tells us, a process's start time (in clock ticks
 // since boot, /proc/<pid>/stat field 22) tells a reused pid from its first
