@@ -21,9 +21,15 @@ export function model(name: string): string {
 /** The real 260K-parameter TinyStories model every CLI test runs. */
 export const stories = (): string => model('stories260K.gguf');
 
+// One exit listener for every folder, rather than one each (Node warns past ten).
+const tempDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 /** A fresh temporary folder, removed when the process exits. */
 export function tempDir(prefix = 'keymate-test-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }

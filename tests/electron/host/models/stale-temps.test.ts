@@ -4,7 +4,6 @@
 // real processes here: this one, a child that is still running, and a child
 // that has exited.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
@@ -12,24 +11,9 @@ import { test } from 'node:test';
 import { ModelLibrary } from '../../../../electron/host/models/library';
 import { tempBeside } from '../../../../electron/host/models/publish';
 import { STALE_TEMP_AGE_MS, tempOwner } from '../../../../electron/host/storage/atomic-file';
+import { deadPid, liveChild } from '../../../support/processes';
 import { tempDir } from '../../../support/repo';
 import { plenty } from './support/rig';
-
-/** A child that runs until killed, and its pid. */
-function liveChild(t: { after: (f: () => void) => void }): number {
-  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)'], { stdio: 'ignore' });
-  t.after(() => child.kill('SIGKILL'));
-  assert.ok(child.pid !== undefined);
-  return child.pid;
-}
-
-/** The pid of a child that has exited (so no process has it, barring reuse within a moment). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  await new Promise((resolve) => child.on('exit', resolve));
-  assert.ok(child.pid !== undefined);
-  return child.pid;
-}
 
 /** A temp file of `pid`'s, named the way that pid's tempBeside would name it. */
 function tempOf(folder: string, pid: number, what: string): string {

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { z } from 'zod';
 
 import { type VersionedFormat, loadVersioned, saveVersioned, serialize } from '../../../../electron/host/storage/versioned-file';
+import { deadPid, liveChild } from '../../../support/processes';
 import { tempDir } from '../../../support/repo';
 
 // Version 3 of a made-up format: v1 had `name`, v2 renamed it `title`, v3 added `count`.
@@ -97,15 +98,18 @@ test('a file that cannot be read (here: a folder) is an error, and is left where
   assert.ok(fs.statSync(file).isDirectory());
 });
 
-test('temp files a crashed writer left are removed at load; other files are not', async () => {
+test('temp files a crashed writer left are removed at load; a live writer\'s and other files are not', async (t) => {
   const dir = tempDir();
   const file = path.join(dir, 'doc.json');
   await saveVersioned(file, format, { title: 'kept', count: 1 });
-  fs.writeFileSync(path.join(dir, '.doc.json.123-abcd.tmp'), '{"half');
+  const crashed = `.doc.json.${await deadPid()}-0a1b2c3d.tmp`;
+  const writing = `.doc.json.${liveChild(t)}-0a1b2c3d.tmp`;
+  fs.writeFileSync(path.join(dir, crashed), '{"half');
+  fs.writeFileSync(path.join(dir, writing), '{"half');
   fs.writeFileSync(path.join(dir, '.other.json.1-2.tmp'), 'not ours');
   const r = await loadVersioned(file, format);
   assert.deepEqual(r.data, { title: 'kept', count: 1 });
-  assert.deepEqual(fs.readdirSync(dir).sort(), ['.other.json.1-2.tmp', 'doc.json']);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['.other.json.1-2.tmp', writing, 'doc.json'].sort());
 });
 
 test('serialize writes what loadVersioned reads', () => {
