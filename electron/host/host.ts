@@ -233,8 +233,11 @@ export class Host {
       'performance.list': ({ limit }) => ({ records: this.performance.list(limit) }),
       'performance.bench': ({ prompt_tokens, gen_tokens }) => this.engine.bench(prompt_tokens ?? 32, gen_tokens ?? 32),
       'telemetry.recent': ({ limit }) => ({ samples: this.telemetry.recent(limit) }),
-      'models.list': () =>
-        listModels(modelsFolder(this.options.home, process.platform), this.settings.get().model, this.cliModel, this.model()).then((models) => ({ models })),
+      'models.list': async () => {
+        // Without a library (its folder could not be opened) the settings' and command line's models are still choices.
+        const library = this.models === null ? [] : (await this.models.list()).models;
+        return { models: await listModels(library, this.settings.get().model, this.cliModel, this.model()) };
+      },
       'models.select': ({ path: file }) => this.selectModel(file),
       'models.library': () => this.library().list(),
       'models.import': ({ path: file }) => this.library().import(file),

@@ -6,8 +6,7 @@
 // second (which bounds decode, a memory-bound one-token product).
 #include "cpu_kernels.h"
 #include "split.h"
-
-#include <time.h>
+#include "thread_clock.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -25,12 +24,6 @@
 
 namespace km::bench {
 namespace {
-
-double thread_seconds() {
-  timespec t;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 // A run format by its --weights name (int8-g32, fp8, ...), or none.
 const quant::WeightFormat* run_format(const std::string& n) {

@@ -15,6 +15,7 @@
 //   keymate_bench formats
 //   keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]
 //   keymate_bench gpu-kernels [--json] [--iters 100] [--formats fp8,...] [--shapes 7b,1b]
+//   keymate_bench sampling [--vocab 32000,128256] [--ms 300]
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -25,6 +26,7 @@
 #include "gpu_kernels.h"
 #include "doorbell.h"
 #include "energy.h"
+#include "sampling.h"
 #include "keymate/engine.h"
 #include "keymate/error.h"
 #include "synth.h"
@@ -50,6 +52,7 @@ const char* kUsage =
     "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n"
     "       keymate_bench gpu-kernels [--json] [--iters 100] [--formats fp8,int8-g32,...] [--shapes 7b,1b]\n"
     "       keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]\n"
+    "       keymate_bench sampling [--vocab 32000,128256] [--ms 300]\n"
     "       keymate_bench energy (--model FILE | --synthetic SHAPE) [--backend B] [--prompt-tokens 128] [--gen-tokens 128]\n"
     "                            [--replies 10] [--gpu 0] [--json]\n";
 
@@ -331,6 +334,7 @@ int main(int argc, char** argv) {
     if (cmd == "formats") return cmd_formats();
     if (cmd == "cpu-kernels") return km::bench::cpu_kernel_bench(argc - 2, argv + 2);
     if (cmd == "gpu-kernels") return km::bench::gpu_kernel_bench(argc - 2, argv + 2);
+    if (cmd == "sampling") return km::bench::sampling_bench(argc - 2, argv + 2);
     if (cmd == "doorbell") return km::bench::doorbell_bench(argc - 2, argv + 2);
     if (cmd == "energy") return km::bench::energy_bench(argc - 2, argv + 2, {parse_options, to_int, get, load_options, quote});
     if (cmd == "--help" || cmd == "-h") {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -219,6 +220,11 @@ std::unique_ptr<Engine> Engine::synthetic(const std::string& shape, const std::s
   return e;
 }
 
+Engine::Engine() {
+  const char* v = std::getenv("KEYMATE_HOST_SAMPLING");
+  host_sampling_ = v != nullptr && std::string(v) == "1";
+}
+
 Engine::~Engine() = default;
 
 ModelInfo Engine::info() const {
@@ -302,8 +308,9 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
   r.cached_tokens = static_cast<int>(reuse);
   std::vector<float> logits(static_cast<size_t>(vocab));
   kv_tokens_.clear();  // if forward throws, nothing in the cache is trusted
-  const std::string fell = forward(prompt.data(), prompt.data() + reuse, r.prompt_tokens - r.cached_tokens,
-                                   r.cached_tokens, logits.data(), false);
+  std::string fell;
+  int32_t tok = step(prompt.data(), prompt.data() + reuse, r.prompt_tokens - r.cached_tokens, r.cached_tokens,
+                     sampler, logits.data(), fell);
   if (!fell.empty()) r.fallback = fell;
   kv_tokens_ = prompt;
   r.prefill_ms = now_ms() - t0;
@@ -327,7 +334,6 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
   double t_first = 0, t_last = 0;
   r.stop = "length";
   for (int i = 0; i < req.max_tokens; i++) {
-    const int32_t tok = sampler.sample(logits.data());
     const double t = now_ms();
     if (i == 0) {
       r.ttft_ms = t - t0;
@@ -353,9 +359,10 @@ GenerateResult Engine::generate(const GenerateRequest& req, const std::function<
       break;
     }
     kv_tokens_.resize(static_cast<size_t>(pos));
-    const std::string fell_now = forward(kv_tokens_.data(), &tok, 1, pos, logits.data(), false);
-    if (!fell_now.empty()) r.fallback = fell_now;
-    kv_tokens_.push_back(tok);
+    const int32_t ran = tok;
+    tok = step(kv_tokens_.data(), &ran, 1, pos, sampler, logits.data(), fell);
+    if (!fell.empty()) r.fallback = fell;
+    kv_tokens_.push_back(ran);
     decoded++;
     pos++;
     if (!pace_after(t)) {
@@ -383,21 +390,44 @@ void Engine::fall_back_to_cpu(const std::string& why) {
 }
 
 std::string Engine::forward(const int32_t* history, const int32_t* tokens, int n, int pos, float* logits, bool all) {
-  if (backend_->name() != "cuda") {
-    backend_->forward(tokens, n, pos, logits, all);
-    return "";
-  }
   try {
     backend_->forward(tokens, n, pos, logits, all);
     return "";
   } catch (const Error& e) {
-    const std::string why = std::string("the CUDA backend failed during a forward pass: ") + e.what();
-    fall_back_to_cpu(why);
+    if (backend_->name() != "cuda") throw;
+    recover(e, history, pos);
   }
-  // The CPU's cache is empty: rebuild positions 0..pos from the history.
-  if (pos > 0) backend_->forward(history, pos, 0, nullptr, false);
   backend_->forward(tokens, n, pos, logits, all);
   return fallback_;
+}
+
+int32_t Engine::step(const int32_t* history, const int32_t* tokens, int n, int pos, Sampler& sampler, float* logits,
+                     std::string& fell) {
+  std::string why;
+  DeviceSample ds;
+  if (!host_sampling_ && sampler.device_settings(ds)) {
+    int32_t tok = -1;
+    try {
+      tok = backend_->forward_sample(tokens, n, pos, ds, nullptr);
+    } catch (const Error& e) {
+      if (backend_->name() != "cuda") throw;
+      recover(e, history, pos);  // then the CPU runs the tokens and the host samples
+      why = fallback_;
+    }
+    if (tok >= 0) {
+      sampler.device_drew();
+      fell = "";
+      return tok;
+    }
+  }
+  fell = forward(history, tokens, n, pos, logits, false);
+  if (fell.empty()) fell = why;
+  return sampler.sample(logits);
+}
+
+void Engine::recover(const Error& e, const int32_t* history, int pos) {
+  fall_back_to_cpu(std::string("the CUDA backend failed during a forward pass: ") + e.what());
+  if (pos > 0) backend_->forward(history, pos, 0, nullptr, false);
 }
 
 void Engine::set_pacing(double ms) {

@@ -25,8 +25,12 @@ bool before(const Sampler::Candidate& a, const Sampler::Candidate& b) {
 
 int32_t argmax(const float* logits, int32_t n) {
   int32_t best = 0;
+  float best_l = logits[0];  // in a register: reloading logits[best] each step is a third of the time
   for (int32_t i = 1; i < n; i++)
-    if (logits[i] > logits[best]) best = i;
+    if (logits[i] > best_l) {
+      best_l = logits[i];
+      best = i;
+    }
   return best;
 }
 
@@ -59,24 +63,44 @@ void Sampler::accept(int32_t token) {
 }
 
 int32_t Sampler::sample(const float* logits) {
-  candidates_.resize(static_cast<size_t>(vocab_));
-  for (int32_t i = 0; i < vocab_; i++) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.f};
-  sorted_ = 0;
-
-  apply_penalty();
-  if (params_.temperature <= 0.f) {
-    // Greedy. The truncating steps below always keep the largest logit, so
-    // skipping them changes nothing; ties go to the lowest id as in llama.cpp.
-    size_t best = 0;
-    for (size_t i = 1; i < candidates_.size(); i++)
-      if (candidates_[i].logit > candidates_[best].logit) best = i;
-    return candidates_[best].id;
+  // Greedy: the truncating steps always keep the largest logit, so they are
+  // skipped; ties go to the lowest id as in llama.cpp.
+  const bool penalised = params_.repeat_penalty != 1.f && !recent_.empty();
+  if (!penalised && params_.temperature <= 0.f) return argmax(logits, vocab_);
+  if (!penalised && params_.top_k > 0 && params_.top_k < vocab_) {
+    select_top_k(logits, params_.top_k);  // without a [vocab] candidate list: most of the cost
+  } else {
+    candidates_.resize(static_cast<size_t>(vocab_));
+    for (int32_t i = 0; i < vocab_; i++) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.f};
+    sorted_ = 0;
+    apply_penalty();
+    if (params_.temperature <= 0.f) {
+      size_t best = 0;
+      for (size_t i = 1; i < candidates_.size(); i++)
+        if (candidates_[i].logit > candidates_[best].logit) best = i;
+      return candidates_[best].id;
+    }
+    top_k(params_.top_k);
   }
-  top_k(params_.top_k);
   top_p(params_.top_p);
   min_p(params_.min_p);
   for (auto& c : candidates_) c.logit /= params_.temperature;
   return draw();
+}
+
+bool Sampler::device_settings(DeviceSample& s) const {
+  if (params_.repeat_penalty != 1.f && params_.repeat_last_n != 0) return false;
+  s.temperature = params_.temperature;
+  s.top_k = params_.top_k;
+  s.top_p = params_.top_p;
+  s.min_p = params_.min_p;
+  Rng next = rng_;  // greedy draws nothing; its uniform is unused
+  s.uniform = next.uniform();
+  return true;
+}
+
+void Sampler::device_drew() {
+  if (params_.temperature > 0.f) rng_.uniform();  // as draw() would have
 }
 
 // llama.cpp's rule: a token seen in the window has a positive logit divided by
@@ -105,6 +129,25 @@ void Sampler::sort_prefix(size_t k) {
   else
     std::partial_sort(first, candidates_.begin() + static_cast<ptrdiff_t>(k), candidates_.end(), before);
   sorted_ = k;
+}
+
+// top_k() of the unpenalised logits in one pass: a heap of the best k so far
+// under before(), its front the worst of them. Ids come in ascending order, so
+// a later equal logit never beats a kept one and one compare rejects most.
+void Sampler::select_top_k(const float* logits, int k) {
+  candidates_.clear();
+  for (int32_t i = 0; i < k; i++) candidates_.push_back({i, logits[i], 0.f});
+  std::make_heap(candidates_.begin(), candidates_.end(), before);
+  float worst = candidates_.front().logit;
+  for (int32_t i = k; i < vocab_; i++) {
+    if (!(logits[i] > worst)) continue;
+    std::pop_heap(candidates_.begin(), candidates_.end(), before);
+    candidates_.back() = {i, logits[i], 0.f};
+    std::push_heap(candidates_.begin(), candidates_.end(), before);
+    worst = candidates_.front().logit;
+  }
+  std::sort_heap(candidates_.begin(), candidates_.end(), before);
+  sorted_ = candidates_.size();
 }
 
 void Sampler::top_k(int k) {

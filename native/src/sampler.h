@@ -10,6 +10,7 @@
 #include <deque>
 #include <vector>
 
+#include "keymate/backend.h"
 #include "keymate/engine.h"
 #include "rng.h"
 
@@ -26,6 +27,15 @@ class Sampler {
   // Picks the next token from logits [vocab]; `logits` is not modified.
   int32_t sample(const float* logits);
 
+  // Sampling on the device instead (Backend::forward_sample): the settings
+  // and the uniform number sample() would draw next, so the device picks the
+  // token sample() would. False when the chain needs the host (a repetition
+  // penalty reads this sampler's history). Nothing is consumed: call
+  // device_drew() once the device has picked, or sample() as usual if it
+  // could not.
+  bool device_settings(DeviceSample& s) const;
+  void device_drew();
+
   const SamplingParams& params() const { return params_; }
   void reset(uint64_t seed);  // clears the penalty window and reseeds
 
@@ -38,6 +48,7 @@ class Sampler {
  private:
   void apply_penalty();
   void top_k(int k);
+  void select_top_k(const float* logits, int k);  // top_k() straight from the logits, no penalty
   void top_p(float p);
   void min_p(float p);
   void sort_prefix(size_t k);  // candidates_[0..k) descending, ties by id

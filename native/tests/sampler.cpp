@@ -228,6 +228,70 @@ TEST(sampler, repetition_penalty_as_llama_cpp) {
   CHECK_EQ(l[0], 2.0f);
 }
 
+// Without a penalty, top-k selects straight from the logits in one pass; the
+// full path builds every candidate and sorts. They must pick the same tokens
+// draw for draw, ties included (logits on a coarse grid tie often). An
+// out-of-vocabulary token in the penalty window sends a sampler down the full
+// path without changing any logit.
+TEST(sampler, one_pass_top_k_picks_as_the_full_chain) {
+  const int n = 5000;
+  std::vector<float> grid = random_logits(11, n), levels = random_logits(12, n);
+  for (float& x : grid) x = std::round(x * 4.f) / 4.f;
+  for (float& x : levels) x = std::floor(std::fabs(x));  // a handful of values, thousands of ties
+  for (const auto* l : {&grid, &levels})
+    for (int k : {1, 2, 40, 64, n - 1})
+      for (float top_p : {0.95f, 1.f})
+        for (float min_p : {0.05f, 0.f})
+          for (float temperature : {0.8f, 5.f}) {  // 5: a flat draw reaches the last candidates
+            auto p = plain(temperature, 5);
+            p.top_k = k;
+            p.top_p = top_p;
+            p.min_p = min_p;
+            p.repeat_penalty = 1.1f;
+            km::Sampler fast(p, n), full(p, n);
+            full.accept(-1);
+            for (int i = 0; i < 50; i++) CHECK_EQ(fast.sample(l->data()), full.sample(l->data()));
+          }
+}
+
+// Device sampling (Backend::forward_sample) gets the number sample() would
+// draw. Over 1000 equal logits in id order, sample() picks floor(u * 1000),
+// so the token shows which uniform it drew.
+TEST(sampler, device_settings_hand_out_the_next_draw) {
+  const int n = 1000;
+  const std::vector<float> flat(n, 0.f);
+  km::Sampler host(plain(1.f, 42), n), mixed(plain(1.f, 42), n);
+  for (int i = 0; i < 50; i++) {
+    km::DeviceSample d;
+    CHECK(mixed.device_settings(d));
+    CHECK_EQ(d.temperature, 1.f);
+    km::DeviceSample again;
+    CHECK(mixed.device_settings(again));
+    CHECK_EQ(again.uniform, d.uniform);  // asking consumes nothing
+    const int32_t expect = host.sample(flat.data());
+    CHECK_EQ(static_cast<int32_t>(d.uniform * n), expect);
+    // Alternate the two ways: the device's pick, then the host's own draw.
+    if (i % 2 == 0)
+      mixed.device_drew();
+    else
+      CHECK_EQ(mixed.sample(flat.data()), expect);
+  }
+  // Greedy draws nothing, so a greedy device pick leaves the sequence alone.
+  km::Sampler greedy(plain(0.f, 42), n);
+  km::DeviceSample g0, g1;
+  CHECK(greedy.device_settings(g0));
+  greedy.device_drew();
+  CHECK(greedy.device_settings(g1));
+  CHECK_EQ(g0.uniform, g1.uniform);
+  // A repetition penalty reads the history the host keeps: host only.
+  auto pen = plain(1.f);
+  pen.repeat_penalty = 1.1f;
+  km::DeviceSample unused;
+  CHECK(!km::Sampler(pen, n).device_settings(unused));
+  pen.repeat_last_n = 0;  // a penalty over no tokens is no penalty
+  CHECK(km::Sampler(pen, n).device_settings(unused));
+}
+
 TEST(sampler, bad_parameters_are_errors) {
   auto p = plain(1.f);
   p.top_p = 0.f;

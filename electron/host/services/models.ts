@@ -1,42 +1,41 @@
-// The models the UI can choose from: every .gguf in the data folder's
-// models/, plus the one in the settings and the one given on the command
-// line, each listed once (by resolved path), largest choice of origin first.
+// The models the UI can choose from: the library's (models/ in the data
+// folder, as ModelLibrary lists them, so the picker and the Models view
+// always agree), plus the one in the settings and the one given on the
+// command line, each listed once (by resolved path), the command line's first.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import type { ModelEntry } from '../../../common/contract';
+import type { ModelEntry, ModelLibraryEntry } from '../../../common/contract';
+
+type LibraryModel = Pick<ModelLibraryEntry, 'path' | 'name' | 'size_bytes'>;
 
 export async function listModels(
-  folder: string,
+  library: readonly LibraryModel[],
   fromSettings: string | null,
   fromCommandLine: string | null,
   selected: string | null,
 ): Promise<ModelEntry[]> {
-  const found = new Map<string, ModelEntry['origin']>();
-  if (fromCommandLine !== null) found.set(path.resolve(fromCommandLine), 'command-line');
-  if (fromSettings !== null && !found.has(path.resolve(fromSettings))) found.set(path.resolve(fromSettings), 'settings');
-  let names: string[] = [];
-  try {
-    names = await fs.promises.readdir(folder);
-  } catch {
-    // No models/ folder yet: nothing imported.
-  }
-  for (const n of names.filter((n) => n.toLowerCase().endsWith('.gguf')).sort()) {
-    const p = path.resolve(folder, n);
-    if (!found.has(p)) found.set(p, 'library');
-  }
   const chosen = selected === null ? null : path.resolve(selected);
   const entries: ModelEntry[] = [];
-  for (const [file, origin] of found) {
-    let size: number;
+  const seen = new Set<string>();
+  const outside = async (file: string, origin: 'command-line' | 'settings'): Promise<void> => {
+    const p = path.resolve(file);
+    if (seen.has(p)) return;
+    seen.add(p);
     try {
-      const st = await fs.promises.stat(file);
-      if (!st.isFile()) continue;
-      size = st.size;
+      const st = await fs.promises.stat(p);
+      if (st.isFile()) entries.push({ path: p, name: path.basename(p).replace(/\.gguf$/i, ''), size_bytes: st.size, origin, selected: p === chosen });
     } catch {
-      continue; // a settings entry whose file was removed: not a choice any more
+      // a settings entry whose file was removed: not a choice any more
     }
-    entries.push({ path: file, name: path.basename(file).replace(/\.gguf$/i, ''), size_bytes: size, origin, selected: file === chosen });
+  };
+  if (fromCommandLine !== null) await outside(fromCommandLine, 'command-line');
+  if (fromSettings !== null) await outside(fromSettings, 'settings');
+  for (const m of library) {
+    const p = path.resolve(m.path);
+    if (seen.has(p)) continue;
+    seen.add(p);
+    entries.push({ path: p, name: m.name, size_bytes: m.size_bytes, origin: 'library', selected: p === chosen });
   }
   return entries;
 }

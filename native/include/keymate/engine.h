@@ -17,6 +17,7 @@ namespace km {
 
 class Tokenizer;
 class Sampler;
+class Error;
 
 struct LoadOptions {
   std::string backend = "auto";  // auto | cpu | cuda
@@ -62,7 +63,7 @@ struct GenerateResult {
   int prompt_tokens = 0;
   int cached_tokens = 0;    // leading prompt tokens whose K/V were reused from the last request
   double ttft_ms = 0;       // request start -> first token sampled
-  double prefill_ms = 0;
+  double prefill_ms = 0;    // request start -> prompt run and first token picked (one program when sampled on the device)
   double decode_tok_s = 0;  // tokens after the first / their time
   std::string stop;         // "eos" | "length" | "cancelled" | "context"
   // Non-empty when the CUDA backend failed during this request and the engine
@@ -250,7 +251,7 @@ class Engine {
   double pacing() const { return pacing_ms_.load(std::memory_order_relaxed); }
 
  private:
-  Engine() = default;
+  Engine();
   std::shared_ptr<const Model> model_;
   std::unique_ptr<Tokenizer> tokenizer_;
   std::unique_ptr<Backend> backend_;
@@ -261,7 +262,17 @@ class Engine {
   // history[0..pos) are the tokens whose K/V the cache holds, re-prefilled on
   // the CPU. Returns the failure's message on a fallback, else "".
   std::string forward(const int32_t* history, const int32_t* tokens, int n, int pos, float* logits, bool all);
+  // forward() of tokens, then the token after them: picked on the device
+  // where the backend can (4 bytes cross to the host instead of the logits,
+  // and no host sort), else by `sampler` from `logits` [vocab]. The same draw
+  // either way. `fell` as forward()'s return.
+  int32_t step(const int32_t* history, const int32_t* tokens, int n, int pos, Sampler& sampler, float* logits,
+               std::string& fell);
+  // The CUDA backend threw `e`: switch to the CPU, whose cache is rebuilt
+  // from history[0..pos).
+  void recover(const Error& e, const int32_t* history, int pos);
   void fall_back_to_cpu(const std::string& why);
+  bool host_sampling_ = false;  // KEYMATE_HOST_SAMPLING=1: never sample on the device (tests compare the two)
   std::atomic<double> pacing_ms_{0};  // see set_pacing
 };
 
