@@ -1,6 +1,7 @@
-// Small AVX2 helpers shared by kernels_avx2.cpp and kernels_vnni.cpp. Include
-// this only inside a region compiled for AVX2 (see kernels_avx2.cpp): the
-// functions are TU-local and take that region's target.
+// Small AVX2 helpers shared by kernels_avx2.cpp, kernels_run_avx2.cpp and
+// kernels_vnni.cpp. Include this only inside a region compiled for AVX2 (see
+// kernels_avx2.cpp), after cpu/kernels.h: the functions are TU-local and take
+// that region's target.
 #pragma once
 
 #include <immintrin.h>
@@ -72,6 +73,47 @@ inline __m256i pack_i32_to_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
   const __m256i cd = _mm256_packs_epi32(c, d);
   const __m256i x = _mm256_packs_epi16(ab, cd);  // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
   return _mm256_permutevar8x32_epi32(x, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+// ---- the epilogue of the packed integer kernels (Q8_0, Q4_0, INT4/NF4) ----
+// A packed block of kPackRows rows starts with the rows' f16 scales; the
+// kernels keep exact int32 sums per block, then scale them into float.
+
+// accf[g][t] += acci[g][t] x group g's row scales (its block at `offset`) x
+// token t's block scale.
+template <int G, int T>
+inline void add_scaled_block(__m256 (&accf)[G][T], const __m256i (&acci)[G][T], const uint8_t* const (&wg)[G],
+                             uint64_t offset, const block_q8a* const (&ab)[T], int64_t b) {
+  for (int g = 0; g < G; g++) {
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + offset)));
+    for (int t = 0; t < T; t++)
+      accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
+                                   accf[g][t]);
+  }
+}
+
+// Stores the kPackRows row outputs of one group for one token; `valid` <
+// kPackRows only in a part's last group.
+inline void store_group(float* y, __m256 v, int valid, bool acc) {
+  if (valid == kPackRows) {
+    if (acc) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
+    _mm256_storeu_ps(y, v);
+    return;
+  }
+  float tmp[kPackRows];
+  _mm256_storeu_ps(tmp, v);
+  for (int i = 0; i < valid; i++) y[i] = acc ? y[i] + tmp[i] : tmp[i];
+}
+
+// Stores groups g0..g0+G of a part of `rows` rows, for tokens t0..t0+T.
+template <int G, int T>
+inline void store_tile(const __m256 (&accf)[G][T], int64_t g0, int64_t rows, float* y, int64_t t0, int64_t ldy,
+                       bool acc) {
+  for (int g = 0; g < G; g++) {
+    const int64_t row = (g0 + g) * kPackRows;
+    const int valid = (int)(rows - row < kPackRows ? rows - row : kPackRows);
+    for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
+  }
 }
 
 }  // namespace

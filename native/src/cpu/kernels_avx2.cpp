@@ -186,19 +186,6 @@ void mat_bf16(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n,
 
 // ---- packed Q8_0 / Q4_0 --------------------------------------------------------
 
-// Stores the 8 row outputs of one group for one token; `valid` < 8 only in a
-// part's last group.
-inline void store_group(float* y, __m256 v, int valid, bool acc) {
-  if (valid == 8) {
-    if (acc) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
-    _mm256_storeu_ps(y, v);
-    return;
-  }
-  float tmp[8];
-  _mm256_storeu_ps(tmp, v);
-  for (int i = 0; i < valid; i++) y[i] = acc ? y[i] + tmp[i] : tmp[i];
-}
-
 // G consecutive 8-row groups x T consecutive tokens of Q8_0 (signed packing):
 // |w| * sign(a, w) keeps maddubs's unsigned x signed product exact (|w|, |a| <= 127).
 template <int G, int T>
@@ -232,18 +219,9 @@ void q8p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, 
         }
       }
     }
-    for (int g = 0; g < G; g++) {
-      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
-      for (int t = 0; t < T; t++)
-        accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
-                                     accf[g][t]);
-    }
+    add_scaled_block(accf, acci, wg, b * BB, ab, b);
   }
-  for (int g = 0; g < G; g++) {
-    const int64_t row = (g0 + g) * kPackRows;
-    const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
-    for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
-  }
+  store_tile(accf, g0, w.rows, y, t0, ldy, acc);
 }
 
 // Q4_0 nibbles are at most 15, so maddubs pairs stay below 2*15*127 and the
@@ -291,11 +269,7 @@ void q4p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, 
       }
     }
   }
-  for (int g = 0; g < G; g++) {
-    const int64_t row = (g0 + g) * kPackRows;
-    const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
-    for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
-  }
+  store_tile(accf, g0, w.rows, y, t0, ldy, acc);
 }
 
 using TileFn = void (*)(const MatPart&, int64_t, const ActView&, int, float*, int64_t, bool);

@@ -57,19 +57,6 @@ inline float scale_at(const MatPart& w, const uint8_t* row, int64_t g) {
 
 // ---- NF4, packed 8 rows at a time (Layout::Nf4Packed, see matrix.h) -------------------
 
-// The 8 row outputs of one packed group for one token; `valid` < 8 only in a
-// part's last group.
-inline void store_group(float* y, __m256 v, int valid, bool acc) {
-  if (valid == 8) {
-    if (acc) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
-    _mm256_storeu_ps(y, v);
-    return;
-  }
-  float tmp[8];
-  _mm256_storeu_ps(tmp, v);
-  for (int i = 0; i < valid; i++) y[i] = acc ? y[i] + tmp[i] : tmp[i];
-}
-
 // G consecutive 8-row groups x T tokens: per 4 columns of 8 rows, one 32-byte
 // load gives 8 rows' nibbles for columns 4j..4j+3 (low) and 16+4j.. (high);
 // the level table turns them into signed bytes, and each broadcast 4-byte
@@ -111,18 +98,9 @@ void nf4p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y,
         }
       }
     }
-    for (int g = 0; g < G; g++) {
-      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
-      for (int t = 0; t < T; t++)
-        accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
-                                     accf[g][t]);
-    }
+    add_scaled_block(accf, acci, wg, b * BB, ab, b);
   }
-  for (int g = 0; g < G; g++) {
-    const int64_t row = (g0 + g) * kPackRows;
-    const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
-    for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
-  }
+  store_tile(accf, g0, w.rows, y, t0, ldy, acc);
 }
 
 // Groups of rows [r0, r1): pairs of groups for one token (decode), single

@@ -34,17 +34,6 @@ namespace {
 
 using namespace avx2;
 
-inline void store_group(float* y, __m256 v, int valid, bool acc) {
-  if (valid == 8) {
-    if (acc) v = _mm256_add_ps(v, _mm256_loadu_ps(y));
-    _mm256_storeu_ps(y, v);
-    return;
-  }
-  const __mmask8 m = (__mmask8)((1u << valid) - 1);
-  if (acc) v = _mm256_add_ps(v, _mm256_maskz_loadu_ps(m, y));
-  _mm256_mask_storeu_ps(y, m, v);
-}
-
 template <int G, int T>
 struct Q8uTile {
   static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
@@ -73,18 +62,9 @@ struct Q8uTile {
           for (int g = 0; g < G; g++) acci[g][t] = _mm256_dpbusd_epi32(acci[g][t], wv[g], av);
         }
       }
-      for (int g = 0; g < G; g++) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
-        for (int t = 0; t < T; t++)
-          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
-                                       accf[g][t]);
-      }
+      add_scaled_block(accf, acci, wg, b * BB, ab, b);
     }
-    for (int g = 0; g < G; g++) {
-      const int64_t row = (g0 + g) * kPackRows;
-      const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
-      for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
-    }
+    store_tile(accf, g0, w.rows, y, t0, ldy, acc);
   }
 };
 
@@ -124,18 +104,9 @@ struct Q4Tile {
           }
         }
       }
-      for (int g = 0; g < G; g++) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wg[g] + b * BB)));
-        for (int t = 0; t < T; t++)
-          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[g][t]), _mm256_mul_ps(dw, _mm256_set1_ps(ab[t][b].d)),
-                                       accf[g][t]);
-      }
+      add_scaled_block(accf, acci, wg, b * BB, ab, b);
     }
-    for (int g = 0; g < G; g++) {
-      const int64_t row = (g0 + g) * kPackRows;
-      const int valid = (int)(w.rows - row < kPackRows ? w.rows - row : kPackRows);
-      for (int t = 0; t < T; t++) store_group(y + (t0 + t) * ldy + row, accf[g][t], valid, acc);
-    }
+    store_tile(accf, g0, w.rows, y, t0, ldy, acc);
   }
 };
 
