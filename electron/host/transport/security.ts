@@ -1,13 +1,19 @@
 // What keeps `keymate serve` to the person who started it: it listens on the
-// loopback interface only, every request carries the per-launch token (in
-// the page's query, or the cookie the page sets from it), the Host header must
-// name the loopback address (a DNS-rebinding page cannot borrow it), and a
-// browser's WebSocket must come from the served page's own origin.
+// loopback interface only, the Host header must name the loopback address (a
+// DNS-rebinding page cannot borrow it), a browser's request must come from
+// the served page's own origin, and the page and its WebSocket need the
+// per-launch token, which travels in the URL's query and nowhere else.
+//
+// No cookie: browsers do not separate cookies by port, so a cookie set by
+// 127.0.0.1:N is sent to every other server on 127.0.0.1 (a dev server,
+// another user's process), which could then replay it from a script that
+// sends no Origin. The page's own scripts and styles are the public UI bundle
+// and are served without the token (they cannot carry it); everything else,
+// the page and the socket first, requires it, from the query.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 export const LOOPBACK = '127.0.0.1';
-export const TOKEN_COOKIE = 'keymate_token';
 
 /** 32 random bytes, URL-safe: new at every launch. */
 export function newToken(): string {
@@ -32,29 +38,27 @@ export function originAllowed(req: IncomingMessage, port: number): boolean {
   return origin === undefined || origin === `http://${LOOPBACK}:${port}` || origin === `http://localhost:${port}`;
 }
 
-export function tokenFrom(req: IncomingMessage): { query: string | null; cookie: string | null } {
-  const url = new URL(req.url ?? '/', 'http://x');
-  const query = url.searchParams.get('token');
-  let cookie: string | null = null;
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [name, ...rest] = part.trim().split('=');
-    if (name === TOKEN_COOKIE) cookie = rest.join('=');
-  }
-  return { query, cookie };
-}
+export type Verdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 
-export type Verdict = { ok: true; fromQuery: boolean } | { ok: false; status: 401 | 403; reason: string };
-
-export function checkRequest(req: IncomingMessage, port: number, token: string): Verdict {
+/** Every request: the Host names loopback and a browser's Origin is the page's own. */
+export function checkOrigin(req: IncomingMessage, port: number): Verdict {
   if (!hostAllowed(req, port)) return { ok: false, status: 403, reason: 'forbidden: wrong Host header (only 127.0.0.1 may be used)' };
   if (!originAllowed(req, port)) return { ok: false, status: 403, reason: 'forbidden: cross-origin request' };
-  const given = tokenFrom(req);
-  if (given.query === null && given.cookie === null) {
-    return { ok: false, status: 401, reason: 'unauthorized: open the URL keymate serve printed (it carries the token)' };
-  }
-  if (sameToken(token, given.query)) return { ok: true, fromQuery: true };
-  if (given.query === null && sameToken(token, given.cookie)) return { ok: true, fromQuery: false };
-  return { ok: false, status: 403, reason: 'forbidden: wrong token (it changes at every launch of keymate serve)' };
+  return { ok: true };
+}
+
+/** The page and the socket: the per-launch token in the query (a cookie is never accepted, see above). */
+export function checkToken(req: IncomingMessage, token: string): Verdict {
+  const given = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  if (given === null) return { ok: false, status: 401, reason: 'unauthorized: open the URL keymate serve printed (it carries the token)' };
+  if (!sameToken(token, given)) return { ok: false, status: 403, reason: 'forbidden: wrong token (it changes at every launch of keymate serve)' };
+  return { ok: true };
+}
+
+/** Both checks, in order: what an upgrade to the WebSocket must pass. */
+export function checkRequest(req: IncomingMessage, port: number, token: string): Verdict {
+  const origin = checkOrigin(req, port);
+  return origin.ok ? checkToken(req, token) : origin;
 }
 
 /**

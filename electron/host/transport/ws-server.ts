@@ -14,7 +14,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ContractError, type EventName, type RequestHandlers, type WireEvent, type WireResponse, parseWire } from '../../../common/contract';
 import type { EventListener } from '../host-events';
 import { dispatch } from './dispatch';
-import { LOOPBACK, TOKEN_COOKIE, checkRequest, contentSecurityPolicy, newToken } from './security';
+import { LOOPBACK, checkOrigin, checkRequest, checkToken, contentSecurityPolicy, newToken } from './security';
 import { readStatic } from './static-files';
 
 export const WS_PATH = '/ws';
@@ -97,16 +97,20 @@ async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse, po
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('Cache-Control', 'no-store');
-  const verdict = checkRequest(req, port, token);
-  if (!verdict.ok) return send(res, verdict.status, 'text/plain; charset=utf-8', verdict.reason + '\n');
+  const origin = checkOrigin(req, port);
+  if (!origin.ok) return send(res, origin.status, 'text/plain; charset=utf-8', origin.reason + '\n');
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
-  // The page's own requests (scripts, styles) carry no query: the cookie set here stands in for the token.
-  if (verdict.fromQuery) res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
   const file = await readStatic(root, new URL(req.url ?? '/', 'http://x').pathname);
-  if (file.type.startsWith('text/html')) res.setHeader('Content-Security-Policy', contentSecurityPolicy(port));
+  // Everything needs the token but the page's scripts and styles: they are the public UI bundle, and cannot carry it.
+  const html = file.type.startsWith('text/html');
+  if (html || file.status !== 200) {
+    const verdict = checkToken(req, token);
+    if (!verdict.ok) return send(res, verdict.status, 'text/plain; charset=utf-8', verdict.reason + '\n');
+  }
+  if (html) res.setHeader('Content-Security-Policy', contentSecurityPolicy(port));
   send(res, file.status, file.type, req.method === 'HEAD' ? '' : file.body);
 }
 

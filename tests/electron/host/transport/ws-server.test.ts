@@ -1,7 +1,8 @@
 // The loopback transport of `keymate serve`: it listens on 127.0.0.1 only,
-// refuses every HTTP request and WebSocket upgrade without the per-launch
-// token (401) or with a wrong one, a foreign Host or a foreign Origin (403),
-// serves only files of the built UI with a strict CSP, and speaks the
+// refuses the page and every WebSocket upgrade without the per-launch token
+// in the query (401) or with a wrong one, and every request with a foreign
+// Host or Origin (403), never sets or accepts a token cookie, serves only
+// files of the built UI with a strict CSP, and speaks the
 // contract: malformed requests are answered with the contract's error,
 // non-envelopes close the socket with the reason, and events are broadcast.
 import * as assert from 'node:assert/strict';
@@ -88,11 +89,12 @@ test('it listens on the loopback address only', async (t) => {
   );
 });
 
-test('HTTP: no token 401, a wrong token or a foreign Host 403; the right one gets the page, a cookie and the CSP', async (t) => {
+test('HTTP: the page needs the token (none 401, wrong or foreign Host 403), sets no cookie, and has the CSP', async (t) => {
   const { server } = await serve(t);
   const p = server.port;
   assert.equal((await get(p, '/')).status, 401);
   assert.match((await get(p, '/')).body, /unauthorized: open the URL keymate serve printed/);
+  assert.equal((await get(p, '/index.html')).status, 401);
   assert.equal((await get(p, '/?token=wrong')).status, 403);
   assert.equal((await get(p, `/?token=${server.token}`, { Host: `evil.example:${p}` })).status, 403);
 
@@ -104,19 +106,25 @@ test('HTTP: no token 401, a wrong token or a foreign Host 403; the right one get
   assert.match(csp, /script-src 'self'(;|$)/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   assert.equal(page.headers['referrer-policy'], 'no-referrer');
-  const cookie = String(page.headers['set-cookie']?.[0]).split(';')[0] ?? '';
-  assert.equal(cookie, `keymate_token=${server.token}`);
+  // Cookies are shared by every port of 127.0.0.1: the token must never be one.
+  assert.equal(page.headers['set-cookie'], undefined);
+  // A cookie is no credential: the page with only a cookie is refused.
+  assert.equal((await get(p, '/', { Cookie: `keymate_token=${server.token}` })).status, 401);
 
-  // The page's own requests carry the cookie instead of the query.
-  assert.equal((await get(p, '/assets/app.js')).status, 401);
-  const asset = await get(p, '/assets/app.js', { Cookie: cookie });
+  // The page's scripts are the public bundle: served without the token, but not to a foreign Host or Origin.
+  const asset = await get(p, '/assets/app.js');
   assert.equal(asset.status, 200);
   assert.equal(asset.headers['content-type'], 'text/javascript; charset=utf-8');
-  assert.equal((await get(p, '/assets/app.js', { Cookie: 'keymate_token=guess' })).status, 403);
-  // Nothing outside the UI's folder, and nothing but GET and HEAD.
-  assert.equal((await get(p, '/../../package.json', { Cookie: cookie })).status, 404);
-  assert.equal((await get(p, '/%2e%2e/%2e%2e/package.json', { Cookie: cookie })).status, 404);
-  assert.equal((await get(p, '/', { Cookie: cookie }, 'POST')).status, 405);
+  assert.equal((await get(p, '/assets/app.js', { Host: `evil.example:${p}` })).status, 403);
+  assert.equal((await get(p, '/assets/app.js', { Origin: 'http://127.0.0.1:1' })).status, 403);
+  // Anything but a file of the bundle needs the token; nothing outside the UI's folder, and nothing but GET and HEAD.
+  assert.equal((await get(p, '/ws')).status, 401);
+  assert.equal((await get(p, '/no-such-file.js')).status, 401);
+  assert.equal((await get(p, `/no-such-file.js?token=${server.token}`)).status, 404);
+  assert.equal((await get(p, '/../../package.json')).status, 401);
+  assert.equal((await get(p, `/../../package.json?token=${server.token}`)).status, 404);
+  assert.equal((await get(p, `/%2e%2e/%2e%2e/package.json?token=${server.token}`)).status, 404);
+  assert.equal((await get(p, `/?token=${server.token}`, {}, 'POST')).status, 405);
 });
 
 test('without a built UI the page says how to build it', async (t) => {
@@ -133,6 +141,9 @@ test('WebSocket: refused without the token, with a wrong one, or from a foreign 
   await assert.rejects(connect(`${base}?token=nope`), /HTTP 403/);
   await assert.rejects(connect(`${base}?token=${server.token}`, { Origin: 'https://evil.example' }), /HTTP 403/);
   await assert.rejects(connect(`ws://127.0.0.1:${server.port}/other?token=${server.token}`), /HTTP 404/);
+  // Keymate's token as a cookie, with no Origin (a script elsewhere replaying it) or a foreign one: refused.
+  await assert.rejects(connect(base, { Cookie: `keymate_token=${server.token}` }), /HTTP 401/);
+  await assert.rejects(connect(base, { Cookie: `keymate_token=${server.token}`, Origin: 'http://127.0.0.1:1' }), /HTTP 403/);
   const ws = await connect(`${base}?token=${server.token}`, { Origin: `http://127.0.0.1:${server.port}` });
   ws.close();
 });
