@@ -40,9 +40,12 @@ function describeProblem(issue: z.core.$ZodIssue, input: unknown): string {
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
     case 'invalid_value':
       return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    // An exclusive bound (top_p > 0) is not a minimum: say "must be above".
     case 'too_small':
+      if (issue.inclusive === false) return `too small (must be above ${String(issue.minimum)})`;
       return `too small (minimum ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''})`;
     case 'too_big':
+      if (issue.inclusive === false) return `too big (must be below ${String(issue.maximum)})`;
       return `too big (maximum ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''})`;
     case 'invalid_union':
       return 'matches none of the allowed shapes';

@@ -26,6 +26,8 @@ export interface NumberOption extends Base {
   readonly placeholder: string;
   readonly min: number;
   readonly max: number;
+  /** The value must be above min, not equal to it (top-p: (0, 1]). */
+  readonly minExclusive?: boolean;
   readonly default?: number;
 }
 export interface FlagOption extends Base {
@@ -100,7 +102,7 @@ export function parseOptions<S extends OptionSpecs>(command: string, specs: S, a
   }
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options: config, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinNegativeValues(argv, config), options: config, strict: true, allowPositionals: false }));
   } catch (e) {
     // parseArgs words its errors well ("Unknown option '--foo'"); keep them, minus its hints.
     const message = e instanceof Error ? e.message.split('. To specify')[0] ?? e.message : String(e);
@@ -126,6 +128,26 @@ export function parseOptions<S extends OptionSpecs>(command: string, specs: S, a
   return out as Parsed<S>;
 }
 
+/**
+ * `--seed -1` as `--seed=-1`: parseArgs takes a value that starts with '-'
+ * for an option of its own and answers "argument is ambiguous"; joined, the
+ * value reaches the range check, which names the option and its range.
+ */
+function joinNegativeValues(argv: readonly string[], config: Record<string, { type: 'string' | 'boolean' }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const next = argv[i + 1];
+    if (arg.startsWith('--') && config[arg.slice(2)]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 function convert(command: string, flag: string, spec: OptionSpec, text: string, usage: string): unknown {
   switch (spec.kind) {
     case 'string':
@@ -143,8 +165,9 @@ function convert(command: string, flag: string, spec: OptionSpec, text: string, 
       if (!pattern.test(text.trim()) || !Number.isFinite(value)) {
         throw new UsageError(`${command}: ${flag} must be ${spec.kind === 'int' ? 'an integer' : 'a number'}, got '${text}'`, usage);
       }
-      if (value < spec.min || value > spec.max || (spec.kind === 'int' && !Number.isSafeInteger(value))) {
-        throw new UsageError(`${command}: ${flag} must be in [${spec.min}, ${spec.max}], got ${text}`, usage);
+      const low = spec.minExclusive === true ? value <= spec.min : value < spec.min;
+      if (low || value > spec.max || (spec.kind === 'int' && !Number.isSafeInteger(value))) {
+        throw new UsageError(`${command}: ${flag} must be in ${spec.minExclusive === true ? '(' : '['}${spec.min}, ${spec.max}], got ${text}`, usage);
       }
       return value;
     }

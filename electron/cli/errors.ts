@@ -3,6 +3,11 @@
 // one line `keymate: <what>: <what is wrong>`; a UsageError is a malformed
 // command line -> exit code 2, the problem and the command's usage line.
 
+import { printable } from '../../common/printable';
+
+/** Long enough for any message of ours; a longer one carries somebody else's text. */
+const MAX_LINE_CHARS = 1000;
+
 export const EXIT_OK = 0;
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -23,9 +28,13 @@ export class UsageError extends Error {
   }
 }
 
-/** One line, whatever the message held: a multi-line message would break the contract. */
+/**
+ * One line, whatever the message held: a multi-line message would break the
+ * contract, and bytes from a hostile file (escapes, controls) must not reach
+ * the terminal as they are.
+ */
 export function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, ' ').trim();
+  return printable(message.replace(/\s*\n\s*/g, ' ').trim(), MAX_LINE_CHARS);
 }
 
 /** The stderr line for any failure. Engine errors already start with what they are about. */

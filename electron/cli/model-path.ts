@@ -2,12 +2,14 @@
 // (so the engine's errors name it as the user wrote it); a bare file name
 // that does not exist here is looked up in the data home's models/ folder
 // (KEYMATE_HOME, see common/data-home.ts). A missing, unreadable or
-// not-a-file path is a CliError naming it.
+// not-a-regular-file path (a folder, a pipe, a socket, a device) is a
+// CliError naming it, found without blocking (storage/regular-file.ts).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { modelsFolder, resolveDataHome } from '../../common/data-home';
+import { checkRegularFileSync } from '../host/storage/regular-file';
 import { CliError } from './errors';
 
 export function dataHome(env: NodeJS.ProcessEnv): string {
@@ -26,12 +28,10 @@ export function resolveModelPath(arg: string, env: NodeJS.ProcessEnv): string {
 }
 
 function checkReadableFile(file: string): string {
-  const stat = fs.statSync(file);
-  if (stat.isDirectory()) throw new CliError(`${file}: is a folder, not a model file`);
   try {
-    fs.accessSync(file, fs.constants.R_OK);
-  } catch {
-    throw new CliError(`${file}: cannot be read (permission denied)`);
+    checkRegularFileSync(file, 'model file');
+  } catch (e) {
+    throw new CliError(e instanceof Error ? e.message : String(e));
   }
   return file;
 }

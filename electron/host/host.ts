@@ -20,6 +20,7 @@ import {
 } from '../../common/contract';
 import { modelsFolder } from '../../common/data-home';
 import type { KeyboardLinkOptions } from '../../firmware-bridge';
+import { probeBackends } from './engine/engine';
 import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
 import { type FinishedReply, KeySession } from './session/key-session';
@@ -27,13 +28,15 @@ import { DeviceService } from './services/device-service';
 import { EngineService, engineConfig } from './services/engine-service';
 import { ModelsService } from './models/models-service';
 import { filePlan } from './models/file-plan';
+import { checkModelFile } from './models/model-file';
 import { listModels } from './services/models';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
 import type { RecordLog } from './storage/record-log';
+import { checkRegularFile } from './storage/regular-file';
 import { SettingsStore } from './storage/settings-store';
-import { openHistory, openPerformance } from './storage/stores';
-import type { Loaded } from './storage/versioned-file';
+import { lastModelFile, lastModelFormat, openHistory, openPerformance } from './storage/stores';
+import { type Loaded, loadVersioned, saveVersioned } from './storage/versioned-file';
 
 export interface HostOptions {
   /** The data folder: settings.json, history.json, performance.json, models/. */
@@ -65,6 +68,8 @@ export class Host {
   private cliModel: string | null;
   /** Why the thermal policy has replies run on the CPU, or null. */
   private cpuFallback: string | null = null;
+  /** cudaProblem()'s answer once probed. */
+  private cudaReason: string | null | undefined = undefined;
   private stopped = false;
   /** The model library and its downloads; null when models/ could not be opened (the notice says why). */
   private models: ModelsService | null = null;
@@ -95,7 +100,7 @@ export class Host {
     this.session = new KeySession({
       events,
       engine: this.engine,
-      settings: () => this.pressSettings(),
+      settings: () => this.engineSettings(),
       model: () => this.model(),
       setLed: (led) => this.device?.setLed(led),
       showReply: (text) => this.device?.showReply(text) ?? false,
@@ -156,7 +161,9 @@ export class Host {
     }
     await host.telemetry.start();
     host.device?.start();
-    host.loadChosenModel();
+    const cuda = host.settings.get().backend === 'cuda' ? host.cudaProblem() : null;
+    if (cuda !== null) notices.add('warning', 'engine-error', `settings: backend cuda is not available on this machine (${cuda}); running with auto until it is`);
+    host.loadChosenModel(true);
     return host;
   }
 
@@ -246,7 +253,10 @@ export class Host {
       'models.download.resume': ({ id }) => this.library().downloads.resume(id),
       'models.download.cancel': ({ id }) => this.library().downloads.cancel(id),
       'models.recommended': () => this.library().recommended(),
-      'models.plan': ({ path: file }) => filePlan(file),
+      'models.plan': async ({ path: file }) => {
+        await prefixed('models.plan', checkRegularFile(file, 'model file'));
+        return filePlan(file);
+      },
       // Only the Electron shell has a file dialog (electron/shell/open-file.ts answers this over IPC).
       'models.pick_file': () => {
         throw new Error('models.pick_file: there is no file dialog here: type or paste the path of the .gguf file');
@@ -255,6 +265,10 @@ export class Host {
   }
 
   private async updateSettings(patch: SettingsPatch): Promise<Settings> {
+    // A model is checked before it is saved: a pipe or a folder saved as the model would be tried at every start.
+    if (typeof patch.model === 'string') patch = { ...patch, model: await prefixed('settings: model', checkModelFile(patch.model)) };
+    const cuda = patch.backend === 'cuda' ? this.cudaProblem() : null;
+    if (cuda !== null) throw new Error(`settings: backend cuda: not available on this machine (${cuda}); choose auto, which uses CUDA whenever it can, or cpu`);
     const before = this.settings.get();
     const after = await this.settings.update(patch);
     this.events.emit('settings', after);
@@ -267,24 +281,32 @@ export class Host {
   }
 
   private async selectModel(file: string): Promise<EngineStatus> {
-    const resolved = path.resolve(file);
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.stat(resolved);
-    } catch {
-      throw new Error(`models.select: ${file}: no such file`);
-    }
-    if (!st.isFile()) throw new Error(`models.select: ${file}: not a file`);
-    const status = await this.engine.load(engineConfig(resolved, this.settings.get()));
+    const resolved = await prefixed('models.select', checkModelFile(file));
+    const status = await this.engine.load(engineConfig(resolved, this.engineSettings()));
     this.cliModel = null;
     await this.updateSettings({ model: resolved });
     return status;
   }
 
-  /** The settings a press runs with: the user's, on the CPU while the thermal policy says so. */
-  private pressSettings(): Settings {
+  /**
+   * The settings the engine runs with: the user's, on the CPU while the
+   * thermal policy says so, and "auto" where a saved "cuda" cannot run (the
+   * GPU or its driver went away since it was chosen).
+   */
+  private engineSettings(): Settings {
     const s = this.settings.get();
-    return this.cpuFallback !== null ? { ...s, backend: 'cpu' } : s;
+    if (this.cpuFallback !== null) return { ...s, backend: 'cpu' };
+    if (s.backend === 'cuda' && this.cudaProblem() !== null) return { ...s, backend: 'auto' };
+    return s;
+  }
+
+  /** Why CUDA cannot run here, or null when it can; probed once. */
+  private cudaProblem(): string | null {
+    if (this.cudaReason === undefined) {
+      const cuda = probeBackends().cuda;
+      this.cudaReason = cuda.available ? null : cuda.reason !== '' ? cuda.reason : 'no usable GPU';
+    }
+    return this.cudaReason;
   }
 
   /** How the thermal policy reaches the engine: pacing, pause, CPU fallback. */
@@ -315,16 +337,50 @@ export class Host {
     return this.cliModel ?? this.settings.get().model;
   }
 
-  /** Loads the chosen model in the background, so the first press finds it ready. */
-  private loadChosenModel(): void {
+  /**
+   * Loads the chosen model in the background, so the first press finds it
+   * ready. At start (`atStart`), a saved choice that cannot be loaded gives way
+   * to the last model that did, and the notice says why.
+   */
+  private loadChosenModel(atStart = false): void {
     const model = this.model();
     if (model === null) {
       this.engine.setIdleReason('no model chosen: pick one in Settings, or start with --model');
       return;
     }
-    this.engine.load(engineConfig(model, this.settings.get())).catch((e: unknown) => {
-      this.notices.add('error', 'engine-error', e instanceof Error ? e.message : String(e));
-    });
+    this.engine.load(engineConfig(model, this.engineSettings())).then(
+      () => this.rememberLoaded(model),
+      async (e: unknown) => {
+        const why = e instanceof Error ? e.message : String(e);
+        const fallback = atStart && this.cliModel === null ? await this.lastLoadedModel(model) : null;
+        if (fallback === null) {
+          this.notices.add('error', 'engine-error', why);
+          return;
+        }
+        this.notices.add('warning', 'engine-error', `the saved model could not be loaded (${why}); starting with ${fallback}, the last model that loaded`);
+        await this.updateSettings({ model: fallback }).catch((e2: unknown) => {
+          this.notices.add('error', 'engine-error', e2 instanceof Error ? e2.message : String(e2));
+        });
+      },
+    );
+  }
+
+  /** Kept in last-model.json for loadChosenModel's fallback. */
+  private rememberLoaded(model: string): void {
+    saveVersioned(lastModelFile(this.options.home), lastModelFormat, { path: path.resolve(model) }).catch((e: unknown) =>
+      this.log(`keymate: last-model.json: not saved: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
+  /** The last model that loaded, when it is another file that still passes the model check; else null. */
+  private async lastLoadedModel(failed: string): Promise<string | null> {
+    try {
+      const { data } = await loadVersioned(lastModelFile(this.options.home), lastModelFormat);
+      if (data.path === null || data.path === path.resolve(failed)) return null;
+      return await checkModelFile(data.path);
+    } catch {
+      return null;
+    }
   }
 
   private record(reply: FinishedReply): void {
@@ -364,7 +420,25 @@ export class Host {
   }
 }
 
+/** `work`, with a failure's message prefixed by `what` (the request it belongs to). */
+async function prefixed<T>(what: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    throw new Error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 function reportLoad<T>(notices: Notices, code: 'settings-corrupt' | 'history-corrupt', what: string, loaded: Loaded<T>): void {
+  if (loaded.status === 'repaired') {
+    const reset = loaded.reset ?? [];
+    notices.add(
+      'warning',
+      code,
+      `${what}: ${reset.join(', ')} ${reset.length === 1 ? 'was' : 'were'} not valid and reset to the default; the rest were kept (the file as it was is kept as ${loaded.keptAs ?? '?'})`,
+    );
+    return;
+  }
   if (loaded.status !== 'kept-aside') return;
   notices.add(
     'error',

@@ -2,6 +2,10 @@
 // the cause (unplug, hang-up, I/O error, or our own close). Behind it is serialport, which
 // opens the tty raw (no echo, no CR/LF mapping, no XON/XOFF: every byte value passes) and
 // takes an exclusive lock, so two hosts cannot share one keyboard by accident.
+import * as fs from 'node:fs';
+
+import { fileKind, fileKindPhrase } from '../../common/file-kind';
+import { printable } from '../../common/printable';
 
 export interface PortHandlers {
   onData(bytes: Uint8Array): void;
@@ -24,9 +28,10 @@ export const DEFAULT_BAUD_RATE = 115200;
 const CLOSE_TIMEOUT_MS = 2000;
 
 export async function openSerialPort(path: string, handlers: PortHandlers, baudRate = DEFAULT_BAUD_RATE): Promise<PortConnection> {
+  await checkSerialPath(path);
   const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, autoOpen: false });
-  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(openError(path, e)) : resolve())));
 
   let closed = false;
   let lastError: Error | undefined;
@@ -71,4 +76,33 @@ export async function openSerialPort(path: string, handlers: PortHandlers, baudR
         });
       }),
   };
+}
+
+/**
+ * A serial port is a character device: anything else named as the keyboard
+ * (a typo, a folder, a pipe, a model file) is refused before serialport
+ * opens it, with what it is instead.
+ */
+async function checkSerialPath(path: string): Promise<void> {
+  let st: fs.Stats;
+  try {
+    st = await fs.promises.stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? 'no such port (is the keyboard plugged in?)' : printable((e as Error).message, 120));
+  }
+  const kind = fileKind(st);
+  if (kind !== 'character device') throw new Error(`not a serial port: it is ${fileKindPhrase(kind)}`);
+}
+
+/**
+ * serialport's open errors, in the link's words: it adds ", cannot open PATH"
+ * to the OS's text (the link names the path already), and a device that is
+ * not a terminal (/dev/null) fails on the baud-rate ioctl, which says nothing
+ * to a user.
+ */
+function openError(path: string, e: Error): Error {
+  const text = e.message.replace(/^Error: /, '').replace(`, cannot open ${path}`, '');
+  if (/Inappropriate ioctl|ENOTTY/i.test(text)) return new Error('not a serial port: the device is not a terminal');
+  return new Error(printable(text, 160));
 }

@@ -225,9 +225,30 @@ std::string_view GgufValue::as_string(std::string_view key) const {
 
 // ---- GgufFile ----------------------------------------------------------------
 
+namespace {
+
+// "a folder", "a named pipe (FIFO)": what a path that is not a model file is.
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a named pipe (FIFO)";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
+}
+
+}  // namespace
+
 std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("%s: cannot open: %s", path.c_str(), strerror(errno));
+  // O_NONBLOCK: a plain open of a named pipe waits for a writer, which would
+  // hang the engine (and, through a synchronous call, the app). With it a FIFO
+  // opens at once and fstat below refuses it; a socket fails here with ENXIO.
+  // O_NOCTTY: a terminal named by mistake never becomes our controlling tty.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENXIO) fail("%s: is a socket, not a model file", path.c_str());
+    fail("%s: cannot open: %s", path.c_str(), strerror(errno));
+  }
   struct stat st;
   if (fstat(fd, &st) != 0) {
     int e = errno;
@@ -236,7 +257,7 @@ std::unique_ptr<GgufFile> GgufFile::open(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail("%s: not a regular file", path.c_str());
+    fail("%s: is %s, not a model file", path.c_str(), file_kind(st.st_mode));
   }
   if (st.st_size == 0) {
     ::close(fd);

@@ -2,6 +2,12 @@
 // shapes, and a table of hostile images, written byte by byte by a tiny GGUF
 // writer below, each fail with one km::Error line that names the file and the
 // problem (never a crash: the test binary would die).
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -223,10 +229,31 @@ TEST(gguf, llama2_tiny_random_and_vocab_files_load) {
   }
 }
 
+// A named pipe with no writer would block a plain open() forever, and a
+// socket cannot be opened at all: both are refused at once, by kind.
+TEST(gguf, open_refuses_pipes_and_sockets_without_blocking) {
+  char dir[] = "/tmp/km-gguf-XXXXXX";
+  CHECK(mkdtemp(dir) != nullptr);
+  const std::string fifo = std::string(dir) + "/pipe.gguf";
+  const std::string sock = std::string(dir) + "/sock.gguf";
+  CHECK(mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH(GgufFile::open(fifo), "pipe.gguf: is a named pipe (FIFO), not a model file");
+  const int s = socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+  CHECK(bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  CHECK_THROWS_WITH(GgufFile::open(sock), "sock.gguf: is a socket, not a model file");
+  close(s);
+  unlink(sock.c_str());
+  unlink(fifo.c_str());
+  rmdir(dir);
+}
+
 TEST(gguf, open_errors_name_the_file) {
   CHECK_THROWS_WITH(GgufFile::open("/nonexistent/x.gguf"), "/nonexistent/x.gguf: cannot open");
-  CHECK_THROWS_WITH(GgufFile::open("/"), "/: not a regular file");
-  CHECK_THROWS_WITH(GgufFile::open("/dev/null"), "/dev/null: not a regular file");
+  CHECK_THROWS_WITH(GgufFile::open("/"), "/: is a folder, not a model file");
+  CHECK_THROWS_WITH(GgufFile::open("/dev/null"), "/dev/null: is a character device, not a model file");
   auto g = GgufFile::open(model("stories260K.gguf"));
   CHECK_THROWS_WITH(g->get_uint("no.such.key"), "stories260K.gguf: missing metadata no.such.key");
   CHECK_THROWS_WITH(g->get_string("llama.context_length"),

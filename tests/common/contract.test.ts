@@ -47,6 +47,8 @@ test('unknown fields, out-of-range and unknown choices are refused, nested paths
   refused(() => parseRequest('generate', { prompt: '' }), "contract: request 'generate': field prompt: too small (minimum 1 characters)");
   refused(() => parseRequest('settings.set', { patch: { kv: 'int9' } }), `contract: request 'settings.set': field patch.kv: expected one of "f16", "int8", "fp8", "fp8-e4m3", "fp8-e5m2"`);
   refused(() => parseRequest('settings.set', { patch: { threads: -1 } }), "contract: request 'settings.set': field patch.threads: too small (minimum 0)");
+  // top_p > 0: 0 is not allowed, so 0 is no minimum.
+  refused(() => parseRequest('settings.set', { patch: { top_p: 0 } }), "contract: request 'settings.set': field patch.top_p: too small (must be above 0)");
   refused(() => parseRequest('settings.set', { patch: { colour: 'red' } }), "contract: request 'settings.set': field patch: unknown field colour");
   refused(() => parseRequest('history.list', { limit: 1.5 }), "contract: request 'history.list': field limit: expected an integer, got 1.5");
   refused(() => parseRequest('key.press', { source: 'keyboard' }), `contract: request 'key.press': field source: expected one of "screen", "shortcut"`);

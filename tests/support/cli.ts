@@ -12,13 +12,14 @@ export interface CliRun {
   stderr: string;
 }
 
-export function keymate(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliRun {
+/** `timeoutMs` kills a child that hangs; its run then has signal SIGTERM and status null. */
+export function keymate(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): CliRun {
   const r = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
-  if (r.error !== undefined) throw r.error;
+  if (r.error !== undefined && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -8,7 +8,9 @@
 // text; a missing or unreadable file is a one-line error naming it.
 import * as fs from 'node:fs';
 
+import { printable } from '../../../common/printable';
 import { Engine, type EvalResult } from '../../host/engine/engine';
+import { NotARegularFile, checkRegularFileSync } from '../../host/storage/regular-file';
 import { optionHelp, parseOptions, usageLine, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT_INTERRUPTED, EXIT_OK } from '../errors';
@@ -53,11 +55,10 @@ export const evalCommand: Command = {
 
 function readText(file: string): string {
   try {
+    checkRegularFileSync(file, 'text file');
     return fs.readFileSync(file, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a text file' : (e as Error).message;
-    throw new CliError(`${file}: ${why}`);
+    throw new CliError(e instanceof NotARegularFile ? e.message : `${printable(file, 200)}: cannot be read: ${(e as Error).message}`);
   }
 }
 

@@ -18,7 +18,7 @@ const specs = {
   temperature: { kind: 'number', placeholder: 'T', min: 0, max: 100, help: 'sampling temperature; 0 = greedy (engine default 0.8)' } satisfies NumberOption,
   seed: { kind: 'int', placeholder: 'S', min: 0, max: Number.MAX_SAFE_INTEGER, help: 'sampling seed (default 0)' } satisfies NumberOption,
   topK: { kind: 'int', placeholder: 'K', min: 0, max: 1 << 20, help: 'keep the K most likely tokens; 0 = off (engine default 40)' } satisfies NumberOption,
-  topP: { kind: 'number', placeholder: 'P', min: 0, max: 1, help: 'nucleus sampling; 1 = off (engine default 0.95)' } satisfies NumberOption,
+  topP: { kind: 'number', placeholder: 'P', min: 0, minExclusive: true, max: 1, help: 'nucleus sampling; 1 = off (engine default 0.95)' } satisfies NumberOption,
   ...engineOptionSpecs,
   json: { kind: 'flag', help: 'print one JSON object on stdout' },
   stream: { kind: 'flag', help: 'with --json: one JSON line per token, then the result' },

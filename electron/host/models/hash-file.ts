@@ -5,10 +5,12 @@ import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs';
 
 const CHUNK = 1 << 20;
+/** Never blocks on a path that turned into a pipe since it was checked (storage/regular-file.ts). */
+const READ_FLAGS = fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY;
 
 /** Feeds the file's first `length` bytes (all of it when undefined) into `hash`; returns how many were read. */
 export async function hashInto(hash: Hash, file: string, length?: number): Promise<number> {
-  const handle = await fs.promises.open(file, 'r');
+  const handle = await fs.promises.open(file, READ_FLAGS);
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     let done = 0;
@@ -35,7 +37,7 @@ export async function sha256File(file: string): Promise<string> {
 /** Copies `from` to a new file `to` (which must not exist), fsynced; returns the SHA-256 and size of what was written. */
 export async function copyHashed(from: string, to: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
-  const source = await fs.promises.open(from, 'r');
+  const source = await fs.promises.open(from, READ_FLAGS);
   try {
     const target = await fs.promises.open(to, 'wx', 0o644);
     try {

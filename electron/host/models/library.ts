@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { ModelFacts, ModelLibraryEntry } from '../../../common/contract';
+import { checkRegularFile } from '../storage/regular-file';
 import { checkFreeSpace, defaultStatFs, type StatFs } from './free-space';
 import { copyHashed, sha256File } from './hash-file';
 import { inspectModel, type Inspector } from './inspect';
@@ -91,13 +92,12 @@ export class ModelLibrary {
   /** Copies a GGUF from disk into the library; answers its entry (the existing one when this very file is already there). */
   async import(file: string): Promise<ModelLibraryEntry> {
     const source = path.resolve(file);
-    let st: fs.Stats;
+    let st: { size: number };
     try {
-      st = await fs.promises.stat(source);
-    } catch {
-      throw new Error(`import: ${file}: no such file`);
+      st = await checkRegularFile(file, 'model file');
+    } catch (e) {
+      throw new Error(`import: ${message(e)}`);
     }
-    if (!st.isFile()) throw new Error(`import: ${file}: not a file`);
     if (path.dirname(source) === this.folder && source.toLowerCase().endsWith(GGUF_EXT)) {
       const here = await this.entry(path.basename(source).slice(0, -GGUF_EXT.length));
       if (here !== null) return here;

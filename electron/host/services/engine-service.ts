@@ -7,6 +7,11 @@
 // UI does not take away a model that works. The failure is thrown, so the
 // request or the key press that asked for it says why.
 //
+// A load never holds the host hostage: a newer choice (load()) or close()
+// cancels the one in progress, and one that takes longer than
+// LOAD_TIMEOUT_MS is given up. Either way the queue moves on at once; the
+// engine the abandoned load yields later is closed unused.
+//
 // Warming: on AI-key down the session asks for the persona's prompt prefix to
 // be prefilled. The engine keeps the KV of the longest common token prefix
 // with its previous request, so the press that follows prefills only its own
@@ -20,6 +25,15 @@ import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } fro
 import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions } from '../engine/engine';
 import type { NativeModelInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
+
+/** Long enough for a 7B file from a slow disk (about a minute) and its upload to the GPU; a load past it is taken as hung. */
+export const LOAD_TIMEOUT_MS = 5 * 60_000;
+
+export interface EngineServiceOptions {
+  /** How a model is loaded (the addon's Engine.load); tests give a slower or a hanging one. */
+  loadEngine?: (file: string, options: LoadOptions) => Promise<Engine>;
+  loadTimeoutMs?: number;
+}
 
 export interface EngineConfig {
   model: string;
@@ -55,8 +69,20 @@ export class EngineService {
   private pacingMs = 0;
   /** Why the thermal policy holds new replies back, or null. */
   private pauseReason: string | null = null;
+  /** The load in progress, and how to cancel it. */
+  private loading: { config: EngineConfig; abort: AbortController } | null = null;
+  /** Set by close(): no load starts after it. */
+  private closing = false;
+  private readonly loadEngine: (file: string, options: LoadOptions) => Promise<Engine>;
+  private readonly loadTimeoutMs: number;
 
-  constructor(private readonly events: HostEvents) {}
+  constructor(
+    private readonly events: HostEvents,
+    options: EngineServiceOptions = {},
+  ) {
+    this.loadEngine = options.loadEngine ?? ((file, o) => Engine.load(file, o));
+    this.loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+  }
 
   /** Paces the loaded engine (and every one loaded later); false when this build cannot pace. */
   setPacing(ms: number): boolean {
@@ -77,10 +103,20 @@ export class EngineService {
     return this.config?.model ?? null;
   }
 
-  /** Loads what `config` names unless exactly that is loaded; resolves to the status once ready. */
+  /**
+   * Loads what `config` names unless exactly that is loaded; resolves to the
+   * status once ready. A load of something else still in progress is cancelled:
+   * the newest choice wins.
+   */
   load(config: EngineConfig): Promise<EngineStatus> {
+    if (this.loading !== null && !sameConfig(this.loading.config, config)) {
+      this.loading.abort.abort(new Error(`cancelled: ${path.basename(config.model)} was chosen instead`));
+    }
+    // Claimed now, not when its turn comes: a later choice or close() can cancel it while it waits.
+    const loading = { config, abort: new AbortController() };
+    this.loading = loading;
     return this.exclusive(async () => {
-      await this.loadNow(config);
+      await this.loadNow(config, loading);
       return this.status();
     });
   }
@@ -160,8 +196,10 @@ export class EngineService {
     return this.engine?.cancel() ?? false;
   }
 
-  /** Waits for the operation in progress, then frees the model. */
+  /** Cancels a load in progress, waits for any other operation, then frees the model. */
   close(): Promise<void> {
+    this.closing = true;
+    this.loading?.abort.abort(new Error('cancelled: the host is stopping'));
     return this.exclusive(() => {
       this.engine?.close();
       this.engine = null;
@@ -172,19 +210,25 @@ export class EngineService {
     });
   }
 
-  private async loadNow(config: EngineConfig): Promise<Engine> {
+  private async loadNow(config: EngineConfig, loading = { config, abort: new AbortController() }): Promise<Engine> {
     if (this.engine !== null && sameConfig(this.config, config)) return this.engine;
+    const name = path.basename(config.model);
+    if (loading.abort.signal.aborted) throw new Error(`loading ${name}: ${reasonOf(loading.abort.signal)}`);
+    if (this.closing) throw new Error(`loading ${name}: cancelled: the host is stopping`);
     const before = this.status();
-    this.setStatus({ state: 'loading', model: null, backend: null, message: `loading ${path.basename(config.model)}` });
+    this.setStatus({ state: 'loading', model: null, backend: null, message: `loading ${name}` });
     let next: Engine;
+    this.loading = loading;
     try {
-      next = await Engine.load(config.model, loadOptions(config));
+      next = await this.settleLoad(this.loadEngine(config.model, loadOptions(config)), config.model, loading.abort.signal);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // A working model stays; without one the failure is the state.
       if (this.engine !== null) this.setStatus(before);
       else this.setStatus({ state: 'error', model: null, backend: null, message });
       throw new Error(message);
+    } finally {
+      if (this.loading === loading) this.loading = null;
     }
     this.engine?.close();
     this.engine = next;
@@ -201,6 +245,34 @@ export class EngineService {
     return next;
   }
 
+  /** The loaded engine, unless the load is cancelled or times out first; an engine that arrives too late is closed. */
+  private settleLoad(pending: Promise<Engine>, file: string, signal: AbortSignal): Promise<Engine> {
+    const name = path.basename(file);
+    return new Promise<Engine>((resolve, reject) => {
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const giveUp = (error: Error): void => {
+        if (settle()) reject(error);
+      };
+      const onAbort = (): void => giveUp(new Error(`loading ${name}: ${reasonOf(signal)}`));
+      const timer = setTimeout(
+        () => giveUp(new Error(`loading ${name}: gave up after ${(this.loadTimeoutMs / 1000).toFixed(this.loadTimeoutMs < 10_000 ? 1 : 0)} s (is the file on a disk or network share that stopped answering?)`)),
+        this.loadTimeoutMs,
+      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      pending.then(
+        (engine) => (settle() ? resolve(engine) : engine.close()),
+        (e: unknown) => giveUp(e instanceof Error ? e : new Error(String(e))),
+      );
+    });
+  }
+
   private setStatus(status: EngineStatus): void {
     this.current = status;
     this.events.emit('engine', structuredClone(status));
@@ -214,6 +286,10 @@ export class EngineService {
     );
     return run;
   }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
 }
 
 /** The press was cancelled while it waited for the engine: nothing ran. */

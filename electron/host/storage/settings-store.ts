@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { DEFAULT_SETTINGS, SETTINGS_VERSION, Settings, type SettingsPatch } from '../../../common/contract/settings';
 import { DEFAULT_THERMAL } from '../../../common/contract/thermal';
 import { SerialWriter } from './serial-writer';
-import { type Loaded, type Migration, type VersionedFormat, loadVersioned, saveVersioned } from './versioned-file';
+import { type Loaded, type Migration, type VersionedFormat, loadVersioned, repairFields, saveVersioned } from './versioned-file';
 
 /**
  * Version history of settings.json; each version adds its step here and bumps
@@ -32,6 +32,8 @@ export const settingsFormat: VersionedFormat<Settings> = {
   schema: Settings,
   migrations: SETTINGS_MIGRATIONS,
   defaults: () => ({ ...DEFAULT_SETTINGS }),
+  // One bad field (a hand edit, an older bug) must not cost the user every other setting.
+  repair: (data) => repairFields(Settings, data, DEFAULT_SETTINGS),
 };
 
 export class SettingsStore {
@@ -53,7 +55,7 @@ export class SettingsStore {
     const store = new SettingsStore(file, loaded.data, format);
     // A migrated file is written back in the new version at once, so an
     // older Keymate started later finds a file it knows is not its own.
-    if (loaded.status === 'migrated') await store.writer.save();
+    if (loaded.status === 'migrated' || loaded.status === 'repaired') await store.writer.save();
     return { store, loaded };
   }
 

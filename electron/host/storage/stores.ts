@@ -1,11 +1,13 @@
-// The host's three files in the data folder and how each is opened:
+// The host's files in the data folder and how each is opened:
 // settings.json (SettingsStore), history.json and performance.json
-// (RecordLog, capped). Kept apart from host.ts so a process that only
+// (RecordLog, capped), last-model.json (the last model that loaded). Kept apart from host.ts so a process that only
 // writes them (the crash-safety test's writer) loads nothing else.
 import * as path from 'node:path';
+import { z } from 'zod';
 
 import { HistoryEntry, PerformanceRecord } from '../../../common/contract/records';
 import { RecordLog } from './record-log';
+import type { VersionedFormat } from './versioned-file';
 
 export const HISTORY_CAP = 500;
 export const PERFORMANCE_CAP = 2000;
@@ -23,4 +25,17 @@ export function openPerformance(home: string) {
     record: PerformanceRecord,
     cap: PERFORMANCE_CAP,
   });
+}
+
+/** The last model that loaded (last-model.json): what a start falls back to when the saved choice cannot be loaded. */
+export const lastModelFormat: VersionedFormat<{ path: string | null }> = {
+  kind: 'last-model',
+  version: 1,
+  schema: z.strictObject({ path: z.string().min(1).nullable() }),
+  migrations: [],
+  defaults: () => ({ path: null }),
+};
+
+export function lastModelFile(home: string): string {
+  return path.join(home, 'last-model.json');
 }

@@ -68,3 +68,23 @@ test('the usage line and help come from the same specs', () => {
   assert.match(help, /--max-tokens N\s+tokens \(default 8\)/);
   assert.equal(help.split('\n').length, Object.keys(specs).length);
 });
+
+test('a negative value is a range error naming the option, never "argument is ambiguous"', () => {
+  for (const [flag, value] of [
+    ['--max-tokens', '-1'],
+    ['--temperature', '-1'],
+    ['--temperature', '-.5'],
+  ] as const) {
+    const e = usageError(['--model', 'm.gguf', flag, value]);
+    assert.match(e.message, new RegExp(`^generate: ${flag} must be in \\[\\d+, \\d+\\], got ${value.replace('.', '\\.')}$`));
+  }
+  // A negative number as the value of a text option is that option's value.
+  assert.equal(parseOptions('generate', specs, ['--model', '-1']).model, '-1');
+});
+
+test('an exclusive lower bound says so: top-p 0 is usage, like max-tokens 0', () => {
+  const topP = { topP: { kind: 'number', placeholder: 'P', min: 0, minExclusive: true, max: 1, help: 'p' } } as const;
+  assert.throws(() => parseOptions('generate', topP, ['--top-p', '0']), (e: unknown) => e instanceof UsageError && e.message === 'generate: --top-p must be in (0, 1], got 0');
+  assert.equal(parseOptions('generate', topP, ['--top-p', '0.5']).topP, 0.5);
+  assert.match(usageError(['--model', 'm', '--max-tokens', '0']).message, /--max-tokens must be in \[1, 100\], got 0/);
+});

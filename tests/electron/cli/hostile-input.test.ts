@@ -1,12 +1,14 @@
 // Hostile and broken input through the real command line: every case must
 // end with exit code 1 and exactly one line `keymate: <what>: <what is
 // wrong>` naming the file, never a crash, a hang or a stack trace.
+import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { assertOneLineError, keymate } from '../../support/cli';
 import { stories, tempDir } from '../../support/repo';
+import { specialFiles } from '../../support/special-files';
 
 const dir = tempDir();
 
@@ -29,6 +31,31 @@ test('a missing model file', () => {
 
 test('a folder given as the model', () => {
   for (const argv of commandsWithModel) assertOneLineError(keymate(argv(dir)), dir, /folder/);
+});
+
+// A named pipe used to hang every command in open() (and two Ctrl-Cs could
+// not end it); a socket, a device or a folder must be named for what they are.
+// 20 s is a hang guard, far above the time a refusal takes (node's start).
+test('a pipe, a socket, a device or a folder as the model or text: one line at once, never a hang', async () => {
+  const special = await specialFiles(tempDir('keymate-special-'));
+  try {
+    const home = { KEYMATE_HOME: tempDir('keymate-home-') };
+    for (const { kind, path: p } of special.paths) {
+      const runs = [
+        ...commandsWithModel.map((argv) => argv(p)),
+        ['models', 'import', p],
+        ['serve', '--model', p, '--port', '0'],
+        ['eval', '--model', stories(), '--text', p],
+      ];
+      for (const argv of runs) {
+        const r = keymate(argv, home, 20_000);
+        assert.equal(r.signal, null, `keymate ${argv.join(' ')} hung`);
+        assertOneLineError(r, p, kind);
+      }
+    }
+  } finally {
+    await special.close();
+  }
 });
 
 test('a file that is not a GGUF', () => {

@@ -14,6 +14,8 @@ import WebSocket from 'ws';
 import { SimulatedKeyboard } from '../../../../firmware-bridge/sim/simulator';
 import { assertOneLineError, keymate } from '../../../support/cli';
 import { bin, stories, tempDir } from '../../../support/repo';
+import { specialFiles } from '../../../support/special-files';
+import { SettingsStore } from '../../../../electron/host/storage/settings-store';
 
 /** A received frame as text (ws hands over a Buffer, an ArrayBuffer or fragments). */
 function text(d: WebSocket.RawData): string {
@@ -109,4 +111,27 @@ test('serve: bad options are usage errors; a missing model is a one-line error',
   assert.equal(keymate(['serve', '--port', '70000']).status, 2);
   assert.equal(keymate(['serve', '--bogus']).status, 2);
   assertOneLineError(keymate(['serve', '--model', '/nonexistent/model.gguf']), '/nonexistent/model.gguf', /no such file/);
+});
+
+// A named pipe saved as the model (as an older Keymate let it be) used to
+// wedge serve: the engine "loading" forever and Ctrl-C ignored.
+test('serve: a pipe saved as the model is reported, the server answers, and Ctrl-C stops it', { timeout: 60_000 }, async (t) => {
+  const special = await specialFiles(tempDir('keymate-serve-special-'));
+  t.after(() => special.close());
+  const pipe = special.paths[0]?.path ?? '';
+  const home = tempDir('keymate-serve-home-');
+  await (await SettingsStore.open(home)).store.update({ model: pipe });
+  const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], { env: { ...process.env, KEYMATE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = new URL((JSON.parse(await firstLine(child)) as { url: string }).url);
+  assert.equal(await status(url.href), 200);
+  const deadline = Date.now() + 10_000;
+  while (!err.includes('named pipe (FIFO), not a model file') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.match(err, /keymate: error: .*pipe\.gguf: is a named pipe \(FIFO\), not a model file/);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  child.kill('SIGINT');
+  const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running 10 s after Ctrl-C'), 10_000))]);
+  assert.equal(code, 0);
 });

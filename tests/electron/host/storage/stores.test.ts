@@ -47,6 +47,45 @@ test('settings: a corrupt file is set aside, and the store starts from the defau
   assert.deepEqual(store.get(), DEFAULT_SETTINGS);
 });
 
+test('settings: one bad field resets that field only; the rest are kept, the old file set aside, and the repair written back', async () => {
+  const home = tempDir();
+  const data = {
+    ...DEFAULT_SETTINGS,
+    persona: 'You are a pirate.',
+    max_tokens: 64,
+    top_p: 5,
+    thermal: { ...DEFAULT_THERMAL, target_c: 500, gamer_pacing_ms: 30 },
+    colour: 'blue',
+  };
+  fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ format: 'keymate-settings', version: SETTINGS_VERSION, data }));
+  const { store, loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'repaired');
+  assert.deepEqual(loaded.reset, ['top_p', 'thermal.target_c', 'colour (unknown)']);
+  assert.ok(fs.existsSync(loaded.keptAs ?? ''), 'the file as it was is kept');
+  const s = store.get();
+  assert.equal(s.persona, 'You are a pirate.');
+  assert.equal(s.max_tokens, 64);
+  assert.equal(s.top_p, DEFAULT_SETTINGS.top_p);
+  assert.equal(s.thermal.target_c, DEFAULT_THERMAL.target_c);
+  assert.equal(s.thermal.gamer_pacing_ms, 30);
+  const reopened = await SettingsStore.open(home);
+  assert.equal(reopened.loaded.status, 'loaded');
+  assert.deepEqual(reopened.store.get(), s);
+});
+
+test('settings: a corrupt file\'s bytes reach the message escaped and cut short, never raw', async () => {
+  const home = tempDir();
+  const hostile = '\u001b[2J\u001b]0;pwned\u0007' + 'x\r\n'.repeat(500) + '\u0000\u00ff';
+  fs.writeFileSync(path.join(home, 'settings.json'), hostile);
+  const { loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'kept-aside');
+  const problem = loaded.problem ?? '';
+  assert.match(problem, /^not valid JSON/);
+  assert.ok(![...problem].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), 'no control characters');
+  assert.ok(problem.length < 200, `${problem.length} characters`);
+  assert.match(problem, /\\x1b/);
+});
+
 test('settings: an unreadable store refuses every update with the reason', async () => {
   const store = SettingsStore.unreadable(tempDir(), 'settings.json: cannot be read: EACCES');
   await assert.rejects(store.update({ persona: 'x' }), /^Error: settings: not saved: settings\.json: cannot be read: EACCES$/);

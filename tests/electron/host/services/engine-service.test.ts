@@ -1,0 +1,68 @@
+// A model load never holds the host hostage: a load that never finishes (a
+// file on a share that stopped answering) is cancelled by the next choice or
+// by close(), and given up after the timeout; the engine such a load yields
+// late is closed, never installed. The good load runs the real engine.
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { DEFAULT_SETTINGS } from '../../../../common/contract';
+import { Engine } from '../../../../electron/host/engine/engine';
+import { HostEvents } from '../../../../electron/host/host-events';
+import { EngineService, engineConfig } from '../../../../electron/host/services/engine-service';
+import { stories } from '../../../support/repo';
+
+const settings = { ...DEFAULT_SETTINGS, threads: 1 };
+
+/** A loader that hangs for one path, and loads the real engine for any other; `release` lets the hung one finish. */
+function hangingLoader(hangOn: string) {
+  const late: Engine[] = [];
+  let release: () => void = () => undefined;
+  const loadEngine = async (file: string, options: Parameters<typeof Engine.load>[1]): Promise<Engine> => {
+    if (file.endsWith(hangOn)) {
+      await new Promise<void>((resolve) => (release = resolve));
+      const engine = await Engine.load(stories(), options);
+      late.push(engine);
+      return engine;
+    }
+    return Engine.load(file, options);
+  };
+  return { loadEngine, late, release: () => release() };
+}
+
+test('a newer choice cancels a load that hangs, and the engine it yields late is closed', async () => {
+  const loader = hangingLoader('share.gguf');
+  const service = new EngineService(new HostEvents(), { loadEngine: loader.loadEngine });
+  const hung = service.load(engineConfig('/mnt/share.gguf', settings));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(service.status().state, 'loading');
+  const status = await service.load(engineConfig(stories(), settings));
+  assert.equal(status.state, 'ready');
+  await assert.rejects(hung, /^Error: loading share\.gguf: cancelled: stories260K\.gguf was chosen instead$/);
+  loader.release();
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(loader.late.length, 1);
+  assert.equal(loader.late[0]?.busy, null);
+  assert.throws(() => loader.late[0]?.info(), /closed|no model/i, 'the late engine was closed');
+  assert.equal(service.status().model?.path, stories());
+  await service.close();
+});
+
+test('close() does not wait for a load that hangs', async () => {
+  const loader = hangingLoader('share.gguf');
+  const service = new EngineService(new HostEvents(), { loadEngine: loader.loadEngine });
+  const hung = service.load(engineConfig('/mnt/share.gguf', settings));
+  await service.close();
+  await assert.rejects(hung, /cancelled: the host is stopping/);
+  assert.equal(service.status().state, 'none');
+  loader.release();
+});
+
+test('a load that takes longer than the timeout is given up, and the queue moves on', async () => {
+  const loader = hangingLoader('share.gguf');
+  const service = new EngineService(new HostEvents(), { loadEngine: loader.loadEngine, loadTimeoutMs: 100 });
+  await assert.rejects(service.load(engineConfig('/mnt/share.gguf', settings)), /loading share\.gguf: gave up after 0\.1 s/);
+  assert.equal(service.status().state, 'error');
+  assert.equal((await service.load(engineConfig(stories(), settings))).state, 'ready');
+  loader.release();
+  await service.close();
+});
