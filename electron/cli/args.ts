@@ -77,7 +77,12 @@ export function usageLine(command: string, specs: OptionSpecs): string {
   return ['keymate', command, ...parts].join(' ');
 }
 
-/** Multi-line help: one option per line with its help text and default. */
+/** --help fits a terminal of this many columns. */
+export const HELP_COLUMNS = 100;
+/** Options wider than this (a long list of choices) get their own line, so the descriptions stay in one column. */
+const OPTION_COLUMN = 28;
+
+/** Multi-line help: each option with its help text and default, wrapped to HELP_COLUMNS. */
 export function optionHelp(specs: OptionSpecs): string {
   const rows = Object.entries(specs).map(([key, spec]) => {
     const left =
@@ -87,8 +92,59 @@ export function optionHelp(specs: OptionSpecs): string {
     const dflt = 'default' in spec && spec.default !== undefined ? ` (default ${String(spec.default)})` : '';
     return [left, spec.help + dflt] as const;
   });
-  const width = Math.max(0, ...rows.map(([left]) => left.length));
-  return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`).join('\n');
+  const width = Math.min(OPTION_COLUMN, Math.max(0, ...rows.map(([left]) => left.length)));
+  const indent = ' '.repeat(2 + width + 2);
+  return rows
+    .map(([left, right]) => {
+      const text = fitLines(right.split(' '), HELP_COLUMNS - indent.length, ' ');
+      const head = left.length <= width ? [`  ${left.padEnd(width)}  ${text[0] ?? ''}`] : [...fitLines([left], HELP_COLUMNS - 4, ' ').map((l, i) => (i === 0 ? '  ' : '    ') + l), indent + (text[0] ?? '')];
+      return [...head, ...text.slice(1).map((t) => indent + t)].join('\n');
+    })
+    .join('\n');
+}
+
+/** A usage line as --help shows it: wrapped between options, continuation lines indented. */
+export function usageHelp(usage: string): string {
+  const prefix = 'usage: ';
+  const parts = usage.split(/ (?=\[|--)/);
+  return fitLines(parts, HELP_COLUMNS - prefix.length, ' ')
+    .map((l, i) => (i === 0 ? prefix : ' '.repeat(prefix.length + 2)) + l)
+    .join('\n');
+}
+
+/**
+ * Pieces joined by `sep` into lines of at most `width` characters; a piece
+ * longer than that (a long list of choices) is broken after a '|'.
+ */
+function fitLines(pieces: readonly string[], width: number, sep: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const push = (piece: string, joiner: string): void => {
+    if (line !== '' && line.length + joiner.length + piece.length > width) {
+      lines.push(line);
+      line = piece;
+    } else {
+      line = line === '' ? piece : line + joiner + piece;
+    }
+  };
+  for (const piece of pieces.filter((p) => p !== '')) {
+    if (piece.length <= width) {
+      push(piece, sep);
+      continue;
+    }
+    const choices = piece.split('|');
+    push(choices[0] ?? '', sep);
+    for (const c of choices.slice(1)) {
+      if (line.length + 1 + c.length > width) {
+        lines.push(line + '|');
+        line = c;
+      } else {
+        line += '|' + c;
+      }
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
 }
 
 export function parseOptions<S extends OptionSpecs>(command: string, specs: S, argv: readonly string[]): Parsed<S> {

@@ -3,6 +3,7 @@
 // failure, one line on stderr. `main` is pure over its CliIo, for tests;
 // `run` binds it to the process (bin/keymate calls it).
 import { packageVersion } from '../host/engine/package-root';
+import { usageHelp } from './args';
 import type { CliIo, Command } from './command';
 import { commands } from './commands';
 import { CliError, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, errorLine, oneLine } from './errors';
@@ -37,7 +38,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     return EXIT_USAGE;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`usage: ${command.usage}\n${command.help !== undefined ? command.help + '\n' : ''}`);
+    io.stdout.write(`${usageHelp(command.usage)}\n${command.help !== undefined ? command.help + '\n' : ''}`);
     return EXIT_OK;
   }
   try {

@@ -34,7 +34,9 @@ export const deviceCommand: Command = {
   usage,
   help:
     `simulate: ${usageLine('device simulate', simulateSpecs)}\n${optionHelp(simulateSpecs)}\n` +
-    `  stdin: ${SIMULATOR_COMMANDS}\n\n` +
+    `  stdin: ${SIMULATOR_COMMANDS}\n` +
+    `  Needs python3 (or $KEYMATE_PYTHON) to unlock its pseudo-terminal; without it, it says so and\n` +
+    `  exits 1.\n\n` +
     `monitor: ${usageLine('device monitor', monitorSpecs)}\n${optionHelp(monitorSpecs)}\n` +
     `  stdin: led idle|listening|thinking|replying|error, reply TEXT, quit`,
   interruptible: true,

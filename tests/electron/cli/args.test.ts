@@ -2,7 +2,9 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { flagName, optionHelp, parseOptions, usageLine } from '../../../electron/cli/args';
+import { commands } from '../../../electron/cli/commands';
 import { UsageError } from '../../../electron/cli/errors';
+import { main } from '../../../electron/cli/main';
 
 const specs = {
   model: { kind: 'string', placeholder: 'PATH', required: true, help: 'model' },
@@ -87,4 +89,14 @@ test('an exclusive lower bound says so: top-p 0 is usage, like max-tokens 0', ()
   assert.throws(() => parseOptions('generate', topP, ['--top-p', '0']), (e: unknown) => e instanceof UsageError && e.message === 'generate: --top-p must be in (0, 1], got 0');
   assert.equal(parseOptions('generate', topP, ['--top-p', '0.5']).topP, 0.5);
   assert.match(usageError(['--model', 'm', '--max-tokens', '0']).message, /--max-tokens must be in \[1, 100\], got 0/);
+});
+
+test('every command\'s --help fits 100 columns, long choice lists wrapped', async () => {
+  for (const c of commands) {
+    let out = '';
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {}, signal: new AbortController().signal };
+    assert.equal(await main([c.name, '--help'], io as never), 0);
+    const wide = out.split('\n').filter((l) => l.length > 100);
+    assert.deepEqual(wide, [], `keymate ${c.name} --help`);
+  }
 });
