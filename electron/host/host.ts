@@ -25,7 +25,7 @@ import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
 import { type FinishedReply, KeySession } from './session/key-session';
 import { DeviceService } from './services/device-service';
-import { EngineService, engineConfig } from './services/engine-service';
+import { EngineService, LoadCancelled, engineConfig } from './services/engine-service';
 import { ModelsService } from './models/models-service';
 import { filePlan } from './models/file-plan';
 import { checkModelFile } from './models/model-file';
@@ -351,6 +351,7 @@ export class Host {
     this.engine.load(engineConfig(model, this.engineSettings())).then(
       () => this.rememberLoaded(model),
       async (e: unknown) => {
+        if (e instanceof LoadCancelled) return;  // a newer choice, or the stop, took its place
         const why = e instanceof Error ? e.message : String(e);
         const fallback = atStart && this.cliModel === null ? await this.lastLoadedModel(model) : null;
         if (fallback === null) {

@@ -116,8 +116,12 @@ export class EngineService {
     const loading = { config, abort: new AbortController() };
     this.loading = loading;
     return this.exclusive(async () => {
-      await this.loadNow(config, loading);
-      return this.status();
+      try {
+        await this.loadNow(config, loading);
+        return this.status();
+      } finally {
+        if (this.loading === loading) this.loading = null;
+      }
     });
   }
 
@@ -213,8 +217,8 @@ export class EngineService {
   private async loadNow(config: EngineConfig, loading = { config, abort: new AbortController() }): Promise<Engine> {
     if (this.engine !== null && sameConfig(this.config, config)) return this.engine;
     const name = path.basename(config.model);
-    if (loading.abort.signal.aborted) throw new Error(`loading ${name}: ${reasonOf(loading.abort.signal)}`);
-    if (this.closing) throw new Error(`loading ${name}: cancelled: the host is stopping`);
+    if (loading.abort.signal.aborted) throw new LoadCancelled(`loading ${name}: ${reasonOf(loading.abort.signal)}`);
+    if (this.closing) throw new LoadCancelled(`loading ${name}: cancelled: the host is stopping`);
     const before = this.status();
     this.setStatus({ state: 'loading', model: null, backend: null, message: `loading ${name}` });
     let next: Engine;
@@ -226,7 +230,7 @@ export class EngineService {
       // A working model stays; without one the failure is the state.
       if (this.engine !== null) this.setStatus(before);
       else this.setStatus({ state: 'error', model: null, backend: null, message });
-      throw new Error(message);
+      throw e instanceof LoadCancelled ? e : new Error(message);
     } finally {
       if (this.loading === loading) this.loading = null;
     }
@@ -260,7 +264,7 @@ export class EngineService {
       const giveUp = (error: Error): void => {
         if (settle()) reject(error);
       };
-      const onAbort = (): void => giveUp(new Error(`loading ${name}: ${reasonOf(signal)}`));
+      const onAbort = (): void => giveUp(new LoadCancelled(`loading ${name}: ${reasonOf(signal)}`));
       const timer = setTimeout(
         () => giveUp(new Error(`loading ${name}: gave up after ${(this.loadTimeoutMs / 1000).toFixed(this.loadTimeoutMs < 10_000 ? 1 : 0)} s (is the file on a disk or network share that stopped answering?)`)),
         this.loadTimeoutMs,
@@ -290,6 +294,11 @@ export class EngineService {
 
 function reasonOf(signal: AbortSignal): string {
   return signal.reason instanceof Error ? signal.reason.message : 'cancelled';
+}
+
+/** A load given up for a newer choice or a stop: what asked for it need not be told again. */
+export class LoadCancelled extends Error {
+  override readonly name = 'LoadCancelled';
 }
 
 /** The press was cancelled while it waited for the engine: nothing ran. */

@@ -37,7 +37,7 @@ test('a newer choice cancels a load that hangs, and the engine it yields late is
   assert.equal(service.status().state, 'loading');
   const status = await service.load(engineConfig(stories(), settings));
   assert.equal(status.state, 'ready');
-  await assert.rejects(hung, /^Error: loading share\.gguf: cancelled: stories260K\.gguf was chosen instead$/);
+  await assert.rejects(hung, /^LoadCancelled: loading share\.gguf: cancelled: stories260K\.gguf was chosen instead$/);
   loader.release();
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(loader.late.length, 1);
