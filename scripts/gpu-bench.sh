@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Issue 7's acceptance table, measured on a bare GPU machine (no network, no
+# The GPU execution paths' acceptance table (TTFT, decode, bandwidth against
+# peers), measured on a bare GPU machine (no network, no
 # node): every row from one session's runs, into $OUT/gpu-bench.json (and
 # $OUT/gpu-bench.log). scripts/gpu_bench_report.py makes the rows and says how.
 #

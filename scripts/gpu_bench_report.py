@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 7's acceptance table from the results scripts/gpu-bench.sh collected
+"""The GPU execution paths' acceptance table from the results scripts/gpu-bench.sh collected
 (one file per measurement in RESULTS_DIR), as one JSON object on stdout:
 {"rows": [...], "raw": {...}, "missing": [...]}. A row whose measurement is
 missing or failed says so; it is never filled with a guess.
@@ -20,7 +20,7 @@ import os
 import sys
 
 RTX4060_LAPTOP_GB_S = 256.0
-TARGETS = {  # issue 7's acceptance
+TARGETS = {  # what the product promises on the laptop RTX 4060 it is built around
     "ttft_7b_ms": 2.6,
     "decode_7b_ms": 2.5,
     "bw_util_7b": 0.80,

@@ -14,10 +14,10 @@ export const PerformanceRecord = z.strictObject({
   stop: StopReason,
   timings: ReplyTimings,
   /**
-   * What the reply cost the part it ran on (issue 8): joules over the reply's
+   * What the reply cost the part it ran on: joules over the reply's
    * time span (the GPU driver's or RAPL's energy counter where there is one,
    * else power integrated over the samples) and per generated token. Null
-   * without power readings; absent in records written before issue 8.
+   * without power readings; absent in records written before energy was measured.
    */
   energy_j: z.number().nonnegative().nullable().optional(),
   j_per_token: z.number().nonnegative().nullable().optional(),

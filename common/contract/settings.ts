@@ -1,7 +1,7 @@
 // The user's settings: one schema, the current version. The file on disk
 // carries a version number and the host migrates older files up to this
 // shape (electron/host/storage/); the UI only ever sees this one.
-// Version 2 added `thermal` (issue 8).
+// Version 2 added `thermal`, the thermal and fan policy.
 import { z } from 'zod';
 
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../formats';

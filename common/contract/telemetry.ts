@@ -3,7 +3,7 @@
 // instead of zeros a chart would draw as real. A reading the GPU does not
 // give (a laptop GPU without a fan sensor) is null.
 //
-// The fields after mem_used_mb came with issue 8 (fans, limits, throttle
+// The fields after mem_used_mb came with the thermal policy (fans, limits, throttle
 // reasons, utilisation, the thermal policy's status). They are optional so a
 // reader of the first shape (a UI fixture, a recorded sample) stays valid; the
 // host always sends them.

@@ -1,4 +1,4 @@
-// The thermal and fan policy the user sets (issue 8), and its presets. The
+// The thermal and fan policy the user sets, and its presets. The
 // settings carry every number, whatever the preset: a named preset's numbers
 // are the ones below (resolveThermal), so a file edited by hand cannot make
 // "Quiet" mean something else; "custom" uses the file's own numbers. The

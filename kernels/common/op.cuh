@@ -1,5 +1,5 @@
 // The one convention every CUDA op follows, so that the same device code runs
-// on all three execution paths (issue 7):
+// on all three execution paths:
 //   launch       a kernel per op, <<<tiles, kThreads>>>
 //   graph        the launch path captured once into a CUDA graph, replayed per step
 //   zero-launch  one persistent kernel walks the step's instruction list and
@@ -30,8 +30,8 @@
 //
 // Ops that need a reduction across tiles (split-K attention, top-k) are two
 // instructions (partials, then combine), so the result never depends on which
-// tile finished first: no atomics that make outputs order-dependent (issue 6,
-// determinism).
+// tile finished first: no atomics that make outputs order-dependent (the same
+// input gives bit-identical tokens and logits, run after run).
 #pragma once
 
 #include <cuda_runtime.h>

@@ -1,5 +1,5 @@
-// Stand-ins for the executors of paths this checkout does not have yet
-// (exec/graph.cu, exec/zero_launch.cu arrive with issue 7). CMake defines
+// Stand-ins for the executors of paths a checkout may not have
+// (exec/graph.cu, exec/zero_launch.cu). CMake defines
 // KEYMATE_HAVE_GRAPH_EXEC / KEYMATE_HAVE_ZERO_LAUNCH_EXEC when those files
 // exist, so exactly one definition is ever linked (weak symbols in a static
 // library can shadow the real one, depending on link order).

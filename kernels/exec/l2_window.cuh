@@ -1,4 +1,4 @@
-// The L2 persistence window (issue 7): part of L2 set aside for one address
+// The L2 persistence window: part of L2 set aside for one address
 // range, so those bytes stay on chip from one step to the next instead of
 // being streamed from memory again.
 //

@@ -1,4 +1,4 @@
-// The zero-launch path (issue 7): ONE persistent kernel, launched
+// The zero-launch path: ONE persistent kernel, launched
 // cooperatively when the executor is made (the GPU is "armed"), serves every
 // step of the model's life:
 //

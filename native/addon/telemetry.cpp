@@ -7,7 +7,7 @@
 // the sampler asks, and a setter must answer before the policy moves on.
 // One NVML per process, shared by every JS environment that loads the addon,
 // behind a mutex. Objects use NVML's snake_case field names, as the shared
-// telemetry plan (issue 8) writes them; a reading the GPU does not offer is
+// telemetry contract (common/contract/telemetry.ts) writes them; a reading the GPU does not offer is
 // null, never 0.
 #include "telemetry.h"
 

@@ -1,5 +1,5 @@
 // `keymate_bench gpu-kernels`: the GPU matrix products alone (kernels/matmul),
-// against the device's own copy bandwidth, for issue 6's acceptance row
+// against the device's own copy bandwidth, for the decode bandwidth target
 // (decode GEMV at >= 85% of device-to-device copy bandwidth for FP8, INT8,
 // INT4) and for tuning the chooser's thresholds.
 #pragma once

@@ -1,6 +1,6 @@
 // keymate eval (Engine::eval, src/eval_metrics.h): the metrics on hand-made
 // logits, the chunked protocol on the story text (whose reference perplexity
-// must be llama.cpp's on the same text), and issue 4's acceptance bars:
+// must be llama.cpp's on the same text), and the quantized formats' bars:
 // INT8 at least as accurate as llama.cpp's Q8_0, INT4 and NF4 (group 32, the
 // same 4.5 bits per weight) at least as accurate as its Q4_0, FP8 e4m3 per
 // channel under 0.0096 (a naive absmax FP8 gets about that) — all as mean KLD
@@ -23,7 +23,7 @@ namespace {
 constexpr double kLlamaPplF32 = 5.362583;
 constexpr double kLlamaKldQ8_0 = 0.000804;
 constexpr double kLlamaKldQ4_0 = 0.089943;
-constexpr double kNaiveFp8Kld = 0.0096;  // issue 4's figure for absmax FP8 on stories260K
+constexpr double kNaiveFp8Kld = 0.0096;  // what a naive absmax FP8 scores on stories260K
 
 std::string stories() {
   std::ifstream f(kt::fixtures_dir() + "/text/stories.txt", std::ios::binary);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the llama.cpp peer for issue 7 on the GPU machine (no network): the
+# Builds the llama.cpp peer of the GPU benchmarks on the GPU machine (no network): the
 # llama.cpp source that the node-llama-cpp npm package bundles (its
 # gitRelease.bundle, the same source scripts/reference/ builds for the CPU),
 # with -DGGML_CUDA=ON for one architecture, and only the tool we time:

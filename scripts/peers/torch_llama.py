@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer (issue 7): an FP16 Llama forward on the GPU, eager and
+"""The PyTorch peer: an FP16 Llama forward on the GPU, eager and
 torch.compile'd, on the weights of a `keymate synth --type f16` GGUF (read by
 gguf_reader.py, so no transformers and no conversion), timed with CUDA events:
 

@@ -176,7 +176,7 @@ export function appState(): AppState {
   };
 }
 
-// The model library (issue 9): the two library models with their header
+// The model library: the two library models with their header
 // facts, one download running and one waiting to retry; a 7B that fits the
 // 4060 only in 4-bit formats; the selected 1B's memory plan.
 const facts = { architecture: 'llama', parameters: 1_235_814_400, weight_types: { q8_0: 113, f32: 34 }, context_length: 131_072, chat_template: true, layers: 16, dim: 2048, heads: 32, kv_heads: 8, vocab: 128_256 };

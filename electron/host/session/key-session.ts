@@ -1,4 +1,4 @@
-// The key-press session (issue 5, item 2). One logical AI key, whichever
+// The key-press session. One logical AI key, whichever
 // source moves it (the keyboard's key, the on-screen key, the global
 // shortcut), and at most one reply at a time.
 //

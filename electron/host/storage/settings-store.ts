@@ -13,7 +13,7 @@ import { type Loaded, type Migration, type VersionedFormat, loadVersioned, repai
  * Version history of settings.json; each version adds its step here and bumps
  * SETTINGS_VERSION in the contract.
  *   1: the first release.
- *   2: `thermal`, the thermal and fan policy (issue 8). A version-1 file gets
+ *   2: `thermal`, the thermal and fan policy. A version-1 file gets
  *      the default policy; nothing else changes.
  */
 export const SETTINGS_MIGRATIONS: readonly Migration[] = [

@@ -16,7 +16,7 @@ struct StageTimes {
   double embed = 0, qkv = 0, attention = 0, ffn = 0, logits = 0, other = 0;
 };
 
-// How the CUDA backend runs a step (issue 7); the CPU backend ignores it.
+// How the CUDA backend runs a step (launch, graph, zero-launch); the CPU backend ignores it.
 //   Launch      a kernel per op
 //   Graph       the step's kernels captured once into a CUDA graph, replayed
 //   ZeroLaunch  a persistent kernel armed at load waits on a doorbell

@@ -1,5 +1,5 @@
 // The formats the engine RUNS (chosen at load, converted from whatever the
-// GGUF file holds; issue 4), defined once for the CPU reference and the CUDA
+// GGUF file holds), defined once for the CPU reference and the CUDA
 // kernels: plain structs, constexpr layout arithmetic and KM_HD element
 // conversions, nothing that needs the C++ runtime. formats.h holds the file
 // formats; this header holds what the kernels read.

@@ -1,4 +1,4 @@
-// Crash safety of settings and history (issue 5): a writer process is killed
+// Crash safety of settings and history: a writer process is killed
 // with SIGKILL at random moments, 200 times, while it writes both files as
 // fast as it can. After every kill both files must load as they are (never
 // set aside as corrupt), and every write the writer saw acknowledged must be

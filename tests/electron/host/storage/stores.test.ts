@@ -151,7 +151,7 @@ test('atomic write: the target is never seen half-written, and no temp file stay
   assert.deepEqual(fs.readdirSync(dir), ['x.json']);
 });
 
-test('settings: a version-1 file (before issue 8) is migrated to version 2 with the default thermal policy, and written back', async () => {
+test('settings: a version-1 file (before the thermal policy) is migrated to version 2 with the default thermal policy, and written back', async () => {
   const home = tempDir();
   const { thermal: _drop, ...v1 } = { ...DEFAULT_SETTINGS, persona: 'Old persona.', max_tokens: 77 };
   fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ format: 'keymate-settings', version: 1, data: v1 }));
