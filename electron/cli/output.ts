@@ -13,7 +13,7 @@ export function table(rows: readonly (readonly [string, string])[]): string {
   return rows.map(([key, value]) => `${key.padEnd(width)}  ${value}`).join('\n') + '\n';
 }
 
-/** 3 significant decimals at most, for people. */
+/** `digits` decimals (2 unless asked), for people; NaN and the infinities as words. */
 export function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
