@@ -1,6 +1,7 @@
 // Writing results: one JSON object per line on stdout for --json, aligned
 // "key  value" lines for people. Numbers are printed as measured (no
 // rounding) in JSON, rounded for people.
+import { bytes as formatBytes } from '../../common/units';
 import type { CliIo } from './command';
 
 export function writeJson(io: CliIo, value: unknown): void {
@@ -18,13 +19,7 @@ export function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
 
+/** Sizes in the CLI's tables: binary units, one decimal, so columns line up. */
 export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? String(v) : v.toFixed(1)} ${units[i] ?? 'B'}`;
+  return formatBytes(n, 1);
 }

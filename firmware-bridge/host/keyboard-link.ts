@@ -35,7 +35,8 @@ import {
 } from '../protocol';
 import { discoverPort, type PortLister, type UsbMatch } from './discovery';
 import type { LinkEvents } from './events';
-import { backoffMs, canTransition, type DeviceInfo, type LinkState, type LinkStatus } from './link-state';
+import { backoffMs } from '../../common/units';
+import { canTransition, type DeviceInfo, type LinkState, type LinkStatus } from './link-state';
 import { openSerialPort, type PortConnection, type PortOpener } from './serial-port';
 
 export interface LinkTiming {

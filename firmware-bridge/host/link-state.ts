@@ -57,7 +57,3 @@ export interface LinkStatus {
   retryInMs?: number;
 }
 
-/** Delay before attempt n (1-based): doubling from initialMs, capped at maxMs. */
-export function backoffMs(attempt: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-}

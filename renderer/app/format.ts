@@ -2,6 +2,8 @@
 // their size deserves, sizes in binary units, counts with SI suffixes. A
 // missing value is an em dash, never a zero that could be read as measured.
 
+import { bytes as formatBytes } from '../../common/units';
+
 export const NONE = '—';
 
 export function ms(v: number | null | undefined): string {
@@ -18,14 +20,7 @@ export function rate(v: number | null | undefined): string {
 
 export function bytes(v: number | null | undefined): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return NONE;
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let x = v;
-  let u = 0;
-  while (x >= 1024 && u < units.length - 1) {
-    x /= 1024;
-    u++;
-  }
-  return `${u === 0 ? x.toFixed(0) : x.toFixed(x < 10 ? 2 : 1)} ${units[u]}`;
+  return formatBytes(v);
 }
 
 export function count(v: number | null | undefined): string {

@@ -3,6 +3,7 @@
 // which buttons make sense in that state. Pure functions of the host's
 // DownloadState, so the views stay plain and the wording is tested once.
 import type { DownloadState } from '../../common/contract';
+import { duration } from '../../common/units';
 import { bytes } from '../app/format';
 
 /** States in which the download will still change without the user doing anything. */
@@ -18,13 +19,6 @@ export function percent(d: DownloadState): number | null {
 export function etaSeconds(d: DownloadState): number | null {
   if (d.state !== 'running' || d.bytes_total === null || d.speed_bps <= 0) return null;
   return Math.max(0, Math.ceil((d.bytes_total - d.bytes_done) / d.speed_bps));
-}
-
-/** "45 s", "3 min 20 s", "1 h 05 min". */
-export function duration(seconds: number): string {
-  if (seconds < 60) return `${seconds} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
-  return `${Math.floor(seconds / 3600)} h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')} min`;
 }
 
 /** "12.0 MiB of 1.00 GiB (1%)", or without the total while the server has not said it. */

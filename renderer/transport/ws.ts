@@ -14,6 +14,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from '../../common/contract';
+import { backoffMs } from '../../common/units';
 
 /** The path of the WebSocket endpoint on the serve command's HTTP server. */
 export const WS_PATH = '/ws';
@@ -46,7 +47,8 @@ export function socketUrl(pageUrl: string): string {
 export class WsHost implements HostApi {
   private client: WireClient | null = null;
   private readonly listeners = new Map<EventName, Set<(payload: never) => void>>();
-  private retryMs = RETRY_INITIAL_MS;
+  /** Failed connections in a row: the next retry waits backoffMs(attempt). */
+  private attempt = 0;
   private stopped = false;
   private readonly url: string;
 
@@ -91,7 +93,7 @@ export class WsHost implements HostApi {
     }
     socket.addEventListener('open', () => {
       this.client = client;
-      this.retryMs = RETRY_INITIAL_MS;
+      this.attempt = 0;
       this.options.onState('open', null);
     });
     socket.addEventListener('message', (e: MessageEvent) => {
@@ -103,9 +105,9 @@ export class WsHost implements HostApi {
       if (this.client === client) this.client = null;
       if (this.stopped) return;
       const why = e.reason !== '' ? e.reason : `connection to the host closed (code ${e.code})`;
-      this.options.onState('closed', `${why}; retrying in ${(this.retryMs / 1000).toFixed(1)} s`);
-      setTimeout(() => this.open(), this.retryMs);
-      this.retryMs = Math.min(RETRY_MAX_MS, this.retryMs * 2);
+      const delay = backoffMs(++this.attempt, RETRY_INITIAL_MS, RETRY_MAX_MS);
+      this.options.onState('closed', `${why}; retrying in ${(delay / 1000).toFixed(1)} s`);
+      setTimeout(() => this.open(), delay);
     });
   }
 }

@@ -4,7 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { backoffMs, canTransition, LINK_STATES, TRANSITIONS } from '../../firmware-bridge/host/link-state';
+import { backoffMs } from '../../common/units';
+import { canTransition, LINK_STATES, TRANSITIONS } from '../../firmware-bridge/host/link-state';
 import { ClockSync } from '../../firmware-bridge/link/clock-sync';
 import { Outbox } from '../../firmware-bridge/link/outbox';
 import { SeenWindow } from '../../firmware-bridge/link/seen-window';

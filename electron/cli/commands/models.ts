@@ -16,6 +16,7 @@
 // through a dot temp file that the library removes the next time it opens).
 import type { DownloadState, ModelLibraryEntry, RecommendedList } from '../../../common/contract';
 import { modelsFolder } from '../../../common/data-home';
+import { duration } from '../../../common/units';
 import { ModelLibrary } from '../../host/models/library';
 import { ModelsService } from '../../host/models/models-service';
 import { checkName, libraryPaths, nameFromUrl } from '../../host/models/names';
@@ -462,13 +463,6 @@ function weightTypes(types: Readonly<Record<string, number>>): string {
 
 function amount(s: DownloadState): string {
   return s.bytes_total !== null ? `${bytes(s.bytes_done)} of ${bytes(s.bytes_total)}` : bytes(s.bytes_done);
-}
-
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '?';
-  if (seconds < 60) return `${Math.ceil(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
 }
 
 function fit(line: string, width: number): string {

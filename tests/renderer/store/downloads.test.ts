@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DOWNLOAD_STATES, type DownloadState } from '../../../common/contract';
-import { downloadActions, downloadLine, duration, etaSeconds, percent } from '../../../renderer/store/downloads';
+import { duration } from '../../../common/units';
+import { downloadActions, downloadLine, etaSeconds, percent } from '../../../renderer/store/downloads';
 import { download } from '../fake-host';
 
 const MiB = 1024 * 1024;

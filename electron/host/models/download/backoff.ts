@@ -2,6 +2,7 @@
 // jitter" (half the delay fixed, half random), so many clients that failed
 // together do not return together, and no retry comes sooner than half its
 // step. Sleep is injected: tests run every retry path with no real waiting.
+import { backoffMs } from '../../../../common/units';
 
 export interface RetryPolicy {
   /** Attempts in a row without progress before the download fails. */
@@ -13,8 +14,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseMs: 1000, capMs: 30_000 };
 
 /** The wait before retry number `retry` (1 = the first retry). */
-export function backoffMs(policy: RetryPolicy, retry: number, random: () => number): number {
-  const step = Math.min(policy.capMs, policy.baseMs * 2 ** Math.max(0, retry - 1));
+export function jitteredBackoffMs(policy: RetryPolicy, retry: number, random: () => number): number {
+  const step = backoffMs(retry, policy.baseMs, policy.capMs);
   return Math.round(step / 2 + random() * (step / 2));
 }
 

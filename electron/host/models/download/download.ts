@@ -28,7 +28,7 @@ import type { Inspector } from '../inspect';
 import type { ModelLibrary } from '../library';
 import { type LibraryPaths } from '../names';
 import { NameTaken, publishNoClobber } from '../publish';
-import { type RetryPolicy, type Sleep, backoffMs } from './backoff';
+import { type RetryPolicy, type Sleep, jitteredBackoffMs } from './backoff';
 import { type HttpGet, NetworkError } from './http-get';
 import { type PartLock, lockPart } from './part-lock';
 import { type PartRecord, ifRange, writePartRecord } from './part-record';
@@ -230,7 +230,7 @@ export class Download {
         failures++;
         if (failures >= this.deps.retry.maxAttempts) throw new Fatal(`gave up after ${failures} attempts in a row: ${why}`, e instanceof NetworkError && OFFLINE_CODES.has(e.code));
         await this.checkpoint();
-        const wait = backoffMs(this.deps.retry, failures, this.deps.random);
+        const wait = jitteredBackoffMs(this.deps.retry, failures, this.deps.random);
         this.set({ state: 'retrying', attempt: failures + 1, max_attempts: this.deps.retry.maxAttempts, next_ms: wait, last_error: why });
         await this.deps.sleep(wait, signal);
         this.set({ state: 'running' });
