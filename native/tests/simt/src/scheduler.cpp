@@ -66,9 +66,11 @@ std::string where(const Thread& t) {
   return buf;
 }
 
+Scheduler* g_scheduler = nullptr;
+
 Scheduler& scheduler() {
-  static Scheduler s;
-  return s;
+  if (__builtin_expect(!g_scheduler, 0)) g_scheduler = new Scheduler;  // first use is on the device thread
+  return *g_scheduler;
 }
 
 Scheduler::Scheduler() : stack_bytes_(kStackBytes) {
@@ -117,12 +119,33 @@ void Scheduler::admit(Grid& g) {
 void Scheduler::resume(Thread& t) {
   g_self = &t;
   t.spun = false;
-  fiber_switch(home_, t.fiber);
+  fiber_switch(home_, t.fiber);  // returns when some thread switches home
   g_self = nullptr;
+}
+
+// The next lane of t's warp that can run, in the schedule's direction, or
+// null. Waiting threads hand over to it directly instead of through the
+// scheduler: a shuffle round is then one switch per lane, not two.
+Thread* Scheduler::next_in_warp(Thread& t) {
+  if (schedule_ == Schedule::Random) return nullptr;
+  Block& b = *t.block;
+  const int base = t.warp * 32, n = std::min(32, b.nthreads - base);
+  const int step = schedule_ == Schedule::Reverse ? n - 1 : 1;
+  for (int k = 1, l = (t.lane + step) % n; k < n; k++, l = (l + step) % n) {
+    Thread& o = b.threads[(size_t)(base + l)];
+    if (o.wait == Wait::None && !o.spun) return &o;
+  }
+  return nullptr;
 }
 
 void Scheduler::park() {
   Thread& t = self();
+  if (Thread* o = next_in_warp(t)) {
+    g_self = o;
+    o->spun = false;
+    fiber_switch(t.fiber, o->fiber);
+    return;
+  }
   fiber_switch(t.fiber, home_);
 }
 
@@ -146,7 +169,13 @@ void Scheduler::thread_exit() {
   if (w.arrived && (w.mask & bit))
     die("%s exited while lanes 0x%08x of its warp wait for it at %s at %s:%d (mask 0x%08x)", where(t).c_str(),
         w.arrived, w.what, w.file, w.line, w.mask);
-  fiber_switch(t.fiber, home_, true);
+  if (Thread* o = next_in_warp(t)) {
+    g_self = o;
+    o->spun = false;
+    fiber_switch(t.fiber, o->fiber, true);
+  } else {
+    fiber_switch(t.fiber, home_, true);
+  }
   std::abort();  // never resumed
 }
 

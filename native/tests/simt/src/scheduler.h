@@ -106,6 +106,7 @@ class Scheduler {
  private:
   void admit(Grid& g);
   void resume(Thread& t);
+  Thread* next_in_warp(Thread& t);
   bool pass(Grid& g);
   [[noreturn]] void deadlock(Grid& g);
 

@@ -35,24 +35,23 @@ struct MmaFragments {
 };
 static_assert(sizeof(MmaFragments) <= ::simt::kSlotBytes, "a lane's mma fragments fit its exchange slot");
 
-inline float half_lo(uint32_t w) { return km::fp16_to_fp32((uint16_t)(w & 0xffffu)); }
-inline float half_hi(uint32_t w) { return km::fp16_to_fp32((uint16_t)(w >> 16)); }
-
-// A[row][k] of the warp's 16 x K operand, from the lane holding it.
-inline float a_at(const unsigned char* slots, int row, int k, int K) {
-  const int g = row & 7, hi_row = row >> 3, t = (k & 7) >> 1, hi_k = k >> 3;
-  const int reg = K == 16 ? hi_row + 2 * hi_k : hi_row;
-  MmaFragments f;
-  std::memcpy(&f, slots + (g * 4 + t) * ::simt::kSlotBytes, sizeof f);
-  return (k & 1) ? half_hi(f.a[reg]) : half_lo(f.a[reg]);
+// Every half's float value, once: the mma twin converts 64 halves per lane
+// per instruction, and the branchy exact conversion dominated prefill tests.
+inline const float* half_table() {
+  static const float* t = [] {
+    auto* v = new float[65536];
+    for (uint32_t h = 0; h < 65536; h++) v[h] = km::fp16_to_fp32((uint16_t)h);
+    return v;
+  }();
+  return t;
 }
+inline float half_lo(uint32_t w) { return half_table()[w & 0xffffu]; }
+inline float half_hi(uint32_t w) { return half_table()[w >> 16]; }
 
-// B[k][n] of the warp's K x 8 operand.
-inline float b_at(const unsigned char* slots, int k, int n) {
-  const int t = (k & 7) >> 1, reg = k >> 3;
+inline MmaFragments lane_fragments(const unsigned char* slots, int lane) {
   MmaFragments f;
-  std::memcpy(&f, slots + (n * 4 + t) * ::simt::kSlotBytes, sizeof f);
-  return (k & 1) ? half_hi(f.b[reg]) : half_lo(f.b[reg]);
+  std::memcpy(&f, slots + lane * ::simt::kSlotBytes, sizeof f);
+  return f;
 }
 
 inline void mma(float* c, const uint32_t* a, const uint32_t* b, int K, const char* what) {
@@ -63,10 +62,30 @@ inline void mma(float* c, const uint32_t* a, const uint32_t* b, int K, const cha
   const unsigned char* slots =
       ::simt::warp_exchange(0xffffffffu, ::simt::Coll::Mma, &mine, sizeof mine, what, __FILE__, __LINE__);
   const int lane = (int)::simt::lane_id(), g = lane >> 2, t = lane & 3;
+  // This lane's D elements need rows g and g + 8 of A and columns 2t, 2t + 1
+  // of B: A row r's columns 2u, 2u + 1 (+8) sit with lane 4 (r % 8) + u, in
+  // register (r >= 8) (+2 for k >= 8); B column n's rows 2u, 2u + 1 (+8) with
+  // lane 4n + u, in register 0 (1 for k >= 8).
+  float ar[2][16], bc[2][16];
+  for (int u = 0; u < 4; u++) {
+    const MmaFragments f = lane_fragments(slots, 4 * g + u);
+    for (int hi_row = 0; hi_row < 2; hi_row++)
+      for (int hi_k = 0; hi_k < K / 8; hi_k++) {
+        const uint32_t w = f.a[hi_row + 2 * hi_k];
+        ar[hi_row][8 * hi_k + 2 * u] = half_lo(w);
+        ar[hi_row][8 * hi_k + 2 * u + 1] = half_hi(w);
+      }
+    for (int j = 0; j < 2; j++) {
+      const MmaFragments fb = lane_fragments(slots, 4 * (2 * t + j) + u);
+      for (int hi_k = 0; hi_k < K / 8; hi_k++) {
+        bc[j][8 * hi_k + 2 * u] = half_lo(fb.b[hi_k]);
+        bc[j][8 * hi_k + 2 * u + 1] = half_hi(fb.b[hi_k]);
+      }
+    }
+  }
   for (int e = 0; e < 4; e++) {
-    const int row = g + (e >> 1) * 8, col = 2 * t + (e & 1);
     float acc = c[e];
-    for (int k = 0; k < K; k++) acc += a_at(slots, row, k, K) * b_at(slots, k, col);
+    for (int k = 0; k < K; k++) acc += ar[e >> 1][k] * bc[e & 1][k];
     c[e] = acc;
   }
 }
