@@ -26,6 +26,7 @@
 #include <cstdint>
 
 #include "common/op.cuh"
+#include "common/ptx.cuh"
 
 namespace km::cuda {
 
@@ -66,27 +67,13 @@ enum DoorbellError : uint32_t {
 
 // ---- device side ---------------------------------------------------------------
 
-__device__ __forceinline__ uint64_t globaltimer_ns() {
-  uint64_t t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
+__device__ __forceinline__ uint64_t globaltimer_ns() { return ptx::globaltimer(); }
 
-__device__ __forceinline__ uint32_t ld_acquire_sys(const uint32_t* p) {
-  uint32_t v;
-  asm volatile("ld.acquire.sys.global.u32 %0, [%1];" : "=r"(v) : "l"(p) : "memory");
-  return v;
-}
+__device__ __forceinline__ uint32_t ld_acquire_sys(const uint32_t* p) { return ptx::ld_acquire_sys_u32(p); }
 
-__device__ __forceinline__ void st_release_sys(uint32_t* p, uint32_t v) {
-  asm volatile("st.release.sys.global.u32 [%0], %1;" ::"l"(p), "r"(v) : "memory");
-}
+__device__ __forceinline__ void st_release_sys(uint32_t* p, uint32_t v) { ptx::st_release_sys_u32(p, v); }
 
-__device__ __forceinline__ uint64_t ld_acquire_gpu(const unsigned long long* p) {
-  unsigned long long v;
-  asm volatile("ld.acquire.gpu.global.u64 %0, [%1];" : "=l"(v) : "l"(p) : "memory");
-  return v;
-}
+__device__ __forceinline__ uint64_t ld_acquire_gpu(const unsigned long long* p) { return ptx::ld_acquire_gpu_u64(p); }
 
 // Backoff while waiting: short sleeps while requests come close together
 // (a decode stream, the benchmark), longer once idle, so an armed but idle GPU

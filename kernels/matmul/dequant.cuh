@@ -18,6 +18,7 @@
 
 #include <cstdint>
 
+#include "../common/ptx.cuh"
 #include "chooser.cuh"
 #include "keymate/formats.h"
 #include "keymate/formats_run.h"
@@ -49,13 +50,7 @@ KM_HD constexpr bool is_run(WFmt f) { return f >= WFmt::Fp8; }
 
 // ---- loads -----------------------------------------------------------------
 
-__device__ __forceinline__ uint4 ld_weight16(const void* p) {
-  uint4 v;
-  asm("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-      : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-      : "l"(p));
-  return v;
-}
+__device__ __forceinline__ uint4 ld_weight16(const void* p) { return ptx::ld_global_nc_v4_no_allocate(p); }
 
 __device__ __forceinline__ uint32_t ld_weight_u16(const uint8_t* p) {
   return __ldg(reinterpret_cast<const unsigned short*>(p));

@@ -34,6 +34,7 @@
 
 #include <cuda_fp16.h>
 
+#include "../common/ptx.cuh"
 #include "dequant.cuh"
 #include "gemv.cuh"
 
@@ -50,24 +51,14 @@ static_assert(kGemmTokens * 4 == kThreads, "B loads: four threads x 8 columns pe
 static_assert(kThreads == 256 && kGemmRows == 128 && kGemmTokens == 64, "warp layout 4 x 2 of 32 x 32");
 
 __device__ __forceinline__ void mma_f16(float* c, const uint32_t* a, const uint32_t* b) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-      "{%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-#elif defined(__CUDA_ARCH__)
-  // Turing: k16 = two k8 steps; the k16 A fragment's registers 0,1 are columns
-  // 0-7 and 2,3 columns 8-15, B's register 0 rows 0-7 and 1 rows 8-15.
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5}, {%6}, {%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[0]), "r"(a[1]), "r"(b[0]));
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5}, {%6}, {%0, %1, %2, %3};\n"
-      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-      : "r"(a[2]), "r"(a[3]), "r"(b[1]));
-#endif
+  KM_IF_ARCH_AT_LEAST(800) {
+    ptx::mma_m16n8k16_f32_f16(c, a, b);
+  } else {
+    // Turing: k16 = two k8 steps; the k16 A fragment's registers 0,1 are columns
+    // 0-7 and 2,3 columns 8-15, B's register 0 rows 0-7 and 1 rows 8-15.
+    ptx::mma_m16n8k8_f32_f16(c, a[0], a[1], b[0]);
+    ptx::mma_m16n8k8_f32_f16(c, a[2], a[3], b[1]);
+  }
 }
 
 __device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
