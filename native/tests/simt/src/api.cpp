@@ -258,6 +258,9 @@ cudaError_t cudaMalloc(void** p, size_t n) {
   if (n > kTotalMemory - m.used) return note(cudaErrorMemoryAllocation);
   *p = std::aligned_alloc(256, (n + 255) / 256 * 256 + (n == 0 ? 256 : 0));
   if (!*p) return note(cudaErrorMemoryAllocation);
+  // cudaMalloc does not clear memory: NaN bytes make a read before the first
+  // write show up (and differ from a zeroed buffer that hid it).
+  std::memset(*p, 0xff, n);
   m.device[*p] = n;
   m.used += n;
   return cudaSuccess;

@@ -90,6 +90,10 @@ void Scheduler::admit(Grid& g) {
     b->threads.resize((size_t)b->nthreads);
     b->warps.resize((size_t)(b->nthreads + 31) / 32);
     b->dyn_bytes = g.smem;
+    if (!free_smem_.empty()) {  // reused: fresh 100 KB buffers per block cost page faults
+      b->smem.swap(free_smem_.back());
+      free_smem_.pop_back();
+    }
     b->smem.resize(g.smem + kStaticSmemBytes);
     std::memset(b->smem.data(), 0xff, g.smem);  // NaN in every float and double
     for (int i = 0; i < b->nthreads; i++) {
@@ -278,6 +282,7 @@ bool Scheduler::run(Grid& g, bool others_waiting) {
         if (t.wait == Wait::None && !t.spun) all_spun = false;
       if (b.live == 0) {
         for (Thread& t : b.threads) free_stacks_.push_back(t.fiber.stack);
+        free_smem_.push_back(std::move(b.smem));
         it = g.resident.erase(it);
       } else {
         ++it;

@@ -114,6 +114,7 @@ class Scheduler {
   std::mt19937_64 rng_;
   Fiber home_;
   std::vector<FiberStack> free_stacks_;
+  std::vector<std::vector<unsigned char>> free_smem_;
   size_t stack_bytes_;
   std::vector<Thread*> order_;
 };
