@@ -4,14 +4,17 @@
 #pragma once
 
 #include <climits>
+
 #include "common/arch.cuh"
+#include "keymate/sample_rule.h"
 
 namespace km::cuda {
 
 namespace sample_detail {
 
-// The sampler's order: larger logit first, lower id on ties.
-__device__ __forceinline__ bool before(float a, int ia, float b, int ib) { return a > b || (a == b && ia < ib); }
+// The host sampler's order and NaN rule (keymate/sample_rule.h).
+using sample_rule::before;
+using sample_rule::logit_of;
 
 // Sorts n (a power of two) (logit, id) pairs in shared memory into `before`
 // order; bitonic, so the result depends on the data only.
@@ -65,51 +68,6 @@ __device__ inline void block_best(float& v, int& id, char* red) {
     }
 }
 
-// The CPU chain (native/src/sampler.cpp) on c[0..k) sorted in `before`
-// order: top-p, min-p, temperature, draw. One thread; same float and double
-// operations in the same order as the CPU.
-__device__ inline int chain(float* c, const int* id, int k, const StepState& st) {
-  float* p = c + k;  // k floats of probabilities after the candidates (smem has room)
-  if (st.top_p < 1.0f && k > 1) {
-    const float max_l = c[0];
-    double sum = 0;
-    for (int i = 0; i < k; i++) {
-      p[i] = expf(c[i] - max_l);
-      sum += p[i];
-    }
-    double cum = 0;
-    for (int i = 0; i < k; i++) {
-      cum += p[i] / sum;
-      if (cum >= st.top_p) {
-        k = i + 1;
-        break;
-      }
-    }
-  }
-  if (st.min_p > 0.0f && k > 1) {
-    const float min_l = c[0] + logf(st.min_p);
-    int keep = 1;
-    while (keep < k && c[keep] >= min_l) keep++;
-    k = keep;
-  }
-  for (int i = 0; i < k; i++) c[i] /= st.temperature;
-  const float max_l = c[0];
-  double sum = 0;
-  for (int i = 0; i < k; i++) {
-    p[i] = expf(c[i] - max_l);
-    sum += p[i];
-  }
-  const double u = st.uniform * sum;
-  double cum = 0;
-  for (int i = 0; i < k; i++) {
-    cum += p[i];
-    if (u < cum) return id[i];
-  }
-  for (int i = k; i-- > 0;)  // rounding in the running sum may fall a hair short
-    if (p[i] > 0) return id[i];
-  return id[0];
-}
-
 }  // namespace sample_detail
 
 __device__ inline void sample_partial_tile(const SampleArgs& a, const StepState& st, int tile, char* smem) {
@@ -122,7 +80,7 @@ __device__ inline void sample_partial_tile(const SampleArgs& a, const StepState&
     float v = -INFINITY;
     int id = INT_MAX;
     for (int i = threadIdx.x; i < n; i += kThreads) {
-      const float x = a.logits[base + i];
+      const float x = logit_of(a.logits[base + i]);
       if (before(x, base + i, v, id)) {
         v = x;
         id = base + i;
@@ -139,7 +97,7 @@ __device__ inline void sample_partial_tile(const SampleArgs& a, const StepState&
   int* id = reinterpret_cast<int*>(smem) + kSampleChunk;
   __syncthreads();  // smem is free (previous tile)
   for (int i = threadIdx.x; i < kSampleChunk; i += kThreads) {
-    v[i] = i < n ? a.logits[base + i] : -INFINITY;
+    v[i] = i < n ? logit_of(a.logits[base + i]) : -INFINITY;
     id[i] = i < n ? base + i : INT_MAX;
   }
   bitonic_sort(v, id, kSampleChunk);
@@ -180,9 +138,10 @@ __device__ inline void sample_final_tile(const SampleArgs& a, const StepState& s
   }
   bitonic_sort(v, id, m);
   if (threadIdx.x == 0) {
-    // chain() keeps k probabilities in v[k, 2k): past the candidates it
-    // reads, before the ids (k <= kSampleMaxK, ids start at kSampleMerge).
-    *a.out = chain(v, id, min(st.top_k, a.vocab), st);
+    // The host's very chain. Its k probabilities go in v[k, 2k): past the
+    // candidates it reads, before the ids (k <= kSampleMaxK, ids start at kSampleMerge).
+    const int k = min(st.top_k, a.vocab);
+    *a.out = id[sample_rule::chain(v, k, st.top_p, st.min_p, st.temperature, st.uniform, v + k)];
   }
 }
 

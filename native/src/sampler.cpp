@@ -2,12 +2,16 @@
 // first step that needs an order (top-k, top-p) sorts a prefix by (logit
 // descending, id ascending) — a strict total order, so partial sorts give the
 // same result on every standard library — and later steps keep it sorted.
+// The order, what a NaN is, and the chain after top-k are the device's too
+// (keymate/sample_rule.h): with top-k on and no penalty, the settings the GPU
+// samples with, the chain below is that very function.
 #include "sampler.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "keymate/error.h"
+#include "keymate/sample_rule.h"
 
 namespace km {
 
@@ -17,6 +21,7 @@ namespace {
 // a full sort happens only when they do not (as llama.cpp's adaptive top-p).
 constexpr size_t kTopPFirstSort = 256;
 
+// Candidates hold sample_rule::logit_of(logit): no NaN, so this is a strict total order.
 bool before(const Sampler::Candidate& a, const Sampler::Candidate& b) {
   return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
 }
@@ -25,7 +30,9 @@ bool before(const Sampler::Candidate& a, const Sampler::Candidate& b) {
 
 int32_t argmax(const float* logits, int32_t n) {
   int32_t best = 0;
-  float best_l = logits[0];  // in a register: reloading logits[best] each step is a third of the time
+  // In a register: reloading logits[best] each step is a third of the time.
+  // A NaN never compares greater, so it is never picked (sample_rule: -inf).
+  float best_l = sample_rule::logit_of(logits[0]);
   for (int32_t i = 1; i < n; i++)
     if (logits[i] > best_l) {
       best_l = logits[i];
@@ -69,19 +76,21 @@ int32_t Sampler::sample(const float* logits) {
   if (!penalised && params_.temperature <= 0.f) return argmax(logits, vocab_);
   if (!penalised && params_.top_k > 0 && params_.top_k < vocab_) {
     select_top_k(logits, params_.top_k);  // without a [vocab] candidate list: most of the cost
-  } else {
-    candidates_.resize(static_cast<size_t>(vocab_));
-    for (int32_t i = 0; i < vocab_; i++) candidates_[static_cast<size_t>(i)] = {i, logits[i], 0.f};
-    sorted_ = 0;
-    apply_penalty();
-    if (params_.temperature <= 0.f) {
-      size_t best = 0;
-      for (size_t i = 1; i < candidates_.size(); i++)
-        if (candidates_[i].logit > candidates_[best].logit) best = i;
-      return candidates_[best].id;
-    }
-    top_k(params_.top_k);
+    return shared_chain();
   }
+  // The host's own chain: the whole vocabulary (top-k off) or a penalty, which
+  // the device never runs; the same arithmetic (sample_rule), sorting lazily.
+  candidates_.resize(static_cast<size_t>(vocab_));
+  for (int32_t i = 0; i < vocab_; i++) candidates_[static_cast<size_t>(i)] = {i, sample_rule::logit_of(logits[i]), 0.f};
+  sorted_ = 0;
+  apply_penalty();
+  if (params_.temperature <= 0.f) {
+    size_t best = 0;
+    for (size_t i = 1; i < candidates_.size(); i++)
+      if (candidates_[i].logit > candidates_[best].logit) best = i;
+    return candidates_[best].id;
+  }
+  top_k(params_.top_k);
   top_p(params_.top_p);
   min_p(params_.min_p);
   for (auto& c : candidates_) c.logit /= params_.temperature;
@@ -136,11 +145,11 @@ void Sampler::sort_prefix(size_t k) {
 // a later equal logit never beats a kept one and one compare rejects most.
 void Sampler::select_top_k(const float* logits, int k) {
   candidates_.clear();
-  for (int32_t i = 0; i < k; i++) candidates_.push_back({i, logits[i], 0.f});
+  for (int32_t i = 0; i < k; i++) candidates_.push_back({i, sample_rule::logit_of(logits[i]), 0.f});
   std::make_heap(candidates_.begin(), candidates_.end(), before);
   float worst = candidates_.front().logit;
   for (int32_t i = k; i < vocab_; i++) {
-    if (!(logits[i] > worst)) continue;
+    if (!(logits[i] > worst)) continue;  // a NaN never is
     std::pop_heap(candidates_.begin(), candidates_.end(), before);
     candidates_.back() = {i, logits[i], 0.f};
     std::push_heap(candidates_.begin(), candidates_.end(), before);
@@ -163,7 +172,7 @@ void Sampler::top_p(float p) {
   for (const auto& c : candidates_) max_l = std::max(max_l, c.logit);
   double sum = 0;
   for (auto& c : candidates_) {
-    c.p = std::exp(c.logit - max_l);
+    c.p = sample_rule::exp_neg(c.logit - max_l);
     sum += c.p;
   }
   sort_prefix(kTopPFirstSort);
@@ -184,10 +193,10 @@ void Sampler::min_p(float p) {
   if (p <= 0.f || candidates_.size() <= 1) return;
   float max_l = -INFINITY;
   for (const auto& c : candidates_) max_l = std::max(max_l, c.logit);
-  const float min_l = max_l + std::log(p);
+  const auto kept = [&](float logit) { return sample_rule::exp_neg(logit - max_l) >= p; };
   if (sorted_ == candidates_.size()) {
     size_t keep = 1;
-    while (keep < candidates_.size() && candidates_[keep].logit >= min_l) keep++;
+    while (keep < candidates_.size() && kept(candidates_[keep].logit)) keep++;
     candidates_.resize(keep);
     sorted_ = keep;
     return;
@@ -196,7 +205,7 @@ void Sampler::min_p(float p) {
   // largest logits, so what survives of it is still the sorted top.
   size_t out = 0, sorted_kept = 0;
   for (size_t i = 0; i < candidates_.size(); i++) {
-    if (candidates_[i].logit < min_l) continue;
+    if (!kept(candidates_[i].logit)) continue;
     if (i < sorted_) sorted_kept++;
     candidates_[out++] = candidates_[i];
   }
@@ -204,12 +213,23 @@ void Sampler::min_p(float p) {
   sorted_ = sorted_kept;
 }
 
+// The device's chain (sample_rule::chain) on the sorted top-k candidates.
+int32_t Sampler::shared_chain() {
+  const size_t k = candidates_.size();
+  chain_logits_.resize(k);
+  chain_p_.resize(k);
+  for (size_t i = 0; i < k; i++) chain_logits_[i] = candidates_[i].logit;
+  const int pick = sample_rule::chain(chain_logits_.data(), static_cast<int>(k), params_.top_p, params_.min_p,
+                                      params_.temperature, rng_.uniform(), chain_p_.data());
+  return candidates_[static_cast<size_t>(pick)].id;
+}
+
 int32_t Sampler::draw() {
   float max_l = -INFINITY;
   for (const auto& c : candidates_) max_l = std::max(max_l, c.logit);
   double sum = 0;
   for (auto& c : candidates_) {
-    c.p = std::exp(c.logit - max_l);
+    c.p = sample_rule::exp_neg(c.logit - max_l);
     sum += c.p;
   }
   const double u = rng_.uniform() * sum;

@@ -53,12 +53,14 @@ class Sampler {
   void min_p(float p);
   void sort_prefix(size_t k);  // candidates_[0..k) descending, ties by id
   int32_t draw();
+  int32_t shared_chain();  // top-p, min-p, temperature and the draw on the sorted top-k: sample_rule::chain
 
   SamplingParams params_;
   int32_t vocab_;
   Rng rng_;
   std::deque<int32_t> recent_;         // the last repeat_last_n accepted tokens
   std::vector<Candidate> candidates_;  // [vocab] scratch, shrinks along the chain
+  std::vector<float> chain_logits_, chain_p_;  // [top_k] scratch of shared_chain()
   size_t sorted_ = 0;                  // candidates_[0..sorted_) are sorted
   std::vector<uint8_t> seen_;          // [vocab] scratch for the penalty
 };

@@ -428,6 +428,43 @@ TEST(gpu_ops, sampling_picks_the_host_samplers_token) {
   CHECK(runs > 0);
 }
 
+// NaN logits, ties, and uniforms right at a top-p boundary: the device and the
+// host follow one rule (keymate/sample_rule.h), so they pick the same token
+// whatever the logits hold. Before that rule a NaN in slot 0 made the host's
+// greedy pick token 0 while the device picked the largest number.
+TEST(gpu_ops, sampling_agrees_with_the_host_on_nan_and_ties) {
+  require_gpu();
+  const float nan = std::nanf("");
+  int runs = 0;
+  for (int vocab : {7, 100, 5000})
+    for (uint32_t seed = 0; seed < 12; seed++) {
+      std::vector<float> l = randn(vocab, seed * 7 + (uint32_t)vocab, 2.0f);
+      for (int i = 0; i < vocab; i += 3 + (int)(seed % 5)) l[(size_t)i] = std::round(l[(size_t)i]);  // ties
+      l[0] = nan;
+      for (int i = (int)seed; i < vocab; i += 11) l[(size_t)i] = nan;
+      if (seed == 5) std::fill(l.begin(), l.end(), nan);  // nothing but NaN: token 0
+      for (float t : {0.0f, 0.7f, 1.3f}) {
+        km::SamplingParams sp;
+        sp.temperature = t;
+        sp.top_k = std::min(vocab - 1, 40);
+        sp.top_p = 0.9f;
+        sp.min_p = 0.02f;
+        sp.repeat_penalty = 1.0f;
+        sp.seed = seed + 1;
+        km::Sampler sampler(sp, vocab);
+        km::DeviceSample ds;
+        REQUIRE(sampler.device_settings(ds));
+        REQUIRE(host::sample_supported(vocab, ds));
+        const int32_t gpu = host::sample(l.data(), vocab, ds);
+        const int32_t cpu = sampler.sample(l.data());
+        CHECK_EQ(gpu, cpu);
+        if (seed != 5) CHECK(!std::isnan(l[(size_t)cpu]));
+        runs++;
+      }
+    }
+  CHECK(runs > 0);
+}
+
 #endif  // KEYMATE_HAVE_CUDA
 
 }  // namespace

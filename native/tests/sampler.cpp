@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "keymate/error.h"
+#include "keymate/sample_rule.h"
 #include "rng.h"
 #include "sampler.h"
 #include "test.h"
@@ -290,6 +291,49 @@ TEST(sampler, device_settings_hand_out_the_next_draw) {
   CHECK(!km::Sampler(pen, n).device_settings(unused));
   pen.repeat_last_n = 0;  // a penalty over no tokens is no penalty
   CHECK(km::Sampler(pen, n).device_settings(unused));
+}
+
+// A NaN logit is -inf to both samplers (keymate/sample_rule.h): never picked
+// while a number is left, whatever its place, and all-NaN gives token 0.
+TEST(sampler, a_nan_logit_is_never_picked) {
+  const float nan = std::nanf("");
+  std::vector<float> l = {nan, 1.f, nan, 2.f, -INFINITY, 2.f, nan};
+  km::Sampler greedy(plain(0.f), 7);
+  CHECK_EQ(greedy.sample(l.data()), 3);
+  CHECK_EQ(km::argmax(l.data(), 7), 3);
+  for (uint64_t seed = 0; seed < 200; seed++) {
+    km::SamplingParams p = plain(1.5f, seed);
+    p.top_k = 4;  // the device's path: top-k, then the shared chain
+    km::Sampler topk(p, 7);
+    const int t = topk.sample(l.data());
+    CHECK(t == 1 || t == 3 || t == 5);
+    km::Sampler full(plain(1.5f, seed), 7);  // top-k off: the host's own chain
+    const int f = full.sample(l.data());
+    CHECK(f == 1 || f == 3 || f == 5);
+  }
+  std::vector<float> all(5, nan);
+  km::SamplingParams p = plain(1.f);
+  p.top_k = 3;
+  km::Sampler s(p, 5);
+  CHECK_EQ(s.sample(all.data()), 0);
+  CHECK_EQ(km::argmax(all.data(), 5), 0);
+}
+
+// The chain's exponential is its own (the same bits on CPU and GPU): within
+// 2 ulp of the true e^x where the draw can see it, exact at 0, 0 far below.
+TEST(sampler, the_shared_exponential_is_accurate) {
+  using km::sample_rule::exp_neg;
+  CHECK_EQ(exp_neg(0.f), 1.f);
+  CHECK_EQ(exp_neg(-INFINITY), 0.f);
+  CHECK_EQ(exp_neg(-100.f), 0.f);
+  double worst = 0;
+  for (float x = -87.f; x <= 0.f; x += 0.000731f) {
+    const double want = std::exp(static_cast<double>(x));
+    const double got = exp_neg(x);
+    const double ulp = std::ldexp(1.0, std::ilogb(want) - 23);
+    worst = std::max(worst, std::fabs(got - want) / ulp);
+  }
+  if (worst > 2.0) kt::report_failure(__FILE__, __LINE__, "exp_neg is " + std::to_string(worst) + " ulp off");
 }
 
 TEST(sampler, bad_parameters_are_errors) {
