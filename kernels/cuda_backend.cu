@@ -65,7 +65,7 @@ struct Stream {
   cudaStream_t s = nullptr;
   Stream() { CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking)); }
   ~Stream() {
-    if (s) cudaStreamDestroy(s);
+    if (s && !device_stuck()) cudaStreamDestroy(s);
   }
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
@@ -82,6 +82,9 @@ class CudaBackend final : public Backend {
   CudaBackend(std::shared_ptr<const Model> model, const BackendOptions& opts)
       : model_(std::move(model)), kv_type_(opts.kv), profile_(opts.profile), path_(opts.path) {
     const Config& c = model_->config;
+    if (device_stuck())
+      fail("cuda backend: the GPU is still running an armed kernel that never returned; restart Keymate to use it "
+           "again");
     if (opts.context < 0) fail("cuda backend: context %d is negative", opts.context);
     ctx_ = opts.context > 0 ? opts.context : std::min(c.context, kDefaultContext);
     check_shape(c);
@@ -107,6 +110,7 @@ class CudaBackend final : public Backend {
     upload_weights();
     allocate();
     build_programs();
+    settle_uploads();  // the executors' streams do not wait for the legacy one
     arm();
   }
 
@@ -456,7 +460,7 @@ class CudaBackend final : public Backend {
         a.ldo = q_dim_;
         a.partials = partials_.get<float>();
         a.max_splits = (ctx_ + kAttnSplitKeys - 1) / kAttnSplitKeys;
-        push(p, Op::AttnPartial, Stage::Attention, kWarps * (c.head_dim + 2) * (int)sizeof(float), in);
+        push(p, Op::AttnPartial, Stage::Attention, attn_partial_smem(c.head_dim, c.n_heads / c.n_kv_heads), in);
         push(p, Op::AttnCombine, Stage::Attention, 0, in);
         push(p, Op::AttnPrefill, Stage::Attention, attn_prefill_smem(c.head_dim), in);
       }
@@ -524,6 +528,7 @@ class CudaBackend final : public Backend {
       if (all_logits && !exec_all_) {
         logits_all_.alloc((uint64_t)kMaxStepTokens * c.vocab * 4);
         prog_all_ = build(true);
+        settle_uploads();
         exec_all_ = make_launch_executor(prog_all_, st_dev_.get<StepState>(), stream_);
       }
       for (int b = 0; b < n; b += kMaxStepTokens) {

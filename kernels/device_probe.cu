@@ -44,6 +44,8 @@ CudaProbe cuda_probe() {
     d.name = prop.name;
     d.cc = prop.major * 10 + prop.minor;
     d.memory_mb = prop.totalGlobalMem >> 20;
+    int watchdog = 0;
+    d.display_watchdog = cudaDeviceGetAttribute(&watchdog, cudaDevAttrKernelExecTimeout, i) == cudaSuccess && watchdog;
     d.driver = p.driver;
     p.devices.push_back(d);
   }

@@ -46,7 +46,9 @@ class DeviceBuffer {
     CUDA_CHECK(cudaMemset(p_, 0, bytes));
   }
   void reset() {
-    if (p_) cudaFree(p_);  // no check: runs in destructors, and a dead context frees nothing anyway
+    // No check: runs in destructors, and a dead context frees nothing anyway.
+    // Never on a stuck device: cudaFree would wait for the kernel that never returns.
+    if (p_ && !device_stuck()) cudaFree(p_);
     p_ = nullptr;
     bytes_ = 0;
   }
@@ -74,6 +76,13 @@ class DeviceBuffer {
   uint64_t bytes_ = 0;
 };
 
+// DeviceBuffer's zero-fill (cudaMemset) and uploads (cudaMemcpy from pageable
+// memory) run on the legacy default stream and may return before the bytes
+// land; a cudaStreamNonBlocking stream does not wait for that stream. So once
+// buffers are set up, and before a kernel on such a stream reads them, this
+// waits for them to land. One wait for a whole setup, not one per buffer.
+inline void settle_uploads() { CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy)); }
+
 // Page-locked host memory (for asynchronous copies whose source must stay put).
 class PinnedBuffer {
  public:
@@ -83,14 +92,14 @@ class PinnedBuffer {
     bytes_ = bytes;
   }
   ~PinnedBuffer() {
-    if (p_) cudaFreeHost(p_);
+    if (p_ && !device_stuck()) cudaFreeHost(p_);
   }
   PinnedBuffer(const PinnedBuffer&) = delete;
   PinnedBuffer& operator=(const PinnedBuffer&) = delete;
   PinnedBuffer(PinnedBuffer&& o) noexcept : p_(std::exchange(o.p_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
   PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
     if (this != &o) {
-      if (p_) cudaFreeHost(p_);
+      if (p_ && !device_stuck()) cudaFreeHost(p_);
       p_ = std::exchange(o.p_, nullptr);
       bytes_ = std::exchange(o.bytes_, 0);
     }

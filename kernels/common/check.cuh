@@ -5,9 +5,21 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
+
 #include "keymate/error.h"
 
 namespace km::cuda {
+
+// Set once a kernel is known to run for ever (an armed kernel that neither
+// answered nor quit). From then on nothing may wait on the device: cudaFree,
+// cudaFreeHost, cudaDeviceSynchronize and friends would wait for that kernel,
+// so memory and streams are abandoned instead, and no CUDA backend is made
+// again in this process (the engine runs on the CPU; a restart frees the GPU).
+inline std::atomic<bool>& device_stuck() {
+  static std::atomic<bool> stuck{false};
+  return stuck;
+}
 
 [[noreturn]] inline void cuda_fail(cudaError_t err, const char* call, const char* file, int line) {
   fail("cuda: %s failed at %s:%d: %s (%s)", call, file, line, cudaGetErrorString(err), cudaGetErrorName(err));

@@ -29,19 +29,25 @@ namespace km::cuda {
 
 namespace {
 
-// What block 0 tells the other blocks through the barrier.
+// What block 0 tells the other blocks through the barrier. Two of them, used
+// in turn (round & 1): block 0 writes round k + 1's before a slow block may
+// have read round k's (nothing orders them but the next barrier), and a block
+// that read the newer one would skip a barrier and hang the grid at quit.
+// Round k + 2 reuses round k's slot only after barrier k + 1, which every
+// block reaches after its read.
 struct DoorbellCmd {
   uint32_t seq;     // the request being served; 0 = quit
   uint32_t error;   // DoorbellError
   uint64_t t_seen;  // %globaltimer when block 0 saw the ring
 };
 
-__global__ void __launch_bounds__(kThreads) doorbell_kernel(Mailbox* mb, StepState* st, DoorbellCmd* cmd,
+__global__ void __launch_bounds__(kThreads) doorbell_kernel(Mailbox* mb, StepState* st, DoorbellCmd* cmds,
                                                             unsigned long long* barrier_count) {
   GridBarrier bar{barrier_count};
   uint32_t served = 0;  // meaningful in block 0, lane 0
   const int lane = threadIdx.x & 31;
-  for (;;) {
+  for (uint32_t round = 0;; round++) {
+    DoorbellCmd* cmd = &cmds[round & 1];
     if (blockIdx.x == 0 && threadIdx.x < 32) {
       uint32_t seq = 0;
       uint64_t t_seen = 0;
@@ -50,6 +56,7 @@ __global__ void __launch_bounds__(kThreads) doorbell_kernel(Mailbox* mb, StepSta
         t_seen = globaltimer_ns();
       }
       seq = __shfl_sync(0xffffffffu, seq, 0);
+      __syncwarp();  // orders lane 0's acquire of the ring before every lane's reads of the step
       const bool ok = seq != 0 && copy_step(&mb->req.step, st, lane);
       if (lane == 0) {
         cmd->seq = seq;
@@ -126,7 +133,7 @@ struct Ring {
 // Arms `blocks` blocks, rings warmup + rings times, disarms.
 DoorbellSeries run_series(int blocks, const DoorbellOptions& o, cudaStream_t s, double* uncertainty_us) {
   HostDoorbell bell;
-  DeviceBuffer step_buf(sizeof(StepState)), cmd_buf(sizeof(DoorbellCmd)), count_buf(sizeof(unsigned long long));
+  DeviceBuffer step_buf(sizeof(StepState)), cmd_buf(2 * sizeof(DoorbellCmd)), count_buf(sizeof(unsigned long long));
   Mailbox* mb = bell.device();
   auto* st = step_buf.get<StepState>();
   auto* cmd = cmd_buf.get<DoorbellCmd>();

@@ -130,6 +130,15 @@ inline int armed_grid(const void* kernel, int smem, int per_sm_cap, int* sms_out
   if (!coop)
     fail("%s: this device does not support cooperative launches, which an armed kernel needs; use --path graph",
          who);
+  // A GPU that drives a display runs a watchdog that ends any kernel running
+  // longer than a few seconds, and takes the CUDA context with it: an armed
+  // kernel runs for as long as the model is loaded, so it would be killed.
+  int watchdog = 0;
+  CUDA_CHECK(cudaDeviceGetAttribute(&watchdog, cudaDevAttrKernelExecTimeout, dev));
+  if (watchdog)
+    fail("%s: this GPU drives a display, and its driver ends any kernel that runs longer than a few seconds, which "
+         "an armed kernel does; use --path graph (or a GPU without a display)",
+         who);
   CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
   CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kThreads, smem));
   if (per_sm < 1)

@@ -1,4 +1,4 @@
-// The graph path (issue 7): the launch path of a step captured once into a
+// The graph path: the launch path of a step captured once into a
 // CUDA graph and replayed, so a step costs one cudaGraphLaunch instead of a
 // launch per instruction.
 //
@@ -46,19 +46,23 @@ int bucket_of(int n) {
 // between pos 0 and here depends on the position.
 constexpr int kFarPos = 1 << 24;
 
-// The grid of `in` for every step whose n lies in bucket b.
+// The grid of `in` for every step whose n lies in bucket b, sampling or not:
+// one graph serves both, so the sampling ops must be captured with the grid
+// a sampling step needs (a step that does not sample runs them as 0 tiles).
 int bucket_grid(const Instr& in, int b) {
   StepState st{};
   const int lo = b == 0 ? 1 : (1 << (b - 1)) + 1, hi = 1 << b;
   int tiles = 0;
-  for (int n = lo; n <= hi; n++) {
-    st.n = n;
-    st.pos = 0;
-    const int at0 = instr_tiles(in, st);
-    st.pos = kFarPos;
-    if (instr_tiles(in, st) != at0) return in.max_tiles;
-    tiles = at0 > tiles ? at0 : tiles;
-  }
+  for (int sample = 0; sample <= 1; sample++)
+    for (int n = lo; n <= hi; n++) {
+      st.sample = sample;
+      st.n = n;
+      st.pos = 0;
+      const int at0 = instr_tiles(in, st);
+      st.pos = kFarPos;
+      if (instr_tiles(in, st) != at0) return in.max_tiles;
+      tiles = at0 > tiles ? at0 : tiles;
+    }
   return tiles < in.max_tiles ? tiles : in.max_tiles;
 }
 
@@ -117,11 +121,14 @@ class GraphExecutor final : public Executor {
  private:
   std::unique_ptr<Graph> capture(int bucket, bool timed) {
     auto g = std::make_unique<Graph>();
+    // An event recorded during capture is only an ordering node of the graph,
+    // never a timestamp one can read after a replay; an external event record
+    // node is, so the stage times below come from real records.
     auto event = [&] {
       cudaEvent_t e = nullptr;
       CUDA_CHECK(cudaEventCreate(&e));
       g->events.push_back(e);
-      CUDA_CHECK(cudaEventRecord(e, stream_));
+      CUDA_CHECK(cudaEventRecordWithFlags(e, stream_, cudaEventRecordExternal));
     };
     CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
     try {

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/buffer.cuh"
 #include "common/check.cuh"
 #include "exec/doorbell.cuh"
 #include "exec/doorbell_host.cuh"
@@ -32,10 +33,16 @@ struct ZlCmd {
 
 // Device memory of one armed kernel, in one allocation so that a kernel that
 // never returns can be abandoned with one pointer (see ~ZeroLaunchExecutor).
+// The command and the step are used in turn (round & 1): block 0 writes the
+// next round's as soon as it has answered, which a step the device refused
+// (no instruction, so no barrier in between) lets it do before a slow block
+// has read this round's; a block reading the newer one would skip a barrier
+// and hang the grid. Round k + 2 reuses round k's slot only after barrier
+// k + 1, which every block reaches after its read.
 struct ZlDevice {
   unsigned long long barrier;  // the grid barrier's ticket counter
-  ZlCmd cmd;
-  StepState st;                // the step, copied from the mailbox
+  ZlCmd cmd[2];
+  StepState st[2];             // the step, copied from the mailbox
   // Instr prog[] follows, 16-byte aligned
 };
 constexpr size_t kProgOffset = (sizeof(ZlDevice) + 15) / 16 * 16;
@@ -68,7 +75,9 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
   constexpr int kInstrWords = sizeof(Instr) / 4;
   constexpr int kStepWords = sizeof(StepState) / 4;
 
-  for (;;) {
+  for (uint32_t round = 0;; round++) {
+    ZlCmd* cmd = &p.d->cmd[round & 1];
+    StepState* st = &p.d->st[round & 1];
     // The doorbell: block 0's first warp waits for a ring and publishes it.
     if (blockIdx.x == 0 && threadIdx.x < 32) {
       uint32_t seq = 0;
@@ -78,11 +87,16 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
         t_seen = globaltimer_ns();
       }
       seq = __shfl_sync(0xffffffffu, seq, 0);
-      const bool ok = seq != 0 && copy_step(&p.mb->req.step, &p.d->st, lane);
+      // The shuffle hands over the number, not the ordering: only lane 0's
+      // acquire saw the ring. The warp barrier orders lane 0's acquire before
+      // every lane's reads of the step below (bar.warp.sync orders memory
+      // among the lanes it joins), so no lane can read a step older than the ring.
+      __syncwarp();
+      const bool ok = seq != 0 && copy_step(&p.mb->req.step, st, lane);
       if (lane == 0) {
-        p.d->cmd.seq = seq;
-        p.d->cmd.error = seq != 0 && !ok ? kDoorbellBadStep : kDoorbellOk;
-        p.d->cmd.t_seen = t_seen;
+        cmd->seq = seq;
+        cmd->error = seq != 0 && !ok ? kDoorbellBadStep : kDoorbellOk;
+        cmd->t_seen = t_seen;
         served = seq;
       }
     }
@@ -92,10 +106,10 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
                                   kInstrWords);
     if (threadIdx.x < kMaxStages) s_stage_ns[threadIdx.x] = 0;
     bar.sync();
-    const uint32_t seq = p.d->cmd.seq;
+    const uint32_t seq = cmd->seq;
     if (seq == 0) return;
-    const uint32_t error = p.d->cmd.error;
-    load_words(reinterpret_cast<uint32_t*>(&s_st), reinterpret_cast<const uint32_t*>(&p.d->st), kStepWords);
+    const uint32_t error = cmd->error;
+    load_words(reinterpret_cast<uint32_t*>(&s_st), reinterpret_cast<const uint32_t*>(st), kStepWords);
     __syncthreads();
     uint64_t t_start = 0, t_prev = 0;
     if (blockIdx.x == 0 && threadIdx.x == 0) t_start = t_prev = globaltimer_ns();
@@ -127,7 +141,7 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
       __threadfence_system();
       a->token = p.token && !error ? *p.token : -1;
       a->error = error;
-      a->t_seen = p.d->cmd.t_seen;
+      a->t_seen = cmd->t_seen;
       a->t_start = t_start;
       a->t_end = globaltimer_ns();
       for (int s = 0; s < kMaxStages; s++) a->stage_ns[s] = s_stage_ns[s];
@@ -177,8 +191,8 @@ class ZeroLaunchExecutor final : public Executor {
       CUDA_CHECK(cudaMemcpy(static_cast<char*>(dev_mem_) + kProgOffset, prog.data(), prog.size() * sizeof(Instr),
                             cudaMemcpyHostToDevice));
       // The kernel's stream does not wait for the legacy one: the zeroed
-      // barrier counter must be in place before the launch.
-      CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+      // barrier counter and the program must be in place before the launch.
+      settle_uploads();
       CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
       l2_ = l2_window_for(prog);
       apply_l2_window(stream_, l2_);
@@ -261,6 +275,7 @@ class ZeroLaunchExecutor final : public Executor {
       if (stream_) cudaStreamDestroy(stream_);
     } else {
       bell_.leak();
+      device_stuck() = true;  // whatever is freed or synchronized next would wait for it for ever
     }
     dev_mem_ = nullptr;
     stream_ = nullptr;

@@ -57,8 +57,9 @@ struct GemvChunk {
       const uint4 v = ld_weight16(row + (uint64_t)c * 16);
       q[0] = v.x; q[1] = v.y; q[2] = v.z; q[3] = v.w;
       if constexpr (is_run(F) && F != WFmt::W8A8) {
-        d = a.quant.group ? run_scale_at(a, row, c * E) : 1.0f;
-        if constexpr (F == WFmt::Fp8) d *= kFp8E4M3HalfScale;
+        // FP8's decode leaves out a factor (kFp8E4M3HalfScale) that goes with
+        // the scale: here with a group's, in gemv_row_scale with a row's, never both.
+        d = a.quant.group ? run_scale_at(a, row, c * E) * (F == WFmt::Fp8 ? kFp8E4M3HalfScale : 1.0f) : 1.0f;
       } else {
         d = 1.0f;
       }

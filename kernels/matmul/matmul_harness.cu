@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "common/buffer.cuh"
 #include "common/check.cuh"
 #include "matmul/matmul.cuh"
 #include "matmul/matmul_harness.h"
@@ -46,6 +47,7 @@ MatmulHarness::MatmulHarness(const MatmulArgs& shape, int copies) : a_(shape) {
   cudaStream_t s = nullptr;
   CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
   stream_ = s;
+  settle_uploads();  // the weights went up on the legacy stream, which s does not wait for
   matmul_check(a_);
 }
 

@@ -5,7 +5,7 @@
 
 namespace km::cuda {
 
-KM_OP_KERNEL(attn_partial, AttentionArgs, kWarps * (a.kv.head_dim + 2) * sizeof(float))
+KM_OP_KERNEL(attn_partial, AttentionArgs, attn_partial_smem(a.kv.head_dim, a.n_heads / a.kv.n_kv_heads))
 KM_OP_KERNEL(attn_combine, AttentionArgs, 0)
 KM_OP_KERNEL(attn_prefill, AttentionArgs, attn_prefill_smem(a.kv.head_dim))
 

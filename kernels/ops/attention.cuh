@@ -2,9 +2,10 @@
 // by the step's token count (so one program serves decode and prefill):
 //   AttnPartial  n <= kAttnDecodeMaxTokens: tiles (token, KV head, split);
 //                a split is kAttnSplitKeys keys; each tile handles every
-//                query head of its KV head (the keys are read once for the
-//                group) and writes, per query head, its running max m, sum l
-//                and unnormalised output acc[head_dim]
+//                query head of its KV head (the queries in shared memory, the
+//                keys read once for up to kAttnGroupPass heads) and writes,
+//                per query head, its running max m, sum l and unnormalised
+//                output acc[head_dim]
 //   AttnCombine  n <= kAttnDecodeMaxTokens: tiles (token, query head); merges
 //                the splits in split order (m = max m_s, out = sum e^(m_s-m)
 //                acc_s / sum e^(m_s-m) l_s), so the result does not depend
@@ -29,6 +30,11 @@ constexpr int kAttnDecodeMaxTokens = 4;  // above: the prefill kernel
 constexpr int kAttnSplitKeys = 256;      // keys per decode split
 constexpr int kPrefillQueries = 16;      // queries per prefill tile (2 per warp)
 constexpr int kPrefillKeys = 16;         // keys per shared-memory chunk
+// Query heads a decode warp carries through the keys at once. Each costs
+// kMaxHeadDim / 32 + 2 registers of online-softmax state; all of a group of 8
+// at once took 224 registers (one block per SM) and made the persistent
+// kernel, capped at 128, spill. Groups above this read the split twice.
+constexpr int kAttnGroupPass = 4;
 
 struct AttentionArgs {
   const float* q;     // query of token t, head h at q + t * ldq + h * head_dim (rotated)
@@ -69,6 +75,10 @@ inline int attn_prefill_max_tiles(const AttentionArgs& a) {
   return a.n_heads * ((kMaxStepTokens + kPrefillQueries - 1) / kPrefillQueries);
 }
 constexpr int attn_prefill_smem(int head_dim) { return 2 * kPrefillKeys * head_dim * (int)sizeof(float); }
+// The group's queries [group][head_dim], then the warps' states [kWarps][head_dim + 2].
+constexpr int attn_partial_smem(int head_dim, int group) {
+  return (group * head_dim + (kThreads / 32) * (head_dim + 2)) * (int)sizeof(float);
+}
 
 __device__ inline void attn_partial_tile(const AttentionArgs& a, const StepState& st, int tile, char* smem);
 __device__ inline void attn_combine_tile(const AttentionArgs& a, const StepState& st, int tile, char* smem);

@@ -55,66 +55,73 @@ __device__ inline void attn_partial_tile(const AttentionArgs& a, const StepState
   const int lane = threadIdx.x & (kWarp - 1), warp = threadIdx.x / kWarp;
   const int n_keys = st.pos + t + 1;  // causal: token t sees keys 0 .. pos + t
   const int j0 = s * kAttnSplitKeys, j1 = min(j0 + kAttnSplitKeys, n_keys);
+  float* qs = reinterpret_cast<float*>(smem);  // [group][hd]: the group's queries, read by every warp
+  float* red = qs + group * hd;                // [kWarps][hd + 2]: the warps' states, merged per head
 
-  float q[kMaxGroup][kPerLane];
-#pragma unroll
-  for (int g = 0; g < kMaxGroup; g++)
-#pragma unroll
-    for (int i = 0; i < kPerLane; i++) {
-      const int c = lane + i * kWarp;
-      q[g][i] = g < group && c < hd ? a.q[(int64_t)t * a.ldq + (int64_t)(kvh * group + g) * hd + c] : 0.0f;
-    }
-  Online o[kMaxGroup];
-  for (int j = j0 + warp; j < j1; j += kWarps) {
-    const uint64_t vec = kv_vector(a.kv, kvh, j);
-    float k[kPerLane], v[kPerLane];
-#pragma unroll
-    for (int i = 0; i < kPerLane; i++) {
-      const int c = lane + i * kWarp;
-      k[i] = c < hd ? kv_load(a.kv.type, a.kv.k, a.kv.k_scale, vec, hd, c) : 0.0f;
-      v[i] = c < hd ? kv_load(a.kv.type, a.kv.v, a.kv.v_scale, vec, hd, c) : 0.0f;
-    }
-#pragma unroll
-    for (int g = 0; g < kMaxGroup; g++) {
-      if (g >= group) break;
-      float d = 0.0f;
-#pragma unroll
-      for (int i = 0; i < kPerLane; i++) d += q[g][i] * k[i];
-      o[g].add(warp_sum(d) * a.scale, v);
-    }
-  }
+  __syncthreads();  // qs and red are free (previous tile)
+  for (int e = threadIdx.x; e < group * hd; e += kThreads)
+    qs[e] = a.q[(int64_t)t * a.ldq + (int64_t)(kvh * group + e / hd) * hd + e % hd];
+  __syncthreads();
 
-  // Merge the warps' states per query head, in warp order, through smem:
-  // [kWarps][hd + 2] floats (m, l, acc).
-  // Unrolled over kMaxGroup so o[] stays in registers; group is uniform.
-  float* red = reinterpret_cast<float*>(smem);
+  // kAttnGroupPass query heads at a time: their online-softmax states are the
+  // registers that matter; a larger group reads the split's keys again (from
+  // L2: this tile has just read them).
+  for (int g0 = 0; g0 < group; g0 += kAttnGroupPass) {
+    Online o[kAttnGroupPass];
+    for (int j = j0 + warp; j < j1; j += kWarps) {
+      const uint64_t vec = kv_vector(a.kv, kvh, j);
+      float k[kPerLane], v[kPerLane];
 #pragma unroll
-  for (int g = 0; g < kMaxGroup; g++) {
-    if (g >= group) break;
-    __syncthreads();  // red is free (previous head, previous tile)
-    float* mine = red + warp * (hd + 2);
-    if (lane == 0) {
-      mine[0] = o[g].m;
-      mine[1] = o[g].l;
-    }
-#pragma unroll
-    for (int i = 0; i < kPerLane; i++) {
-      const int c = lane + i * kWarp;
-      if (c < hd) mine[2 + c] = o[g].acc[i];
-    }
-    __syncthreads();
-    float m = -INFINITY;
-    for (int w = 0; w < kWarps; w++) m = fmaxf(m, red[w * (hd + 2)]);
-    float* out = partial_at(a, t, kvh * group + g, s);
-    for (int c = threadIdx.x; c < hd + 2; c += kThreads) {
-      float sum = 0.0f;
-      if (m != -INFINITY && c > 0) {
-        for (int w = 0; w < kWarps; w++) {
-          const float mw = red[w * (hd + 2)];
-          if (mw != -INFINITY) sum += expf(mw - m) * red[w * (hd + 2) + c];
-        }
+      for (int i = 0; i < kPerLane; i++) {
+        const int c = lane + i * kWarp;
+        k[i] = c < hd ? kv_load(a.kv.type, a.kv.k, a.kv.k_scale, vec, hd, c) : 0.0f;
+        v[i] = c < hd ? kv_load(a.kv.type, a.kv.v, a.kv.v_scale, vec, hd, c) : 0.0f;
       }
-      out[c] = c == 0 ? m : sum;
+#pragma unroll
+      for (int gi = 0; gi < kAttnGroupPass; gi++) {
+        const int g = g0 + gi;
+        if (g >= group) break;
+        float d = 0.0f;
+#pragma unroll
+        for (int i = 0; i < kPerLane; i++) {
+          const int c = lane + i * kWarp;
+          d += (c < hd ? qs[g * hd + c] : 0.0f) * k[i];
+        }
+        o[gi].add(warp_sum(d) * a.scale, v);
+      }
+    }
+
+    // Merge the warps' states per query head, in warp order, through red.
+    // Unrolled over the pass so o[] stays in registers; group is uniform.
+#pragma unroll
+    for (int gi = 0; gi < kAttnGroupPass; gi++) {
+      const int g = g0 + gi;
+      if (g >= group) break;
+      __syncthreads();  // red is free (previous head)
+      float* mine = red + warp * (hd + 2);
+      if (lane == 0) {
+        mine[0] = o[gi].m;
+        mine[1] = o[gi].l;
+      }
+#pragma unroll
+      for (int i = 0; i < kPerLane; i++) {
+        const int c = lane + i * kWarp;
+        if (c < hd) mine[2 + c] = o[gi].acc[i];
+      }
+      __syncthreads();
+      float m = -INFINITY;
+      for (int w = 0; w < kWarps; w++) m = fmaxf(m, red[w * (hd + 2)]);
+      float* out = partial_at(a, t, kvh * group + g, s);
+      for (int c = threadIdx.x; c < hd + 2; c += kThreads) {
+        float sum = 0.0f;
+        if (m != -INFINITY && c > 0) {
+          for (int w = 0; w < kWarps; w++) {
+            const float mw = red[w * (hd + 2)];
+            if (mw != -INFINITY) sum += expf(mw - m) * red[w * (hd + 2) + c];
+          }
+        }
+        out[c] = c == 0 ? m : sum;
+      }
     }
   }
 }

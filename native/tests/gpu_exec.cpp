@@ -6,6 +6,7 @@
 // fills the stage times in profile mode; its watchdog turns a late answer
 // into a km::Error and the process goes on to arm a fresh kernel. Skipped
 // (exit 77, with the reason) where the build has no CUDA or no GPU is usable.
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -18,11 +19,17 @@
 #include "keymate/engine.h"  // CudaDevice, before keymate/cuda.h
 #include "keymate/gguf.h"
 #include "keymate/model.h"
+#include "sampler.h"
 #include "test.h"
 
 #ifdef KEYMATE_HAVE_CUDA
 #include "exec/doorbell.h"
 #include "keymate/cuda.h"
+#endif
+#ifdef KEYMATE_SIMT_HARNESS
+#include <thread>
+
+#include "common/check.cuh"  // device_stuck()
 #endif
 
 namespace {
@@ -94,8 +101,10 @@ TEST(gpu_exec, doorbell_answers_every_ring_with_its_own_step) {
   const km::cuda::DoorbellReport r = km::cuda::doorbell_bench(o);
   CHECK(r.full_grid.blocks >= r.sms);
   CHECK(r.one_block.blocks == 1);
+  // Times are sane, not fast: how fast is keymate_bench's question (docs/BENCHMARKS.md),
+  // and the SIMT harness runs this protocol a thousand times slower than a GPU.
   for (const km::cuda::DoorbellSeries* s : {&r.one_block, &r.full_grid}) {
-    CHECK(s->round_trip_us.p50 > 0 && s->round_trip_us.p50 < 1000);
+    CHECK(s->round_trip_us.p50 > 0 && s->round_trip_us.p50 < 1e6);
     CHECK(s->round_trip_us.min <= s->round_trip_us.p50 && s->round_trip_us.p50 <= s->round_trip_us.p99);
     CHECK(std::isfinite(s->host_to_seen_us.p50));
   }
@@ -125,13 +134,16 @@ TEST(gpu_exec, zero_launch_reports_device_stage_times_when_profiling) {
   require_gpu();
   auto m = load("stories260K.gguf");
   auto b = cuda(m, km::ExecPath::ZeroLaunch, true);
+  const auto t0 = std::chrono::steady_clock::now();
   run(*b, m->config.vocab);
+  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   const km::StageTimes s = b->stats();
   CHECK(s.qkv > 0);
   CHECK(s.attention > 0);
   CHECK(s.ffn > 0);
   CHECK(s.logits > 0);
-  CHECK(s.qkv < 1000 && s.ffn < 1000);  // ms: device stamps, not garbage
+  // Device stamps, not garbage: the stages fit in the time the host waited for them.
+  CHECK(s.embed + s.qkv + s.attention + s.ffn + s.logits + s.other <= wall_ms + 1.0);
 }
 
 TEST(gpu_exec, zero_launch_watchdog_fails_a_step_and_the_process_recovers) {
@@ -157,6 +169,99 @@ TEST(gpu_exec, zero_launch_watchdog_fails_a_step_and_the_process_recovers) {
   b.reset();
   CHECK(run(*launch, m->config.vocab) == z);
 }
+
+// Every path samples on the device, and picks the token the host sampler
+// picks from the same logits. The graph path once captured its sampling ops
+// with the grid of a step that does not sample (none), so forward_sample
+// answered a stale token.
+TEST(gpu_exec, every_path_samples_on_the_device_as_the_host_sampler_would) {
+  require_gpu();
+  auto m = load("stories260K.gguf");
+  const int vocab = m->config.vocab;
+  std::vector<int32_t> prompt(kPrompt);
+  for (int i = 0; i < kPrompt; i++) prompt[i] = (i * 37 + 5) % vocab;
+  for (km::ExecPath path : {km::ExecPath::Launch, km::ExecPath::Graph, km::ExecPath::ZeroLaunch}) {
+    auto b = cuda(m, path);
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+      km::SamplingParams sp;
+      sp.temperature = 0.9f;
+      sp.top_k = 40;
+      sp.top_p = 0.95f;
+      sp.min_p = 0.05f;
+      sp.repeat_penalty = 1.0f;
+      sp.seed = seed;
+      km::Sampler sampler(sp, vocab);
+      km::DeviceSample ds;
+      REQUIRE(sampler.device_settings(ds));
+      std::vector<float> logits(vocab);
+      const int32_t gpu = b->forward_sample(prompt.data(), kPrompt, 0, ds, logits.data());
+      CHECK(gpu >= 0);
+      CHECK_EQ(gpu, sampler.sample(logits.data()));
+    }
+  }
+}
+
+// Profiling on the graph path: the stage boundaries are events recorded
+// inside the captured graph, which only external event records make readable
+// after a replay.
+TEST(gpu_exec, graph_path_reports_stage_times_when_profiling) {
+  require_gpu();
+  auto m = load("stories260K.gguf");
+  auto b = cuda(m, km::ExecPath::Graph, true);
+  const auto t0 = std::chrono::steady_clock::now();
+  run(*b, m->config.vocab);
+  const double wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const km::StageTimes s = b->stats();
+  CHECK(s.qkv > 0);
+  CHECK(s.attention > 0);
+  CHECK(s.ffn > 0);
+  CHECK(s.logits > 0);
+  CHECK(s.embed + s.qkv + s.attention + s.ffn + s.logits + s.other <= wall_ms + 1.0);
+}
+
+// A GPU that drives a display ends any kernel that runs for seconds, and the
+// armed kernel runs as long as the model is loaded: the path is refused with
+// the reason, before anything is armed. Skipped on a GPU without a display.
+TEST(gpu_exec, zero_launch_is_refused_on_a_gpu_that_drives_a_display) {
+  require_gpu();
+  if (!km::cuda_probe().devices.at(0).display_watchdog) kt::skip("this GPU drives no display");
+  auto m = load("stories260K.gguf");
+  CHECK_THROWS_WITH(cuda(m, km::ExecPath::ZeroLaunch), "drives a display");
+  auto launch = cuda(m, km::ExecPath::Launch);  // the other paths still run
+  CHECK(!run(*launch, m->config.vocab).empty());
+}
+
+#ifdef KEYMATE_SIMT_HARNESS
+// A persistent kernel that never returns (a hung GPU: here the harness stops
+// its device). The watchdog fails the step; tearing the backend down must not
+// wait for the kernel (every cudaFree would), so the backend is abandoned, the
+// device marked stuck, and no CUDA backend is made again; the engine goes on
+// on the CPU. Only the harness can hang a device on purpose.
+TEST(gpu_exec, a_kernel_that_never_returns_is_abandoned_and_nothing_waits_for_it) {
+  require_gpu();
+  auto m = load("stories260K.gguf");
+  EnvVar watchdog("KEYMATE_ZL_WATCHDOG_MS", "5000");  // a harness step takes a good part of a second
+  auto b = cuda(m, km::ExecPath::ZeroLaunch);
+  std::vector<float> logits(m->config.vocab);
+  const int32_t tok = 5;
+  b->forward(&tok, 1, 0, logits.data(), false);
+  simtFreezeDevice(true);
+  CHECK_THROWS_WITH(b->forward(&tok, 1, 1, logits.data(), false), "did not answer");
+  std::atomic<bool> gone{false};
+  std::thread teardown([&] {
+    b.reset();
+    gone = true;
+  });
+  for (int i = 0; i < 300 && !gone; i++) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(gone.load());  // not gone in 15 s: the teardown waits for the hung kernel
+  CHECK(km::cuda::device_stuck().load());
+  if (gone) CHECK_THROWS_WITH(cuda(m, km::ExecPath::Launch), "never returned");
+  simtFreezeDevice(false);  // the GPU "recovers": the abandoned kernel sees its quit and returns
+  teardown.join();
+  CHECK(cudaDeviceSynchronize() == cudaSuccess);
+  km::cuda::device_stuck() = false;  // for the tests after this one in this process
+}
+#endif
 
 #endif
 

@@ -193,7 +193,13 @@ struct BenchResult {
   double bandwidth_gb_s = 0;
 };
 
-struct CudaDevice { std::string name; int cc = 0; uint64_t memory_mb = 0; std::string driver; };
+struct CudaDevice {
+  std::string name;
+  int cc = 0;
+  uint64_t memory_mb = 0;
+  std::string driver;
+  bool display_watchdog = false;  // drives a display: the driver ends long kernels (no zero-launch path)
+};
 
 struct BackendReport {
   struct { bool available = true; std::string simd; int threads = 0; } cpu;

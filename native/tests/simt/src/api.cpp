@@ -239,6 +239,7 @@ cudaError_t cudaDeviceSynchronize() {
   Device::get().synchronize();
   return cudaSuccess;
 }
+void simtFreezeDevice(bool frozen) { Device::get().frozen.store(frozen); }
 cudaError_t cudaDeviceSetLimit(cudaLimit, size_t) { return cudaSuccess; }
 cudaError_t cudaCtxResetPersistingL2Cache() { return cudaSuccess; }
 

@@ -189,6 +189,11 @@ void Device::loop() {
       work_cv_.wait(lk);
       continue;
     }
+    if (frozen.load(std::memory_order_relaxed)) {  // a hung GPU: nothing advances
+      done_cv_.notify_all();
+      work_cv_.wait_for(lk, std::chrono::milliseconds(1));
+      continue;
+    }
     std::vector<std::shared_ptr<Item>> grids = running_;
     lk.unlock();
     std::vector<Item*> finished;

@@ -12,6 +12,7 @@
 // once (a persistent kernel keeps running while copies on other streams go on).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -112,6 +113,8 @@ class Device {
   bool flush_ = false;
   std::mt19937_64 rng_;
   std::thread thread_;
+ public:
+  std::atomic<bool> frozen{false};  // simtFreezeDevice
 };
 
 }  // namespace simt

@@ -167,6 +167,10 @@ cudaError_t cudaGetDevice(int*);
 cudaError_t cudaGetDeviceProperties(cudaDeviceProp*, int);
 cudaError_t cudaDeviceGetAttribute(int*, cudaDeviceAttr, int);
 cudaError_t cudaDeviceSynchronize();
+// Not CUDA: a test hook of the harness. Frozen, the device runs no thread of
+// any grid (a kernel that never returns, as a hung GPU looks to the host);
+// copies and the host's waits behave as on such a GPU: they wait.
+void simtFreezeDevice(bool frozen);
 cudaError_t cudaDeviceSetLimit(cudaLimit, size_t);
 cudaError_t cudaCtxResetPersistingL2Cache();
 cudaError_t cudaMemGetInfo(size_t* free_bytes, size_t* total_bytes);
