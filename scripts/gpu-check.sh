@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# gpu-check.sh: everything the GPU acceptance needs, on a bare CUDA machine
-# (no node, no npm, no network): configure native/ with plain CMake for this
-# machine's GPU, build, run the GPU tests and the CPU tests, compute-sanitizer
-# (memcheck over the GPU tests, racecheck over the op tests), the kernel and
-# end-to-end benchmarks, energy per reply (NVML), the driver's facts (read
-# only: it never sets clocks, power or fans), and a summary in
-# $OUT/gpu-report.json with every log beside it.
+# gpu-check.sh: what the SIMT harness cannot show, on a bare CUDA machine (no
+# node, no npm, no network), in one device call of at most 8 minutes: build
+# the engine's tests with plain CMake for this machine's GPU only, run the GPU
+# suites (ctest -L gpu), compute-sanitizer's memcheck over one short model run,
+# the driver's facts (read only: it never sets clocks, power or fans), and a
+# summary in $OUT/gpu-report.json with every log beside it. Each step has its
+# share of the 8 minutes and is cut off at its end, so the report is always
+# written. The benchmarks are scripts/gpu-bench.sh's, in calls of their own.
 #
 #   OUT=/tmp/out scripts/gpu-check.sh          # from the repository root
 #
@@ -44,60 +45,32 @@ CC=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head
 ARCHS=${KEYMATE_CUDA_ARCHS:-${CC:-75;80;86;89;90}}
 log "architectures: $ARCHS"
 
-# ---- build ---------------------------------------------------------------------------
+# ---- build: the tests only, one architecture ----------------------------------------
+START=$SECONDS
+left() { echo $((480 - 30 - (SECONDS - START))); }  # seconds of the 8 minutes left, 30 kept for the report
 cmake -S native -B "$BUILD" -DKEYMATE_CUDA=on "-DKEYMATE_CUDA_ARCHS=$ARCHS" -DCMAKE_BUILD_TYPE=Release \
   >"$OUT/configure.log" 2>&1
 status configure $?
-cmake --build "$BUILD" -j"$JOBS" >"$OUT/build.log" 2>&1
+timeout $(( $(left) - 180 )) cmake --build "$BUILD" -j"$JOBS" --target keymate_tests >"$OUT/build.log" 2>&1
 BUILD_RC=$?
 status build $BUILD_RC
 TESTS=$BUILD/tests/keymate_tests
-BENCH=$BUILD/bench/keymate_bench
 
-# ---- tests ---------------------------------------------------------------------------
-ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 900 >"$OUT/ctest-gpu.log" 2>&1
+# ---- the GPU suites ------------------------------------------------------------------
+timeout $(( $(left) - 60 )) ctest --test-dir "$BUILD" -L gpu --output-on-failure >"$OUT/ctest-gpu.log" 2>&1
 status ctest_gpu $?
-ctest --test-dir "$BUILD" -L cpu --output-on-failure --timeout 900 -j"$JOBS" >"$OUT/ctest-cpu.log" 2>&1
-status ctest_cpu $?
-"$TESTS" gpu_ops >"$OUT/gpu_ops.log" 2>&1
-status gpu_ops $?
-"$TESTS" gpu_model >"$OUT/gpu_model.log" 2>&1
-status gpu_model $?
+grep -E '^(ok|FAIL|SKIP|XFAIL|XPASS) ' "$OUT/ctest-gpu.log" >"$OUT/gpu-tests.txt" 2>/dev/null
 
-# ---- compute-sanitizer -------------------------------------------------------------
+# ---- compute-sanitizer: one short model run --------------------------------------------
 SAN=$(command -v compute-sanitizer || ls /usr/local/cuda/bin/compute-sanitizer 2>/dev/null | head -n1)
-if [ -n "$SAN" ] && [ "${SKIP_SANITIZER:-0}" != 1 ]; then
-  for group in gpu_ops gpu_model gpu_matmul; do
-    timeout 1200 "$SAN" --tool memcheck --error-exitcode 99 --leak-check full "$TESTS" "$group" \
-      >"$OUT/memcheck-$group.log" 2>&1
-    status "memcheck_$group" $?
-  done
-  timeout 1200 "$SAN" --tool racecheck --error-exitcode 99 "$TESTS" gpu_ops >"$OUT/racecheck-gpu_ops.log" 2>&1
-  status racecheck_gpu_ops $?
+if [ -n "$SAN" ] && [ "${SKIP_SANITIZER:-0}" != 1 ] && [ "$(left)" -gt 20 ]; then
+  timeout "$(left)" "$SAN" --tool memcheck --error-exitcode 99 "$TESTS" gpu_model.greedy_tokens_match_the_cpu_f32 \
+    >"$OUT/memcheck-gpu_model.log" 2>&1
+  status memcheck_gpu_model $?
 else
-  log "compute-sanitizer not found (or SKIP_SANITIZER=1): sanitizer runs skipped"
+  log "compute-sanitizer not found, SKIP_SANITIZER=1, or no time left: memcheck skipped"
   status memcheck_skipped 0
 fi
-
-# ---- benchmarks ----------------------------------------------------------------------
-"$BENCH" gpu-kernels --json >"$OUT/gpu-kernels.json" 2>"$OUT/gpu-kernels.log"
-status bench_gpu_kernels $?
-for path in launch graph zero-launch; do
-  path_arg=()
-  [ "$path" = launch ] || path_arg=(--path "$path")  # launch is the default: no flag needed
-  "$BENCH" --model "$KEYMATE_TEST_MODELS/stories260K.gguf" --backend cuda "${path_arg[@]}" --prompt-tokens 128 \
-    --gen-tokens 64 --repeat 5 >"$OUT/bench-stories260K-$path.json" 2>"$OUT/bench-stories260K-$path.log"
-  status "bench_stories260K_$path" $?
-done
-for shape in llama3.2-1b llama2-7b; do
-  "$BENCH" --synthetic "$shape" --type q8_0 --backend cuda --prompt-tokens 128 --gen-tokens 32 --repeat 3 \
-    >"$OUT/bench-$shape-q8_0.json" 2>"$OUT/bench-$shape-q8_0.log"
-  status "bench_${shape}_q8_0" $?
-done
-# Energy per reply through NVML while the 1B shape generates (read only: no NVML setter is called).
-"$BENCH" energy --synthetic llama3.2-1b --type q8_0 --backend cuda --prompt-tokens 128 --gen-tokens 256 \
-  --replies 10 --json >"$OUT/energy-llama3.2-1b-q8_0.json" 2>"$OUT/energy-llama3.2-1b-q8_0.log"
-status energy_llama3.2-1b_q8_0 $?
 
 # ---- the report ------------------------------------------------------------------------
 # Plain shell, no python or node: embeds each benchmark's JSON object as is.
@@ -120,18 +93,9 @@ ctest_summary() { grep -E 'tests passed|tests failed' "$1" 2>/dev/null | tail -n
   done <"$OUT/steps.txt"
   printf '\n  },\n'
   printf '  "ctest_gpu": "%s",\n' "$(ctest_summary "$OUT/ctest-gpu.log")"
-  printf '  "ctest_cpu": "%s",\n' "$(ctest_summary "$OUT/ctest-cpu.log")"
-  printf '  "gpu_ops": "%s",\n' "$(tail -n1 "$OUT/gpu_ops.log" 2>/dev/null | esc)"
-  printf '  "gpu_model": "%s",\n' "$(tail -n1 "$OUT/gpu_model.log" 2>/dev/null | esc)"
-  printf '  "gpu_kernels": %s,\n' "$(json_or_null "$OUT/gpu-kernels.json")"
-  printf '  "energy": %s,\n' "$(json_or_null "$OUT/energy-llama3.2-1b-q8_0.json")"
-  printf '  "bench": {\n'
-  printf '    "stories260K_launch": %s,\n' "$(json_or_null "$OUT/bench-stories260K-launch.json")"
-  printf '    "stories260K_graph": %s,\n' "$(json_or_null "$OUT/bench-stories260K-graph.json")"
-  printf '    "stories260K_zero_launch": %s,\n' "$(json_or_null "$OUT/bench-stories260K-zero-launch.json")"
-  printf '    "llama3.2-1b_q8_0": %s,\n' "$(json_or_null "$OUT/bench-llama3.2-1b-q8_0.json")"
-  printf '    "llama2-7b_q8_0": %s\n' "$(json_or_null "$OUT/bench-llama2-7b-q8_0.json")"
-  printf '  }\n}\n'
+  printf '  "seconds": %s,\n' "$((SECONDS - START))"
+  printf '  "tests": "%s"\n' "$(tr '\n' ';' <"$OUT/gpu-tests.txt" 2>/dev/null | esc)"
+  printf '}\n'
 } >"$OUT/gpu-report.json"
 log "report: $OUT/gpu-report.json"
 # Exit status: the build and the GPU tests decide; the rest is in the report.

@@ -1,6 +1,8 @@
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "keymate/error.h"
 #include "test.h"
@@ -48,11 +50,23 @@ bool file_exists(const std::string& path) {
 
 }  // namespace kt
 
+// KEYMATE_TEST_KNOWN_FAILING: "group.name,group.name": tests that fail for a
+// reason written down elsewhere (native/tests/simt/FINDINGS.md). Such a test
+// still runs; its failure is printed as XFAIL and not counted, and its PASS
+// counts as a failure (XPASS), so the list cannot outlive the defect.
+bool known_failing(const std::string& test) {
+  const char* v = std::getenv("KEYMATE_TEST_KNOWN_FAILING");
+  if (!v) return false;
+  const std::string list = std::string(",") + v + ",";
+  return list.find("," + test + ",") != std::string::npos;
+}
+
 int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : nullptr;
-  int run = 0, failed = 0, skipped = 0;
+  int run = 0, failed = 0, skipped = 0, xfailed = 0;
   for (auto& c : kt::registry()) {
-    if (only && std::strcmp(only, c.group) != 0) continue;
+    // A group ("gpu_exec") or one test of it ("gpu_exec.graph_path_profiles").
+    if (only && std::strcmp(only, c.group) != 0 && std::string(c.group) + "." + c.name != only) continue;
     int before = kt::g_failures;
     run++;
     try {
@@ -66,6 +80,12 @@ int main(int argc, char** argv) {
       kt::report_failure(__FILE__, __LINE__, std::string("uncaught exception: ") + e.what());
     }
     bool ok = kt::g_failures == before;
+    if (known_failing(std::string(c.group) + "." + c.name)) {
+      std::fprintf(stderr, "%s %s.%s (listed in KEYMATE_TEST_KNOWN_FAILING)\n", ok ? "XPASS" : "XFAIL", c.group, c.name);
+      if (ok) failed++;
+      else xfailed++;
+      continue;
+    }
     if (!ok) failed++;
     std::fprintf(stderr, "%s %s.%s\n", ok ? "ok  " : "FAIL", c.group, c.name);
   }
@@ -73,7 +93,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no test matches '%s'\n", only ? only : "");
     return 1;
   }
-  std::printf("%d passed, %d failed, %d skipped\n", run - failed - skipped, failed, skipped);
+  if (xfailed) std::fprintf(stderr, "%d known failures (KEYMATE_TEST_KNOWN_FAILING)\n", xfailed);
+  std::printf("%d passed, %d failed, %d skipped\n", run - failed - skipped - xfailed, failed, skipped);
   if (failed) return 1;
   return skipped == run ? 77 : 0;
 }
