@@ -79,8 +79,10 @@ std::string choose_backend(const std::string& asked) {
   return "cpu";
 }
 
-std::unique_ptr<Backend> create_backend(const std::string& name, std::shared_ptr<const Model> model,
-                                        const BackendOptions& bo) {
+}  // namespace
+
+std::unique_ptr<Backend> make_backend(const std::string& name, std::shared_ptr<const Model> model,
+                                      const BackendOptions& bo) {
   if (name == "cpu") return make_cpu_backend(std::move(model), bo);
 #ifdef KEYMATE_HAVE_CUDA
   if (name == "cuda") return make_cuda_backend(std::move(model), bo);
@@ -88,14 +90,16 @@ std::unique_ptr<Backend> create_backend(const std::string& name, std::shared_ptr
   fail("backend %s: not compiled into this build", name.c_str());
 }
 
+namespace {
+
 // The backend for a load: a CUDA backend that cannot be made (an old driver,
 // too little memory, a shape its kernels refuse) leaves the engine on the CPU,
 // with the reason in `why`; the engine never fails a load that the CPU can run.
 std::unique_ptr<Backend> create_with_fallback(const std::string& name, std::shared_ptr<const Model> model,
                                               const BackendOptions& bo, std::string& why) {
-  if (name != "cuda") return create_backend(name, std::move(model), bo);
+  if (name != "cuda") return make_backend(name, std::move(model), bo);
   try {
-    return create_backend(name, model, bo);
+    return make_backend(name, model, bo);
   } catch (const Error& e) {
     why = std::string("the CUDA backend failed at load: ") + e.what();
   }
@@ -165,11 +169,6 @@ double bytes_per_token(const Model& m) {
 }
 
 }  // namespace
-
-std::unique_ptr<Backend> make_backend(const std::string& name, std::shared_ptr<const Model> model,
-                                      const BackendOptions& bo) {
-  return create_backend(name, std::move(model), bo);
-}
 
 BackendReport probe_backends() {
   BackendReport r;
@@ -490,7 +489,7 @@ BenchResult Engine::bench(const BenchRequest& req) {
     BackendOptions bo = backend_options(opts_);
     bo.path = exec_path(req.path);
     bo.context = need;
-    path_owned = create_backend(backend_->name(), model_, bo);
+    path_owned = make_backend(backend_->name(), model_, bo);
     timed = path_owned.get();
   }
   run_once(*timed, false);  // warm-up: page in the weights, spin up threads
@@ -532,7 +531,7 @@ BenchResult Engine::bench(const BenchRequest& req) {
       bo.profile = true;
       bo.context = need;
       bo.path = exec_path(req.path);
-      owned = create_backend(backend_->name(), model_, bo);
+      owned = make_backend(backend_->name(), model_, bo);
       prof = owned.get();
       run_once(*prof, false);  // its own warm-up
     }

@@ -93,9 +93,17 @@ constexpr int kInt4Offset = 8;  // INT4: w = d * (nibble - 8)
 // levels.
 constexpr int8_t kNf4Levels[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
 
+// The table above as two 64-bit words, which device code can index (a host
+// array it cannot), computed from the table so the levels are written once.
+constexpr uint64_t nf4_levels_word(int half) {
+  uint64_t w = 0;
+  for (int i = 7; i >= 0; i--) w = w << 8 | (uint8_t)kNf4Levels[half * 8 + i];
+  return w;
+}
+
 KM_HD int nf4_level(int u) {
-  constexpr int8_t t[16] = {-127, -88, -67, -50, -36, -23, -12, 0, 10, 20, 31, 43, 56, 71, 92, 127};
-  return t[u & 15];
+  constexpr uint64_t lo = nf4_levels_word(0), hi = nf4_levels_word(1);
+  return (int8_t)(uint8_t)(((u & 8) ? hi : lo) >> (8 * (u & 7)));
 }
 
 KM_HD constexpr bool run_is_4bit(RunType t) { return t == RunType::Int4 || t == RunType::Nf4; }
