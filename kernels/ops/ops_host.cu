@@ -4,6 +4,7 @@
 #include "ops/ops_host.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/buffer.cuh"
@@ -17,6 +18,17 @@
 namespace km::cuda::host {
 
 namespace {
+
+// KEYMATE_OPS_MAX_BLOCKS=N: each launch uses at most N blocks, so a block runs
+// several tiles in turn, as the persistent kernel's blocks do: what shows a
+// barrier missing between one tile and the next (unset: a block per tile).
+int grid(int tiles) {
+  static const int cap = [] {
+    const char* v = std::getenv("KEYMATE_OPS_MAX_BLOCKS");
+    return v && *v ? std::atoi(v) : 0;
+  }();
+  return cap > 0 && tiles > cap ? cap : tiles;
+}
 
 DeviceBuffer upload(const void* p, uint64_t bytes) {
   DeviceBuffer b(bytes);
@@ -137,7 +149,7 @@ void rmsnorm(const float* x, const float* w, int n, int dim, float eps, float* y
   a.y = dy.get<float>();
   a.dim = dim;
   a.eps = eps;
-  launch_rmsnorm(a, st.get<StepState>(), n, nullptr);
+  launch_rmsnorm(a, st.get<StepState>(), grid(n), nullptr);
   finish();
   dy.download(y, (uint64_t)n * dim * 4);
 }
@@ -155,7 +167,7 @@ void embed(const Tensor& table, const int32_t* tokens, int n, float* x) {
   a.type = table.type;
   a.quant = table.quant;
   a.x = dx.get<float>();
-  launch_embed(a, st.get<StepState>(), n, nullptr);
+  launch_embed(a, st.get<StepState>(), grid(n), nullptr);
   finish();
   dx.download(x, (uint64_t)n * table.cols * 4);
 }
@@ -181,7 +193,7 @@ void rope_kv(const Rope& r, int n, int pos, float* qkv, KvCache& cache) {
   a.freq_factors = ff.get<float>();
   a.neox = r.neox;
   a.kv = dc.layer(cache);
-  launch_rope_kv(a, st.get<StepState>(), n, nullptr);
+  launch_rope_kv(a, st.get<StepState>(), grid(n), nullptr);
   finish();
   dq.download(qkv, (uint64_t)n * ld * 4);
   dc.download(cache);
@@ -206,9 +218,9 @@ void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache
   StepState hs{};
   hs.n = n;
   hs.pos = pos;
-  launch_attn_partial(a, st.get<StepState>(), attn_partial_tiles(a, hs), nullptr);
-  launch_attn_combine(a, st.get<StepState>(), attn_combine_tiles(a, hs), nullptr);
-  launch_attn_prefill(a, st.get<StepState>(), attn_prefill_tiles(a, hs), nullptr);
+  launch_attn_partial(a, st.get<StepState>(), grid(attn_partial_tiles(a, hs)), nullptr);
+  launch_attn_combine(a, st.get<StepState>(), grid(attn_combine_tiles(a, hs)), nullptr);
+  launch_attn_prefill(a, st.get<StepState>(), grid(attn_prefill_tiles(a, hs)), nullptr);
   finish();
   dout.download(out, qbytes);
 }
@@ -236,7 +248,7 @@ int32_t sample(const float* logits, int vocab, const DeviceSample& s) {
   a.cand_logit = cl.get<float>();
   a.cand_id = ci.get<int32_t>();
   a.out = out.get<int32_t>();
-  launch_sample_partial(a, st.get<StepState>(), sample_partial_tiles(a, hs), nullptr);
+  launch_sample_partial(a, st.get<StepState>(), grid(sample_partial_tiles(a, hs)), nullptr);
   launch_sample_final(a, st.get<StepState>(), 1, nullptr);
   finish();
   int32_t tok = -1;
