@@ -20,6 +20,7 @@
 #include "keymate/gguf.h"
 #include "keymate/model.h"
 #include "sampler.h"
+#include "sampling_settings.h"
 #include "test.h"
 
 #ifdef KEYMATE_HAVE_CUDA
@@ -186,14 +187,7 @@ TEST(gpu_exec, every_path_samples_on_the_device_as_the_host_sampler_would) {
   for (km::ExecPath path : {km::ExecPath::Launch, km::ExecPath::Graph, km::ExecPath::ZeroLaunch}) {
     auto b = cuda(m, path);
     for (uint64_t seed = 1; seed <= 6; seed++) {
-      km::SamplingParams sp;
-      sp.temperature = 0.9f;
-      sp.top_k = 40;
-      sp.top_p = 0.95f;
-      sp.min_p = 0.05f;
-      sp.repeat_penalty = 1.0f;
-      sp.seed = seed;
-      km::Sampler sampler(sp, vocab);
+      km::Sampler sampler(kt::device_chain(seed), vocab);
       km::DeviceSample ds;
       REQUIRE(sampler.device_settings(ds));
       std::vector<float> logits(vocab);

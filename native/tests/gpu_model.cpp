@@ -16,6 +16,7 @@
 
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
+#include "sampling_settings.h"
 #include "test.h"
 
 #ifdef KEYMATE_HAVE_CUDA
@@ -170,13 +171,7 @@ TEST(gpu_model, device_sampling_picks_the_host_samplers_token) {
   const int32_t g = b.forward_sample(toks.data(), (int)toks.size(), 0, greedy_s, logits.data());
   CHECK_EQ(g, km::argmax(logits.data(), vocab));
   for (uint64_t seed = 1; seed <= 20; seed++) {
-    km::SamplingParams sp;
-    sp.temperature = 0.9f;
-    sp.top_k = 40;
-    sp.top_p = 0.95f;
-    sp.min_p = 0.05f;
-    sp.repeat_penalty = 1.0f;
-    sp.seed = seed;
+    const km::SamplingParams sp = kt::device_chain(seed);
     km::Sampler host(sp, vocab);
     km::DeviceSample s;
     s.temperature = sp.temperature;
