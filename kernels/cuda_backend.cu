@@ -175,15 +175,16 @@ class CudaBackend final : public Backend {
   // Rows of `parts` one after another in one device matrix: as stored when the
   // parts share a layout the matmul runs, else every part converted to F16.
   // The matmul takes cols in multiples of 32: a matrix with other cols (only
-  // f32/f16 tensors of tiny models can have them) is widened to f32 rows
-  // padded with zeros, exactly. Each part's rows are padded with zero rows to
+  // f32/f16 tensors of tiny models can have them) is padded with zero
+  // columns, exactly (below). Each part's rows are padded with zero rows to
   // a multiple of `rows_to` (zero bytes are zero in every format).
   DevMatrix upload_matrix(const std::vector<const Tensor*>& parts, int rows_to = 1) {
     DevMatrix m;
     const Tensor& t0 = *parts[0];
     const int64_t cols = t0.cols, cols_pad = (cols + 31) / 32 * 32;
-    bool raw = cols == cols_pad && matmul_supports(t0.type, t0.quant);
-    for (const Tensor* p : parts) raw = raw && same_layout(*p, t0);
+    bool same = true;
+    for (const Tensor* p : parts) same = same && same_layout(*p, t0);
+    const bool raw = same && cols == cols_pad && matmul_supports(t0.type, t0.quant);
     auto padded_rows = [&](const Tensor* p) { return (p->rows + rows_to - 1) / rows_to * rows_to; };
     int64_t rows = 0;
     for (const Tensor* p : parts) rows += padded_rows(p);
@@ -201,12 +202,22 @@ class CudaBackend final : public Backend {
       }
       return m;
     }
+    // Rows a matmul cannot run as stored become F16. A float matrix whose
+    // cols are not a multiple of 32 (only tiny models have them) keeps its
+    // type, padded with zero columns, so its activations are rounded as the
+    // CPU rounds them for that type (act_round); other types widen to F32.
     const bool wide = cols != cols_pad;
+    GgmlType to = GgmlType::F16;
+    if (wide) {
+      const bool half = t0.quant.none() && (t0.type == GgmlType::F16 || t0.type == GgmlType::BF16);
+      to = same && half ? t0.type : GgmlType::F32;
+    }
     for (const Tensor* p : parts)
-      if (wide) note(p->name + " cols " + std::to_string(cols) + " -> f32 padded to " + std::to_string(cols_pad));
-      else if (!matmul_supports(p->type, p->quant) || !same_layout(*p, t0)) note(std::string(type_name(*p)) + " -> f16");
-    m.type = wide ? GgmlType::F32 : GgmlType::F16;
-    m.row_bytes = (uint64_t)cols_pad * (wide ? 4 : 2);
+      if (wide) note(p->name + " cols " + std::to_string(cols) + " -> " + ggml_type_info(to).name + " padded to " +
+                     std::to_string(cols_pad));
+      else if (!matmul_supports(p->type, p->quant) || !same) note(std::string(type_name(*p)) + " -> f16");
+    m.type = to;
+    m.row_bytes = (uint64_t)cols_pad * (to == GgmlType::F32 ? 4 : 2);
     m.buf.alloc(m.row_bytes * (uint64_t)rows);  // zero-filled: the padding
     std::vector<float> f((size_t)cols_pad, 0.0f);
     std::vector<uint16_t> h((size_t)cols_pad, 0);
@@ -214,12 +225,13 @@ class CudaBackend final : public Backend {
     for (const Tensor* p : parts) {
       for (int64_t r = 0; r < p->rows; r++) {
         quant::tensor_row(*p, r, f.data());
-        if (wide) {
-          m.buf.upload(f.data(), m.row_bytes, off + (uint64_t)r * m.row_bytes);
-        } else {
-          for (int64_t i = 0; i < cols; i++) h[(size_t)i] = fp32_to_fp16(f[(size_t)i]);
-          m.buf.upload(h.data(), m.row_bytes, off + (uint64_t)r * m.row_bytes);
+        const void* row = f.data();
+        if (to != GgmlType::F32) {  // exact: the values came from this type, or are rounded to f16 as notes_ says
+          for (int64_t i = 0; i < cols; i++)
+            h[(size_t)i] = to == GgmlType::BF16 ? fp32_to_bf16(f[(size_t)i]) : fp32_to_fp16(f[(size_t)i]);
+          row = h.data();
         }
+        m.buf.upload(row, m.row_bytes, off + (uint64_t)r * m.row_bytes);
       }
       off += (uint64_t)padded_rows(p) * m.row_bytes;
     }

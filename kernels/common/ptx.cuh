@@ -49,6 +49,23 @@ __device__ __forceinline__ void mma_m16n8k8_f32_f16(float* c, uint32_t a0, uint3
       : "r"(a0), "r"(a1), "r"(b0));
 }
 
+// D = A x B + C for one warp in integers: A 16x32 s8 (row), B 32x8 s8 (col),
+// C/D 16x8 s32 (sm_80 and later). Exact: no int32 sum here can overflow.
+__device__ __forceinline__ void mma_m16n8k32_s32_s8(int* c, const uint32_t* a, const uint32_t* b) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+}
+
+// Turing's integer shape: A 8x16 s8 in a0, B 16x8 s8 in b0, C/D 8x8 s32 in c[0..1].
+__device__ __forceinline__ void mma_m8n8k16_s32_s8(int* c, uint32_t a0, uint32_t b0) {
+  asm volatile("mma.sync.aligned.m8n8k16.row.col.s32.s8.s8.s32 {%0, %1}, {%2}, {%3}, {%0, %1};\n"
+               : "+r"(c[0]), "+r"(c[1])
+               : "r"(a0), "r"(b0));
+}
+
 // 16 bytes through the read-only path, allocating nothing in L1.
 __device__ __forceinline__ uint4 ld_global_nc_v4_no_allocate(const void* p) {
   uint4 v;

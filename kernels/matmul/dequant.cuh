@@ -22,6 +22,7 @@
 #include "chooser.cuh"
 #include "keymate/formats.h"
 #include "keymate/formats_run.h"
+#include "keymate/half.h"
 
 namespace km::cuda::mm {
 
@@ -47,6 +48,21 @@ KM_HD WFmt weight_format(const MatmulArgs& a) {
 }
 
 KM_HD constexpr bool is_run(WFmt f) { return f >= WFmt::Fp8; }
+
+// The activations a float format's weights multiply, as the CPU twin rounds
+// them (cpu/act_quant.h, as llama.cpp's vec_dot_type): F16 weights take x
+// rounded to fp16, BF16 weights to bf16, the others x as it is.
+template <WFmt F>
+__device__ __forceinline__ float act_round(float x) {
+  if constexpr (F == WFmt::F16) return __half2float(__float2half_rn(x));
+  else if constexpr (F == WFmt::BF16) return bf16_to_fp32(fp32_to_bf16(x));
+  else return x;
+}
+
+// Formats whose products are int8 x int8, against activations QuantizeAct
+// wrote (as their CPU twins multiply them), and the activations' scale block.
+KM_HD constexpr bool int_activations(WFmt f) { return f == WFmt::W8A8 || f == WFmt::Q8_0 || f == WFmt::Q4_0; }
+KM_HD constexpr int act_block(WFmt f) { return f == WFmt::W8A8 ? 0 : kQuantActBlock; }
 
 // ---- loads -----------------------------------------------------------------
 
@@ -132,8 +148,13 @@ __device__ __forceinline__ uint32_t nf4x4_levels(uint32_t v) {
   return (hi & m) | (lo & ~m);
 }
 
-// 16 bytes of 4-bit quants (run_q4x32 / Q4_0 order) -> 32 values in column
-// order: element j is the low nibble of byte j, element 16 + j the high one.
+// Four 4-bit quants (one per byte, 0..15) -> four int8 q - 8, for the
+// integer dot products: + 0x78 keeps every byte below 0x100 (no carry into
+// the next), and flipping bit 7 turns 0x78..0x87 into -8..7.
+__device__ __forceinline__ uint32_t q4x4_to_i8(uint32_t u) { return (u + 0x78787878u) ^ 0x80808080u; }
+
+// 16 bytes of 4-bit quants (run_q4x32 order, as Q4_0's) -> 32 values in
+// column order: element j is the low nibble of byte j, element 16 + j the high one.
 template <WFmt F>
 __device__ __forceinline__ void q4x32_to_f32(const uint32_t* q, float* v) {
 #pragma unroll
@@ -142,7 +163,7 @@ __device__ __forceinline__ void q4x32_to_f32(const uint32_t* q, float* v) {
     if constexpr (F == WFmt::Nf4) {
       i8x4_to_f32(nf4x4_levels(lo), v + 4 * i);
       i8x4_to_f32(nf4x4_levels(hi), v + 16 + 4 * i);
-    } else {  // Int4 and Q4_0: u - 8
+    } else {  // Int4: u - 8
       u8x4_to_f32<kInt4Offset>(lo, v + 4 * i);
       u8x4_to_f32<kInt4Offset>(hi, v + 16 + 4 * i);
     }

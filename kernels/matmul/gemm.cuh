@@ -1,11 +1,13 @@
-// Prefill GEMM on tensor cores: y = W x for more tokens than the GEMV takes.
+// Prefill GEMM on tensor cores: y = W x for more tokens than the GEMV takes,
+// for the formats that multiply float activations (the integer formats run
+// gemm_int.cuh).
 //
 // A tile is kGemmRows weight rows x kGemmTokens tokens (SiluMul: kGemmRows/2
 // gate rows and the matching up rows, so one thread's epilogue sees both).
 // Each k step of kGemmK columns:
 //   - every thread decodes 16 weights of one row (dequant.cuh, the group scale
 //     applied in f32) to f16 and stores them in shared memory; every thread
-//     converts 8 activations of one token to f16 (W8A8: its int8 quants, exact)
+//     converts 8 activations of one token to f16
 //   - 8 warps as 4 (rows) x 2 (tokens), 32 x 32 outputs each, run
 //     mma.sync m16n8k16 f16 x f16 + f32 (sm_75: two m16n8k8, its largest
 //     f16 shape), fragments read with 32-bit shared loads from rows padded to
@@ -83,24 +85,13 @@ struct GemmA {
       q[0] = v0.x; q[1] = v0.y; q[2] = v0.z; q[3] = v0.w;
       q[4] = v1.x; q[5] = v1.y; q[6] = v1.z; q[7] = v1.w;
       d = 1.0f;
-    } else if constexpr (F == WFmt::Q8_0 || F == WFmt::Q4_0) {
-      constexpr int bb = F == WFmt::Q8_0 ? (int)sizeof(block_q8_0) : (int)sizeof(block_q4_0);
-      const uint8_t* b = row + (uint64_t)(k / 32) * bb;
-      d = half_bits_to_float(ld_weight_u16(b));
-      const uint8_t* qs = b + 2 + (F == WFmt::Q8_0 ? (k % 32) : 0);  // Q4_0: all 16 bytes, a nibble half
-#pragma unroll
-      for (int i = 0; i < 4; i++) q[i] = ld_weight_u32_a2(qs + 4 * i);
     } else {
       constexpr bool four_bit = F == WFmt::Int4 || F == WFmt::Nf4;  // a 32-column chunk in 16 bytes
       const uint64_t off = four_bit ? (uint64_t)(k / 32) * 16 : (uint64_t)k;
       const uint4 v = ld_weight16(row + off);
       q[0] = v.x; q[1] = v.y; q[2] = v.z; q[3] = v.w;
-      if constexpr (F == WFmt::W8A8) {
-        d = 1.0f;  // d_w * d_a in the epilogue, so the products stay exact integers
-      } else {
-        d = run_scale_at(a, row, k);
-        if constexpr (F == WFmt::Fp8) d *= kFp8E4M3HalfScale;
-      }
+      d = run_scale_at(a, row, k);
+      if constexpr (F == WFmt::Fp8) d *= kFp8E4M3HalfScale;
     }
   }
 
@@ -118,7 +109,7 @@ struct GemmA {
       } else if constexpr (F == WFmt::Fp8) {
 #pragma unroll
         for (int i = 0; i < 4; i++) e4m3x4_to_f32_scaled(q[i], v + 4 * i);
-      } else if constexpr (F == WFmt::Int8 || F == WFmt::Q8_0 || F == WFmt::W8A8) {
+      } else if constexpr (F == WFmt::Int8) {
 #pragma unroll
         for (int i = 0; i < 4; i++) i8x4_to_f32(q[i], v + 4 * i);
       } else {  // 4-bit: columns k..k+15 are the low (k % 32 == 0) or high nibbles
@@ -136,41 +127,27 @@ struct GemmA {
   }
 };
 
-// 8 activations of one token: f32 x (W8A8: int8 quants), as loaded.
-template <WFmt F>
+// 8 activations of one token, f32 as loaded.
 struct GemmB {
   float4 x0, x1;
-  uint2 qa;
 
   __device__ __forceinline__ void load(const MatmulArgs& a, int tok, int n, int k) {
-    if constexpr (F == WFmt::W8A8) {
-      qa = make_uint2(0, 0);
-      if (tok < n) {
-        const uint8_t* p = static_cast<const uint8_t*>(a.scratch) + (uint64_t)tok * quant_act_row_bytes(a.cols) +
-                           kQuantActHeader + k;
-        qa = *reinterpret_cast<const uint2*>(p);
-      }
-    } else {
-      x0 = x1 = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-      if (tok < n) {
-        const float* p = a.x + (uint64_t)tok * a.cols + k;
-        x0 = *reinterpret_cast<const float4*>(p);
-        x1 = *reinterpret_cast<const float4*>(p + 4);
-      }
+    x0 = x1 = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (tok < n) {
+      const float* p = a.x + (uint64_t)tok * a.cols + k;
+      x0 = *reinterpret_cast<const float4*>(p);
+      x1 = *reinterpret_cast<const float4*>(p + 4);
     }
   }
 
+  // BF16 weights: x rounded to bf16 first, as the CPU twin multiplies it
+  // (exact in f16 from there, within f16's range).
+  template <WFmt F>
   __device__ __forceinline__ uint4 to_half() const {
-    if constexpr (F == WFmt::W8A8) {
-      float v[8];
-      i8x4_to_f32(qa.x, v);
-      i8x4_to_f32(qa.y, v + 4);
-      return make_uint4(pack_half2(v[0], v[1]), pack_half2(v[2], v[3]), pack_half2(v[4], v[5]),
-                        pack_half2(v[6], v[7]));
-    } else {
-      return make_uint4(pack_half2(x0.x, x0.y), pack_half2(x0.z, x0.w), pack_half2(x1.x, x1.y),
-                        pack_half2(x1.z, x1.w));
-    }
+    return make_uint4(pack_half2(act_round<F>(x0.x), act_round<F>(x0.y)),
+                      pack_half2(act_round<F>(x0.z), act_round<F>(x0.w)),
+                      pack_half2(act_round<F>(x1.x), act_round<F>(x1.y)),
+                      pack_half2(act_round<F>(x1.z), act_round<F>(x1.w)));
   }
 };
 
@@ -178,6 +155,7 @@ __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret
 
 template <WFmt F>
 __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
+  static_assert(!int_activations(F), "integer formats run gemm_int.cuh");
   const int n = matmul_tokens(a, st);
   const int out = matmul_out_rows(a);
   const bool silu = a.epilogue == Epilogue::SiluMul;
@@ -214,7 +192,7 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
       for (int e = 0; e < 4; e++) acc[i][j][e] = 0.0f;
 
   GemmA<F> ra;
-  GemmB<F> rb;
+  GemmB rb;
   ra.load(a, arow, ak);
   rb.load(a, t0 + bt, n, bk);
   const int ksteps = a.cols / kGemmK;
@@ -227,7 +205,7 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
       uint4* pa = reinterpret_cast<uint4*>(A + ar * kGemmLd + ak);
       pa[0] = make_uint4(h[0], h[1], h[2], h[3]);
       pa[1] = make_uint4(h[4], h[5], h[6], h[7]);
-      *reinterpret_cast<uint4*>(B + bt * kGemmLd + bk) = rb.to_half();
+      *reinterpret_cast<uint4*>(B + bt * kGemmLd + bk) = rb.to_half<F>();
     }
     __syncthreads();
     if (ks + 1 < ksteps) {
@@ -273,19 +251,12 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
     }
   __syncthreads();
 
-  const uint8_t* w = static_cast<const uint8_t*>(a.w);
   for (int e = tid; e < per * kGemmTokens; e += kThreads) {
     const int i = e % per, t = e / per;
     const int o = o0 + i, tok = t0 + t;
     if (o >= out || tok >= n) continue;
     float v = Cs[t * kGemmCLd + i];
     float u = silu ? Cs[t * kGemmCLd + i + per] : 0.0f;
-    if constexpr (F == WFmt::W8A8) {
-      const float da = *reinterpret_cast<const float*>(static_cast<const uint8_t*>(a.scratch) +
-                                                       (uint64_t)tok * quant_act_row_bytes(a.cols));
-      v *= run_scale_at(a, w + (uint64_t)o * a.row_bytes, 0) * da;
-      if (silu) u *= run_scale_at(a, w + (uint64_t)(out + o) * a.row_bytes, 0) * da;
-    }
     if (silu) v = silu_mul(v, u);
     matmul_put(a, a.y + (uint64_t)tok * out + o, v);
   }

@@ -8,10 +8,13 @@
 //     before the first is used, so several loads are in flight per lane
 //   - quants are decoded in registers (dequant.cuh) and multiplied with f32
 //     activations read as float4 through L1 (every warp of the tile reads the
-//     same x); group scales multiply each chunk's partial sum, per-row scales
-//     the final sum
-//   - W8A8 multiplies its int8 quants with the int8 activations QuantizeAct
-//     wrote (dp4a, one exact int32 sum per row and token, as the CPU does)
+//     same x), rounded as the CPU twin rounds them for F16 and BF16 weights
+//     (act_round); group scales multiply each chunk's partial sum, per-row
+//     scales the final sum
+//   - the integer formats multiply their int8 quants with the int8
+//     activations QuantizeAct wrote (dp4a), as the CPU does: W8A8 one exact
+//     int32 sum per row and token, Q8_0 and Q4_0 one per 32-column block,
+//     times the two blocks' scales
 //   - a warp-shuffle butterfly sums the lanes: fixed order, same result in
 //     every lane, no atomics
 // More tokens than kGemvMaxTokens (F32 weights in prefill) loop over token
@@ -66,6 +69,30 @@ struct GemvChunk {
     }
   }
 
+  // The integer formats: the chunk's int8 weights (Q4_0: q - 8) times the E
+  // int8 activations at xq, one exact int32 sum.
+  __device__ __forceinline__ int int_dot(const uint8_t* xq) const {
+    static_assert(int_activations(F), "integer dot product of a float format");
+    const uint4 x0 = *reinterpret_cast<const uint4*>(xq);
+    int s = 0;
+    if constexpr (F == WFmt::W8A8) {
+      s = __dp4a((int)q[0], (int)x0.x, s);
+      s = __dp4a((int)q[1], (int)x0.y, s);
+      s = __dp4a((int)q[2], (int)x0.z, s);
+      s = __dp4a((int)q[3], (int)x0.w, s);
+    } else {
+      const uint4 x1 = *reinterpret_cast<const uint4*>(xq + 16);
+      const uint32_t xs[8] = {x0.x, x0.y, x0.z, x0.w, x1.x, x1.y, x1.z, x1.w};
+#pragma unroll
+      for (int i = 0; i < 8; i++) {
+        // Q4_0: byte j's low nibble is column j, its high nibble column 16 + j.
+        const uint32_t w = F == WFmt::Q8_0 ? q[i] : q4x4_to_i8((q[i & 3] >> (i & 4)) & 0x0f0f0f0fu);
+        s = __dp4a((int)w, (int)xs[i], s);
+      }
+    }
+    return s;
+  }
+
   // The chunk's E values, before the scale d.
   __device__ __forceinline__ void decode(float* v) const {
     if constexpr (F == WFmt::F32) {
@@ -80,10 +107,11 @@ struct GemvChunk {
     } else if constexpr (F == WFmt::Fp8) {
 #pragma unroll
       for (int i = 0; i < 4; i++) e4m3x4_to_f32_scaled(q[i], v + 4 * i);
-    } else if constexpr (F == WFmt::Int8 || F == WFmt::Q8_0) {
+    } else if constexpr (F == WFmt::Int8) {
 #pragma unroll
       for (int i = 0; i < E / 4; i++) i8x4_to_f32(q[i], v + 4 * i);
-    } else {  // Int4, Nf4, Q4_0
+    } else {
+      static_assert(F == WFmt::Int4 || F == WFmt::Nf4, "the integer formats take int_dot");
       q4x32_to_f32<F>(q, v);
     }
   }
@@ -102,8 +130,8 @@ __device__ __forceinline__ float gemv_row_scale(const MatmulArgs& a, const uint8
 }
 
 // acc[t] = sum_k row[k] * x_t[k] for t < nt, before the row scale, summed
-// over the warp (every lane holds the total). x_t = x + t * cols; W8A8 reads
-// act rows (quant_act_row_bytes apart) instead of x.
+// over the warp (every lane holds the total). x_t = x + t * cols; the integer
+// formats read act rows (quant_act_row_bytes apart) instead of x.
 template <WFmt F, int NT>
 __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t* row, const float* x,
                                              const uint8_t* act, int nt, float* acc) {
@@ -112,17 +140,19 @@ __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t*
   constexpr int U = NT == 1 ? kGemvUnroll : 2;
   const int lane = threadIdx.x & 31;
   const int chunks = a.cols / C::E;
-  if constexpr (F == WFmt::W8A8) {
-    const uint64_t arow = quant_act_row_bytes(a.cols);
-    int isum[NT];
+  if constexpr (int_activations(F)) {
+    const uint64_t arow = quant_act_row_bytes(a.cols, act_block(F));
+    const uint64_t qoff = quant_act_scale_bytes(a.cols, act_block(F));
+    int isum[NT];    // W8A8: the whole row's exact sum
+    float fsum[NT];  // Q8_0, Q4_0: block sums times their scales
 #pragma unroll
-    for (int t = 0; t < NT; t++) isum[t] = 0;
+    for (int t = 0; t < NT; t++) isum[t] = 0, fsum[t] = 0.0f;
     for (int c0 = 0; c0 < chunks; c0 += 32 * U) {
-      uint4 q[U];
+      C ch[U];
 #pragma unroll
       for (int u = 0; u < U; u++) {
         const int c = c0 + u * 32 + lane;
-        if (c < chunks) q[u] = ld_weight16(row + (uint64_t)c * 16);
+        if (c < chunks) ch[u].load(a, row, c);
       }
 #pragma unroll
       for (int u = 0; u < U; u++) {
@@ -131,18 +161,19 @@ __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t*
 #pragma unroll
         for (int t = 0; t < NT; t++) {
           if (t >= nt) continue;
-          const uint4 xa = *reinterpret_cast<const uint4*>(act + t * arow + kQuantActHeader + (uint64_t)c * 16);
-          int s = isum[t];
-          s = __dp4a((int)q[u].x, (int)xa.x, s);
-          s = __dp4a((int)q[u].y, (int)xa.y, s);
-          s = __dp4a((int)q[u].z, (int)xa.z, s);
-          s = __dp4a((int)q[u].w, (int)xa.w, s);
-          isum[t] = s;
+          const uint8_t* xr = act + t * arow;
+          const int s = ch[u].int_dot(xr + qoff + (uint64_t)c * C::E);
+          if constexpr (F == WFmt::W8A8) {
+            isum[t] += s;
+          } else {  // the CPU's s += isum * (d_w * d_a), never contracted
+            const float da = reinterpret_cast<const float*>(xr)[c];
+            fsum[t] = __fadd_rn(fsum[t], __fmul_rn((float)s, __fmul_rn(ch[u].d, da)));
+          }
         }
       }
     }
 #pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = (float)warp_sum_int(isum[t]);
+    for (int t = 0; t < NT; t++) acc[t] = F == WFmt::W8A8 ? (float)warp_sum_int(isum[t]) : warp_sum(fsum[t]);
   } else {
     float sum[NT];
 #pragma unroll
@@ -168,10 +199,10 @@ __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t*
 #pragma unroll
           for (int j = 0; j < C::E; j += 4) {
             const float4 xv = *reinterpret_cast<const float4*>(xc + j);
-            s = fmaf(v[j], xv.x, s);
-            s = fmaf(v[j + 1], xv.y, s);
-            s = fmaf(v[j + 2], xv.z, s);
-            s = fmaf(v[j + 3], xv.w, s);
+            s = fmaf(v[j], act_round<F>(xv.x), s);
+            s = fmaf(v[j + 1], act_round<F>(xv.y), s);
+            s = fmaf(v[j + 2], act_round<F>(xv.z), s);
+            s = fmaf(v[j + 3], act_round<F>(xv.w), s);
           }
           sum[t] = fmaf(ch[u].d, s, sum[t]);
         }
@@ -201,8 +232,8 @@ __device__ __forceinline__ void gemv_output(const MatmulArgs& a, int o, int n, c
   const int lane = threadIdx.x & 31;
   const int out = matmul_out_rows(a);
   const bool silu = a.epilogue == Epilogue::SiluMul;
-  const uint8_t* act = static_cast<const uint8_t*>(a.scratch);  // W8A8: last_only's row is row 0
-  const uint64_t arow = quant_act_row_bytes(a.cols);
+  const uint8_t* act = static_cast<const uint8_t*>(a.scratch);  // integer formats: last_only's row is row 0
+  const uint64_t arow = quant_act_row_bytes(a.cols, act_block(F));
   for (int t0 = 0; t0 < n; t0 += NT) {
     const int nt = min(n - t0, NT);
     float g[NT], u[NT];

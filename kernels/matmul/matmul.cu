@@ -81,9 +81,18 @@ void matmul_check(const MatmulArgs& a) {
          (unsigned long long)matmul_scratch_bytes(a));
 }
 
+namespace {
+
+// The activation form an integer matmul reads (QuantizeActArgs::block).
+int quant_act_block(const MatmulArgs& a) { return mm::act_block(mm::weight_format(a)); }
+
+}  // namespace
+
+bool matmul_needs_quantize_act(const MatmulArgs& a) { return mm::int_activations(mm::weight_format(a)); }
+
 uint64_t matmul_scratch_bytes(const MatmulArgs& a) {
-  if (a.quant.type != RunType::W8A8) return 0;
-  return (uint64_t)(a.last_only ? 1 : kMaxStepTokens) * quant_act_row_bytes(a.cols);
+  if (!matmul_needs_quantize_act(a)) return 0;
+  return (uint64_t)(a.last_only ? 1 : kMaxStepTokens) * quant_act_row_bytes(a.cols, quant_act_block(a));
 }
 
 int matmul_max_tiles(const MatmulArgs& a) {
@@ -116,12 +125,11 @@ void launch_matmul(const MatmulArgs& a, const StepState* st, int max_tiles, cuda
   check_launch("matmul launch");
 }
 
-bool matmul_needs_quantize_act(const MatmulArgs& a) { return a.quant.type == RunType::W8A8; }
-
 QuantizeActArgs quantize_act_args_for(const MatmulArgs& a) {
   QuantizeActArgs q{};
   q.x = a.x;
   q.cols = a.cols;
+  q.block = quant_act_block(a);
   q.last_only = a.last_only;
   q.out = a.scratch;
   return q;

@@ -14,11 +14,12 @@
 // run formats row_bytes = run_row_bytes(quant, cols); for GGUF types
 // row_bytes = ggml_row_bytes(type, cols).
 //
-// W8A8 needs its activations quantized per token first: the QuantizeAct op
-// (quantize_act.cuh) writes them into the matmul's scratch, and the program
-// puts it right before the matmul (matmul_needs_quantize_act(),
-// quantize_act_args_for()). No other format needs a preparatory pass: the
-// other formats multiply f32 activations (GEMV) or f16 ones (GEMM) as they are.
+// The integer formats (W8A8, and the GGUF Q8_0 and Q4_0) multiply int8
+// activations, as their CPU twins do: the QuantizeAct op (quantize_act.cuh)
+// writes them into the matmul's scratch, per token (W8A8) or per 32 columns
+// (Q8_0, Q4_0), and the program puts it right before the matmul
+// (matmul_needs_quantize_act(), quantize_act_args_for()). The other formats
+// multiply f32 activations (GEMV) or f16 ones (GEMM) as they are.
 //
 // Determinism: each output is one warp's (GEMV) or one thread's accumulator
 // (GEMM) summed in a fixed order; no atomics, no split-K.
@@ -48,7 +49,7 @@ void matmul_check(const MatmulArgs&);
 // Host: dynamic shared memory one tile may use (<= kTileSmem).
 int matmul_smem_bytes(const MatmulArgs&);
 
-// W8A8's preparatory op (quantize_act.cuh).
+// The integer formats' preparatory op (quantize_act.cuh).
 bool matmul_needs_quantize_act(const MatmulArgs&);
 QuantizeActArgs quantize_act_args_for(const MatmulArgs&);
 

@@ -31,21 +31,31 @@ struct MatmulArgs {
   void* scratch;        // device scratch (activation quantization etc.), matmul_scratch_bytes() bytes
 };
 
-// The preparatory op of W8A8 (kernels/matmul/quantize_act.cuh): quantizes the
-// activation rows a W8A8 matmul reads, per token, into that matmul's scratch.
+// The preparatory op of the integer formats (kernels/matmul/quantize_act.cuh):
+// quantizes the activation rows the matmul reads, per token, into that
+// matmul's scratch, in the form the CPU twin multiplies (cpu/act_quant.h):
+//   block 0   one f32 scale per row (W8A8, the CPU's Q8Row)
+//   block 32  one scale per 32 columns, rounded to fp16 precision (Q8_0 and
+//             Q4_0 weights, the CPU's block_q8a, as llama.cpp's Q8_0 activations)
 struct QuantizeActArgs {
   const float* x;       // [n][cols] f32, as the matmul's x
   int32_t cols;
+  int32_t block;        // 0 or kQuantActBlock (above)
   bool last_only;       // as the matmul's: only row n-1, written as row 0
-  void* out;            // the matmul's scratch: row t at t * quant_act_row_bytes(cols)
+  void* out;            // the matmul's scratch: row t at t * quant_act_row_bytes(cols, block)
 };
 
-// One quantized activation row: the f32 scale d at byte 0, the int8 quants
-// (x ~= d * q) from byte kQuantActHeader on, padded to 16 bytes so every
-// row and its quants are 16-byte aligned for vector loads.
-constexpr int kQuantActHeader = 16;
-constexpr uint64_t quant_act_row_bytes(int64_t cols) {
-  return kQuantActHeader + ((uint64_t)cols + 15) / 16 * 16;
+constexpr int kQuantActBlock = 32;
+
+// One quantized activation row: the f32 scales from byte 0 (one, or one per
+// block), padded to 16 bytes, then the int8 quants (x ~= d * q), padded to 16
+// bytes, so every row, its scales and its quants are 16-byte aligned for
+// vector loads.
+constexpr uint64_t quant_act_scale_bytes(int64_t cols, int block) {
+  return ((block ? (uint64_t)cols / block : 1) * 4 + 15) / 16 * 16;
+}
+constexpr uint64_t quant_act_row_bytes(int64_t cols, int block) {
+  return quant_act_scale_bytes(cols, block) + ((uint64_t)cols + 15) / 16 * 16;
 }
 
 }  // namespace km::cuda

@@ -5,6 +5,7 @@
 
 #include "chooser.cuh"
 #include "gemm.cuh"
+#include "gemm_int.cuh"
 #include "gemv.cuh"
 
 namespace km::cuda {
@@ -23,7 +24,10 @@ namespace mm {
 template <WFmt F>
 __device__ inline void matmul_tile_as(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
   if constexpr (F != WFmt::F32) {  // the chooser keeps F32 on the GEMV
-    if (matmul_use_gemm(a, matmul_tokens(a, st))) return gemm_tile<F>(a, st, tile, smem);
+    if (matmul_use_gemm(a, matmul_tokens(a, st))) {
+      if constexpr (int_activations(F)) return gemm_int_tile<F>(a, st, tile, smem);
+      else return gemm_tile<F>(a, st, tile, smem);
+    }
   }
   gemv_tile<F>(a, st, tile);
 }

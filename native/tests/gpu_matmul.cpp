@@ -21,6 +21,7 @@
 
 #ifdef KEYMATE_HAVE_CUDA
 #include "cpu/act_quant.h"
+#include "keymate/formats.h"
 #include "keymate/cuda.h"
 #include "keymate/engine.h"
 #include "matmul/matmul_harness.h"
@@ -50,11 +51,16 @@ void require_gpu() {
 // lane's share of the row plus a 5-level tree, well under 32 * 2^-24 * ... of
 // the terms for these sizes.
 constexpr double kTolGemvF32 = 4e-5;
-// GEMM: x (and decoded weights, unless the format is F16 or W8A8) rounded to
-// f16 for the tensor cores: 2^-11 each, f32 accumulation on top.
+// The integer formats (W8A8, Q8_0, Q4_0) are held to the same bound on both
+// paths: their products are exact int32 sums (dp4a, integer mma), against the
+// activations as the CPU quantizes them (int_activations below).
+// GEMM: x (and decoded weights, unless the format is F16) rounded to f16 for
+// the tensor cores: 2^-11 each, f32 accumulation on top.
 constexpr double kTolGemmF16Operands = 1.2e-3;
-// GEMM with F16 weights or W8A8 (exact int8 operands): only x, or nothing, rounded.
-constexpr double kTolGemmExactWeights = 6e-4;
+// GEMM with F16 weights: x is rounded to f16 in the reference too (the CPU
+// twin's activations), so only the f32 sums remain; the bound is kept loose
+// for the tensor cores' own summation order.
+constexpr double kTolGemmF16Weights = 6e-4;
 
 struct Format {
   const char* name;
@@ -86,6 +92,11 @@ const Format kFormats[] = {
 };
 
 bool is_w8a8(const Format& f) { return f.quant.type == RunType::W8A8; }
+// Formats whose products are int8 x int8 against quantized activations, on
+// the CPU and the GPU alike (cpu/act_quant.h).
+bool is_integer(const Format& f) {
+  return is_w8a8(f) || (f.quant.none() && (f.type == GgmlType::Q8_0 || f.type == GgmlType::Q4_0));
+}
 
 // Random weights with a few outliers, as trained weights have.
 std::vector<float> random_values(std::mt19937& rng, size_t count, float scale) {
@@ -123,18 +134,53 @@ Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
   return m;
 }
 
-// W8A8's activations as the CPU quantizes them (cpu/act_quant.h), decoded:
-// the format multiplies these, not x.
-std::vector<float> w8a8_activations(const std::vector<float>& x, int n, int cols) {
-  std::vector<float> out(x.size());
+// An integer format's activations as the CPU quantizes them (cpu/act_quant.h):
+// W8A8 per token (Q8Row), Q8_0 and Q4_0 per 32 columns (block_q8a). Each row
+// is its int8 quants and one scale per `block` columns (cols for W8A8).
+struct IntActivations {
+  int block = 0;
+  std::vector<int8_t> q;   // [n][cols]
+  std::vector<float> d;    // [n][cols / block]
+  std::vector<float> x;    // d * q, what the format multiplies instead of x
+};
+
+IntActivations int_activations(const Format& f, const std::vector<float>& x, int n, int cols) {
+  IntActivations a;
+  a.block = is_w8a8(f) ? cols : km::cpu::QA;
+  const int nb = cols / a.block;
+  a.q.resize((size_t)n * cols);
+  a.d.resize((size_t)n * nb);
+  a.x.resize((size_t)n * cols);
   std::vector<uint8_t> row(km::cpu::kQ8RowHeader + cols);
+  std::vector<km::cpu::block_q8a> blocks(cols / km::cpu::QA);
   for (int t = 0; t < n; t++) {
-    km::cpu::quantize_q8row_scalar(x.data() + (size_t)t * cols, row.data(), cols);
-    float d;
-    std::memcpy(&d, row.data(), 4);
-    const int8_t* q = reinterpret_cast<const int8_t*>(row.data() + km::cpu::kQ8RowHeader);
-    for (int k = 0; k < cols; k++) out[(size_t)t * cols + k] = d * (float)q[k];
+    const float* xt = x.data() + (size_t)t * cols;
+    int8_t* q = a.q.data() + (size_t)t * cols;
+    if (is_w8a8(f)) {
+      km::cpu::quantize_q8row_scalar(xt, row.data(), cols);
+      std::memcpy(&a.d[t], row.data(), 4);
+      std::memcpy(q, row.data() + km::cpu::kQ8RowHeader, cols);
+    } else {
+      km::cpu::quantize_q8a_scalar(xt, blocks.data(), cols);
+      for (int b = 0; b < nb; b++) {
+        a.d[(size_t)t * nb + b] = blocks[b].d;
+        std::memcpy(q + b * km::cpu::QA, blocks[b].qs, km::cpu::QA);
+      }
+    }
+    for (int k = 0; k < cols; k++) a.x[(size_t)t * cols + k] = a.d[(size_t)t * nb + k / a.block] * (float)q[k];
   }
+  return a;
+}
+
+// What the CPU twin multiplies a format's weights with (cpu/act_quant.h), as
+// floats: the integer formats' quantized activations, x rounded to fp16 for
+// F16 weights and to bf16 for BF16 weights, x itself for the rest. The GPU
+// takes the same form, so the products are compared like for like.
+std::vector<float> cpu_activations(const Format& f, const std::vector<float>& x, int n, int cols) {
+  if (is_integer(f)) return int_activations(f, x, n, cols).x;
+  std::vector<float> out = x;
+  if (f.quant.none() && f.type == GgmlType::F16) km::cpu::round_f16_scalar(x.data(), out.data(), (int64_t)x.size());
+  if (f.quant.none() && f.type == GgmlType::BF16) km::cpu::round_bf16_scalar(x.data(), out.data(), (int64_t)x.size());
   return out;
 }
 
@@ -189,10 +235,10 @@ double check_case(const Format& f, const Matrix& m, int n, Epilogue e, bool last
   CHECK(std::memcmp(y1.data(), y3.data(), y1.size() * 4) == 0);
 
   const bool gemm = h.uses_gemm(n);
-  const double tol = !gemm ? kTolGemvF32
-                     : (f.quant.none() && f.type == GgmlType::F16) || is_w8a8(f) ? kTolGemmExactWeights
-                                                                                  : kTolGemmF16Operands;
-  const std::vector<float> xa = is_w8a8(f) ? w8a8_activations(x, n, cols) : x;
+  const double tol = !gemm || is_integer(f)                   ? kTolGemvF32
+                     : f.quant.none() && f.type == GgmlType::F16 ? kTolGemmF16Weights
+                                                                 : kTolGemmF16Operands;
+  const std::vector<float> xa = cpu_activations(f, x, n, cols);
   double worst = 0;
   int reported = 0;
   for (int t = 0; t < yrows; t++) {
@@ -282,39 +328,96 @@ TEST(gpu_matmul, int4_g128) { sweep(kFormats[10]); }
 TEST(gpu_matmul, nf4_g64) { sweep(kFormats[11]); }
 TEST(gpu_matmul, w8a8) { sweep(kFormats[12]); }
 
-// W8A8 at decode sizes is the CPU's arithmetic exactly: the same quantized
-// activations (QuantizeAct), one exact int32 sum, then isum * (d_w * d_a).
-TEST(gpu_matmul, w8a8_decode_bit_exact) {
+// The integer formats are the CPU's arithmetic exactly, on both paths where
+// the order of sums is the CPU's: the same quantized activations
+// (QuantizeAct), exact int32 sums, then for W8A8 isum * (d_w * d_a) (GEMV and
+// GEMM), for Q8_0 and Q4_0 s += isum_b * (d_w * d_a) block after block (the
+// GEMM; the GEMV sums its lanes' blocks in another order, held to the
+// sweep's bound). The weights and activations share their signs, so W8A8's
+// sums pass 2^24, where a float accumulator of the integer products (the f16
+// tensor-core path) stops being exact.
+int8_t weight_q(const Format& f, const uint8_t* row, int k) {
+  if (is_w8a8(f)) return (int8_t)row[k];
+  if (f.type == GgmlType::Q8_0) return reinterpret_cast<const km::block_q8_0*>(row)[k / 32].qs[k % 32];
+  const km::block_q4_0& b = reinterpret_cast<const km::block_q4_0*>(row)[k / 32];
+  const int j = k % 32;
+  return (int8_t)((j < 16 ? b.qs[j] & 0xF : b.qs[j - 16] >> 4) - 8);
+}
+
+float weight_d(const Format& f, const uint8_t* row, int cols, int k) {
+  if (is_w8a8(f)) return km::run_scale(f.quant, row, cols, 0);
+  const uint16_t d = f.type == GgmlType::Q8_0 ? reinterpret_cast<const km::block_q8_0*>(row)[k / 32].d
+                                              : reinterpret_cast<const km::block_q4_0*>(row)[k / 32].d;
+  return km::fp16_to_fp32(d);
+}
+
+TEST(gpu_matmul, integer_formats_are_the_cpus_arithmetic) {
   require_gpu();
   std::mt19937 rng(99);
-  const Format& f = kFormats[12];
-  const int rows = 96, cols = 2752;
-  const Matrix m = make_matrix(f, rows, cols, rng);
-  for (int n : {1, 2, 4}) {
-    std::vector<float> x = random_values(rng, (size_t)n * cols, 1.0f);
-    km::cuda::MatmulArgs a{};
-    a.w = m.bytes.data();
-    a.row_bytes = m.t.row_bytes;
-    a.rows = rows;
-    a.cols = cols;
-    a.quant = f.quant;
-    a.epilogue = Epilogue::Store;
-    km::cuda::MatmulHarness h(a);
-    std::vector<float> y((size_t)n * rows, 0.0f);
-    h.run(x.data(), n, y.data());
-    std::vector<uint8_t> act(km::cpu::kQ8RowHeader + cols);
-    for (int t = 0; t < n; t++) {
-      km::cpu::quantize_q8row_scalar(x.data() + (size_t)t * cols, act.data(), cols);
-      float da;
-      std::memcpy(&da, act.data(), 4);
-      const int8_t* qa = reinterpret_cast<const int8_t*>(act.data() + km::cpu::kQ8RowHeader);
+  std::uniform_real_distribution<float> mag(0.9f, 1.0f);
+  const int rows = 40, cols = 1536;
+  std::vector<float> sign(cols);
+  for (float& v : sign) v = (rng() & 1) ? 1.0f : -1.0f;
+  for (const Format& f : kFormats) {
+    if (!is_integer(f)) continue;
+    Matrix m;
+    {
+      // Rows 0..rows/2 agree with the activations' signs, the rest oppose them.
+      std::vector<float> src((size_t)rows * cols);
+      for (int r = 0; r < rows; r++)
+        for (int k = 0; k < cols; k++) src[(size_t)r * cols + k] = (r < rows / 2 ? 0.05f : -0.05f) * sign[k] * mag(rng);
+      m.t.type = f.type;
+      m.t.quant = f.quant;
+      m.t.rows = rows;
+      m.t.cols = cols;
+      m.t.row_bytes = f.quant.none() ? km::ggml_row_bytes(f.type, cols) : km::run_row_bytes(f.quant, cols);
+      m.bytes.assign(m.t.row_bytes * rows, 0);
       for (int r = 0; r < rows; r++) {
-        const uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
-        const float dw = km::run_scale(f.quant, row, cols, 0);
-        int64_t isum = 0;
-        for (int k = 0; k < cols; k++) isum += (int8_t)row[k] * qa[k];
-        CHECK_EQ(y[(size_t)t * rows + r], (float)isum * (dw * da));
+        uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
+        if (f.quant.none()) km::quantize_row(f.type, src.data() + (size_t)r * cols, row, cols);
+        else km::quant::quantize_run_row(f.quant, src.data() + (size_t)r * cols, cols, row, km::quant::ScaleRule::Absmax);
       }
+    }
+    bool failed = false;  // one report per format
+    for (int n : {1, 2, 4, 7, 65}) {
+      if (failed) break;
+      km::cuda::MatmulArgs a{};
+      a.w = m.bytes.data();
+      a.row_bytes = m.t.row_bytes;
+      a.rows = rows;
+      a.cols = cols;
+      a.type = f.type;
+      a.quant = f.quant;
+      a.epilogue = Epilogue::Store;
+      km::cuda::MatmulHarness h(a);
+      if (!is_w8a8(f) && !h.uses_gemm(n)) continue;
+      std::vector<float> x((size_t)n * cols);
+      for (int t = 0; t < n; t++)
+        for (int k = 0; k < cols; k++) x[(size_t)t * cols + k] = sign[k] * mag(rng);
+      std::vector<float> y((size_t)n * rows, 0.0f);
+      h.run(x.data(), n, y.data());
+      const IntActivations act = int_activations(f, x, n, cols);
+      const int nb = cols / act.block;
+      int64_t largest = 0;
+      for (int t = 0; t < n && !failed; t++)
+        for (int r = 0; r < rows && !failed; r++) {
+          const uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
+          const int8_t* qa = act.q.data() + (size_t)t * cols;
+          float want = 0.0f;
+          for (int b = 0; b < nb; b++) {
+            int64_t isum = 0;
+            for (int k = b * act.block; k < (b + 1) * act.block; k++) isum += weight_q(f, row, k) * qa[k];
+            largest = std::max(largest, isum < 0 ? -isum : isum);
+            want += (float)isum * (weight_d(f, row, cols, b * act.block) * act.d[(size_t)t * nb + b]);
+          }
+          if (y[(size_t)t * rows + r] != want) {
+            CHECK_EQ(y[(size_t)t * rows + r], want);
+            kt::report_failure(__FILE__, __LINE__, std::string(f.name) + " n=" + std::to_string(n) + " y[" +
+                                                       std::to_string(t) + "][" + std::to_string(r) + "]");
+            failed = true;
+          }
+        }
+      if (is_w8a8(f)) CHECK(largest > (int64_t(1) << 24));  // the case this test exists for
     }
   }
 }
