@@ -5,7 +5,7 @@
 //   - device/: the same protocol in C99 for keyboard firmware (built with its own Makefile).
 // Node only; imports nothing from the rest of Keymate.
 
-export { KeyboardLink, DEFAULT_TIMING, type KeyboardLinkOptions, type LinkStats, type LinkTiming } from './host/keyboard-link';
+export { KeyboardLink, DEFAULT_TIMING, type KeyboardLinkOptions, type LinkStats, type LinkTiming, type ReplyStream } from './host/keyboard-link';
 export type { GpioEvent, KeyEvent, KeyboardEvent, LinkEvents, TextEvent } from './host/events';
 export { LINK_STATES, TRANSITIONS, canTransition, type DeviceInfo, type LinkState, type LinkStatus } from './host/link-state';
 export { DEFAULT_USB_MATCH, discoverPort, listSysfs, usbId, type Discovery, type PortInfo, type UsbMatch } from './host/discovery';

@@ -16,7 +16,7 @@ import { Settings, SettingsPatch } from './settings';
 import { TelemetrySample } from './telemetry';
 
 /** Bumped with every change to the maps or the shapes they use. */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 const empty = z.strictObject({});
 
@@ -47,6 +47,8 @@ const listQuery = z.strictObject({
 export const requests = {
   /** The whole state, for a UI that has just connected. */
   'state.get': { request: empty, response: AppState },
+  /** The host's clock now (common/clock.ts): a UI sets its own against it to time what it shows against the host's stamps. */
+  'clock': { request: empty, response: z.strictObject({ t_ms: z.number() }) },
   /** The on-screen AI key (or the global shortcut) went down / up: the same session as the keyboard's key. */
   'key.press': { request: z.strictObject({ source: z.enum(['screen', 'shortcut']) }), response: SessionStatus },
   'key.release': { request: z.strictObject({ source: z.enum(['screen', 'shortcut']) }), response: SessionStatus },

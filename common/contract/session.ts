@@ -64,6 +64,12 @@ export const ReplyTimings = z.strictObject({
   link_ms: z.number().nonnegative().nullable(),
   /** Trigger to the first token on the host: what the user waits for. */
   e2e_ms: z.number().nonnegative(),
+  /**
+   * When the first token reached the host, on the host's clock (common/clock.ts);
+   * the UI times its display of the reply from here. Null when no token came;
+   * absent in records written before it was measured.
+   */
+  first_at_ms: z.number().nullable().optional(),
   /** Per decoded token, when the engine runs in profiling mode; null otherwise. */
   stages_ms: StageTimes.nullable(),
 });
@@ -78,13 +84,19 @@ export const ReplyStart = z.strictObject({
 });
 export type ReplyStart = z.infer<typeof ReplyStart>;
 
+/**
+ * One token, or several that came within one display frame of each other
+ * (the host hands those over together: electron/host/session/token-batcher.ts).
+ */
 export const ReplyToken = z.strictObject({
   press_id: PressId,
-  /** 0-based among generated tokens. */
+  /** 0-based among generated tokens: the first of this event's tokens. */
   index: z.number().int().nonnegative(),
-  /** Complete UTF-8 text of this token (may be empty while a character is split). */
+  /** How many tokens this event carries (index .. index + count - 1); 1 when absent. */
+  count: z.number().int().min(1).optional(),
+  /** Their complete UTF-8 text, in order (may be empty while a character is split). */
   text: z.string(),
-  /** Milliseconds since the engine call started. */
+  /** Milliseconds since the engine call started, when the last of them was ready. */
   t_ms: z.number().nonnegative(),
 });
 export type ReplyToken = z.infer<typeof ReplyToken>;

@@ -15,7 +15,7 @@ export const Settings = z.strictObject({
   backend: z.enum(BACKENDS),
   weights: z.enum(WEIGHT_FORMATS),
   kv: z.enum(KV_FORMATS),
-  /** CPU threads; 0 = the engine's choice. */
+  /** CPU threads; 0 = one per physical core but one, left for the app (engine-service.ts appThreads). */
   threads: z.number().int().min(0).max(256),
   /** The keyboard's serial port; null = find it by USB id. */
   serial_port: z.string().min(1).nullable(),

@@ -18,6 +18,7 @@ import {
   type Settings,
   type SettingsPatch,
 } from '../../common/contract';
+import { preciseNowMs } from '../../common/clock';
 import { modelsFolder } from '../../common/data-home';
 import type { KeyboardLinkOptions } from '../../firmware-bridge';
 import { probeBackends } from './engine/engine';
@@ -103,7 +104,7 @@ export class Host {
       settings: () => this.engineSettings(),
       model: () => this.model(),
       setLed: (led) => this.device?.setLed(led),
-      showReply: (text) => this.device?.showReply(text) ?? false,
+      keyboardReply: () => this.device?.openReply() ?? null,
       finished: (reply) => this.record(reply),
       warn: (message) => this.notices.add('warning', 'engine-error', message),
     });
@@ -229,6 +230,7 @@ export class Host {
   private makeHandlers(): RequestHandlers {
     return {
       'state.get': () => this.state(),
+      'clock': () => ({ t_ms: preciseNowMs() }),
       'key.press': ({ source }) => this.session.keyDown(source),
       'key.release': ({ source }) => this.session.keyUp(source),
       'generate': ({ prompt }) => ({ press_id: this.session.generate(prompt) }),

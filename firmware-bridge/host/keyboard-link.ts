@@ -80,6 +80,14 @@ export interface KeyboardLinkOptions {
   listSysfs?: PortLister;
 }
 
+/** One reply on the keyboard's display, sent as it is written (KeyboardLink.openReply). */
+export interface ReplyStream {
+  /** More text; false when the stream has stopped (keyboard gone, a chunk dropped, ended). */
+  append(text: string): boolean;
+  /** The rest of the text, and the reply is complete. */
+  end(text?: string): boolean;
+}
+
 export interface LinkStats {
   reader: ReaderStats;
   retransmits: number;
@@ -115,6 +123,10 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
   private replyQueue: MessageBody[] = [];
   private replyInFlight: number | undefined;
   private nextReplyId = 0;
+  /** Bumped when a session with the keyboard starts or ends: streams of an older one stop. */
+  private replySession = 0;
+  /** Replies of this session whose chunk the keyboard never took. */
+  private droppedReplies = new Set<number>();
   private handshakeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -133,8 +145,9 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
       onGiveUp: (m, why) => {
         this.emit('warning', `the keyboard did not take ${m.type} seq ${m.seq}: ${why === 'no-ack' ? 'no ACK' : why}`);
         if (m.seq === this.replyInFlight && m.type === 'reply') {
-          // The rest of that reply would be shown with a hole in it: drop it.
+          // The rest of that reply would be shown with a hole in it: drop it, and what its stream sends later.
           this.replyQueue = this.replyQueue.filter((b) => b.type !== 'reply' || b.replyId !== m.replyId);
+          this.droppedReplies.add(m.replyId);
           this.pumpReply();
         }
       },
@@ -184,20 +197,40 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
   }
 
   /**
-   * Sends reply text to the keyboard's display, chunk by chunk, each one after the previous
-   * was acknowledged, so a display never shows chunks out of order. False if there is no
-   * connected keyboard with a display.
+   * Sends a whole reply to the keyboard's display (it replaces what the display shows). False
+   * if there is no connected keyboard with a display.
    */
   sendReply(text: string): boolean {
-    if (this.state !== 'connected' || this.device?.capabilities.display !== true) return false;
+    return this.openReply()?.end(text) ?? false;
+  }
+
+  /**
+   * A reply streamed to the keyboard's display while it is written, as one reply id: the first
+   * chunk clears the display, every later one appends, the last one says it is complete. Each
+   * update sends only its new text. Chunks go one at a time, each after the previous one was
+   * acknowledged, so a display never shows them out of order. Null without a connected keyboard
+   * with a display. A stream stops taking text (false) when the keyboard goes away or drops one
+   * of its chunks: the rest would be shown with a hole in it.
+   */
+  openReply(): ReplyStream | null {
+    if (this.state !== 'connected' || this.device?.capabilities.display !== true) return null;
     const replyId = this.nextReplyId;
     this.nextReplyId = (this.nextReplyId + 1) & 0xffff;
-    const chunks = chunkUtf8(text, MAX_REPLY_TEXT);
-    chunks.forEach((chunk, i) =>
-      this.replyQueue.push({ type: 'reply', replyId, first: i === 0, last: i === chunks.length - 1, text: chunk }),
-    );
-    if (this.replyInFlight === undefined) this.pumpReply();
-    return true;
+    const session = this.replySession;
+    let started = false;
+    let ended = false;
+    const push = (text: string, last: boolean): boolean => {
+      if (ended || session !== this.replySession || this.droppedReplies.has(replyId)) return false;
+      ended = last;
+      const chunks = chunkUtf8(text, MAX_REPLY_TEXT);
+      chunks.forEach((chunk, i) => {
+        this.replyQueue.push({ type: 'reply', replyId, first: !started, last: last && i === chunks.length - 1, text: chunk });
+        started = true;
+      });
+      if (this.replyInFlight === undefined) this.pumpReply();
+      return true;
+    };
+    return { append: (text) => text === '' || push(text, false), end: (text = '') => push(text, true) };
   }
 
   // ---- connecting ----
@@ -248,8 +281,7 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
     this.seen.clear();
     this.clock.reset();
     this.outbox.clear();
-    this.replyQueue = [];
-    this.replyInFlight = undefined;
+    this.dropReplies();
     this.helloPending = true;
     this.hellosSent = 0;
     this.lastRxMs = now();
@@ -330,8 +362,7 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
     this.handshakeTimer = undefined;
     this.heartbeatTimer = undefined;
     this.outbox.clear();
-    this.replyQueue = [];
-    this.replyInFlight = undefined;
+    this.dropReplies();
     this.helloPending = false;
     this.device = undefined;
   }
@@ -462,6 +493,13 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
   private sendNack(seq: number, reason: NackReason): void {
     this.counters.nacksSent++;
     this.send({ type: 'nack', ackSeq: seq, reason }, false);
+  }
+
+  private dropReplies(): void {
+    this.replyQueue = [];
+    this.replyInFlight = undefined;
+    this.replySession++;
+    this.droppedReplies.clear();
   }
 
   private pumpReply(): void {

@@ -39,6 +39,10 @@ export function reading(v: number | null | undefined, digits = 0): string {
   return v.toFixed(digits);
 }
 
+// One formatter for every call: toLocaleTimeString builds a new one each
+// time, tens of microseconds, which a list redrawn often pays per row.
+const TIME_OF_DAY = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
 export function clock(tMs: number): string {
-  return new Date(tMs).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return TIME_OF_DAY.format(new Date(tMs));
 }

@@ -12,6 +12,9 @@ import type { UiStore } from './store';
 export const INITIAL_RECORDS = 200;
 export const INITIAL_HISTORY = 20;
 export const INITIAL_TELEMETRY = 600;
+/** Round trips that set the host's clock: on connecting, and after each reply (clock-slice.ts). */
+export const CLOCK_ROUNDS_ON_CONNECT = 8;
+export const CLOCK_ROUNDS_AFTER_REPLY = 3;
 
 /** Subscribes the store (and the chart series) to every host event; returns the unsubscribe function. */
 export function subscribeHostEvents(host: HostApi, store: UiStore, series: TelemetrySeries): () => void {
@@ -21,7 +24,10 @@ export function subscribeHostEvents(host: HostApi, store: UiStore, series: Telem
     host.on('key', (v) => s().setKey(v)),
     host.on('reply.start', (v) => s().replyStarted(v)),
     host.on('reply.token', (v) => s().replyToken(v)),
-    host.on('reply.done', (v) => s().replyDone(v)),
+    host.on('reply.done', (v) => {
+      s().replyDone(v);
+      void s().syncHostClock(CLOCK_ROUNDS_AFTER_REPLY);
+    }),
     host.on('reply.error', (v) => s().replyFailed(v)),
     host.on('engine', (v) => s().setEngine(v)),
     host.on('device', (v) => s().setDevice(v)),
@@ -66,6 +72,7 @@ export async function loadHostState(host: HostApi, store: UiStore, series: Telem
     s.refreshModels(),
     s.refreshLibrary(),
     s.refreshRecommended(),
+    s.syncHostClock(CLOCK_ROUNDS_ON_CONNECT),
   ]);
   // The views still work without these; say what is missing rather than fail.
   for (const r of extras) {

@@ -24,7 +24,7 @@ export interface Reply {
   pressId: string;
   source: PressSource;
   prompt: string;
-  /** Token texts by index; `text` is their concatenation. */
+  /** Token texts by index, grown in place while the press streams; `text` is their concatenation. */
   pieces: string[];
   text: string;
   done: boolean;
@@ -35,6 +35,8 @@ export interface Reply {
   startedMs: number;
   /** While streaming: the first and the latest token, ms since the engine call (the tokens' t_ms). */
   live: { firstMs: number; lastMs: number; count: number } | null;
+  /** When this window first showed its text, on the page's clock (common/clock.ts); null until then. */
+  shownMs: number | null;
 }
 
 export interface ReplySlice {
@@ -43,6 +45,8 @@ export interface ReplySlice {
   replyToken: (token: ReplyToken) => void;
   replyDone: (done: ReplyDone) => void;
   replyFailed: (error: ReplyError) => void;
+  /** The reply's first text is on screen (called by the view that draws it, once per press). */
+  replyShown: (pressId: string, pageMs: number) => void;
   /** A (re)connecting window catches up with the reply in progress or the last one. */
   replySnapshot: (snapshot: ReplySnapshot | null) => void;
   /** Sends a prompt without the key; rejects with the host's reason. */
@@ -74,24 +78,29 @@ export const createReplySlice =
           error: null,
           startedMs: s.t_ms,
           live: null,
+          shownMs: null,
         },
       }),
     replyToken: (t) => {
       const r = current(t.press_id);
       if (r === null || r.done) return;
-      const pieces = r.pieces.slice();
-      if (t.index === pieces.length) pieces.push(t.text);
-      else if (t.index < pieces.length) pieces[t.index] = t.text;
-      else {
-        // A gap: keep the slot so the missing token can still land in place.
-        while (pieces.length < t.index) pieces.push('');
-        pieces.push(t.text);
-      }
+      // O(the new text) in order: `pieces` belongs to this press and grows in
+      // place (nothing renders it), and the text is appended. An event
+      // carries `count` tokens: its text takes the first one's slot and the
+      // others stay empty. An event out of order takes its slots (a gap keeps
+      // slots for the missing ones) and the text is joined again, which only
+      // a reordering transport would cause.
+      const count = t.count ?? 1;
+      const pieces = r.pieces;
+      const inOrder = t.index === pieces.length;
+      while (pieces.length < t.index + count) pieces.push('');
+      for (let i = 1; i < count; i++) pieces[t.index + i] = '';
+      pieces[t.index] = t.text;
       const live =
         r.live === null
-          ? { firstMs: t.t_ms, lastMs: t.t_ms, count: 1 }
-          : { firstMs: Math.min(r.live.firstMs, t.t_ms), lastMs: Math.max(r.live.lastMs, t.t_ms), count: r.live.count + 1 };
-      set({ reply: { ...r, pieces, live, text: t.index === r.pieces.length ? r.text + t.text : pieces.join('') } });
+          ? { firstMs: t.t_ms, lastMs: t.t_ms, count }
+          : { firstMs: Math.min(r.live.firstMs, t.t_ms), lastMs: Math.max(r.live.lastMs, t.t_ms), count: r.live.count + count };
+      set({ reply: { ...r, live, text: inOrder ? r.text + t.text : pieces.join('') } });
     },
     replyDone: (d) => {
       const r = current(d.press_id);
@@ -103,6 +112,11 @@ export const createReplySlice =
       const r = current(e.press_id);
       if (r === null) return;
       set({ reply: { ...r, done: true, error: e.message } });
+    },
+    replyShown: (pressId, pageMs) => {
+      const r = current(pressId);
+      if (r === null || r.shownMs !== null) return;
+      set({ reply: { ...r, shownMs: pageMs } });
     },
     replySnapshot: (s) => {
       if (s === null) return;
@@ -119,6 +133,7 @@ export const createReplySlice =
           error: s.error,
           startedMs: 0,
           live: null,
+          shownMs: null,
         },
       });
     },

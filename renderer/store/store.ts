@@ -6,6 +6,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 
 import type { HostApi } from '../../common/contract';
 import { createAppSlice, type AppSlice } from './app-slice';
+import { createClockSlice, type ClockSlice } from './clock-slice';
 import { createDeviceSlice, type DeviceSlice } from './device-slice';
 import { createHistorySlice, type HistorySlice } from './history-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
@@ -17,6 +18,7 @@ import { createSettingsSlice, type SettingsSlice } from './settings-slice';
 import { createTelemetrySlice, type TelemetrySlice } from './telemetry-slice';
 
 export type UiState = AppSlice &
+  ClockSlice &
   SessionSlice &
   ReplySlice &
   PerformanceSlice &
@@ -32,6 +34,7 @@ export type UiStore = StoreApi<UiState>;
 export function createUiStore(host: HostApi): UiStore {
   return createStore<UiState>()((...a) => ({
     ...createAppSlice(...a),
+    ...createClockSlice(host)(...a),
     ...createSessionSlice(host)(...a),
     ...createReplySlice(host)(...a),
     ...createPerformanceSlice(host)(...a),

@@ -9,14 +9,10 @@ import { useState, type FormEvent } from 'react';
 import { useUi } from '../app/context';
 import { clock, ms, NONE, rate } from '../app/format';
 import { AiKey } from '../components/AiKey';
+import { displayText, ReplyText } from '../components/ReplyText';
 import { PENDING, Stat } from '../components/Stat';
-import { liveTimings, type Reply } from '../store/reply-slice';
-import type { UiState } from '../store/store';
+import { liveTimings } from '../store/reply-slice';
 
-/** Models often begin with the space their tokenizer glues to the first word; on screen it is only an indent. */
-function displayText(text: string): string {
-  return text.replace(/^\s+/, '');
-}
 
 function sessionSentence(state: string, message: string | null): string {
   switch (state) {
@@ -34,7 +30,11 @@ function sessionSentence(state: string, message: string | null): string {
   }
 }
 
-function Headline({ reply, last }: { reply: Reply | null; last: UiState['records'][number] | undefined }) {
+// The numbers change with every token while a reply streams: this component
+// alone re-renders then (the reply's text is ReplyText's).
+function Headline() {
+  const reply = useUi((s) => s.reply);
+  const last = useUi((s) => s.records[0]);
   if (reply !== null && !reply.done) {
     const live = liveTimings(reply);
     return (
@@ -59,18 +59,45 @@ function Headline({ reply, last }: { reply: Reply | null; last: UiState['records
   );
 }
 
+/** Replies before the one on screen (which is already shown above). */
+function Earlier({ current }: { current: string | null }) {
+  const history = useUi((s) => s.history);
+  const earlier = history.filter((h) => h.press_id !== current).slice(0, 8);
+  if (earlier.length === 0) return null;
+  return (
+    <div className="card">
+      <h2>Earlier</h2>
+      <ol className="history">
+        {earlier.map((h) => (
+          <li key={h.press_id}>
+            <div className="history-meta muted small">
+              {clock(h.t_ms)} · {h.source} · {ms(h.ttft_ms)} ms to first token · {h.tokens} tokens
+              {h.stop === 'cancelled' ? ' · stopped' : ''}
+            </div>
+            <div className="history-prompt">{h.prompt}</div>
+            <div className="history-completion">{displayText(h.completion)}</div>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
 export function CompanionView() {
-  const reply = useUi((s) => s.reply);
+  // Fields that change once per press, not per token: a streaming reply
+  // re-renders only Headline and ReplyText.
+  const pressId = useUi((s) => s.reply?.pressId ?? null);
+  const replyPrompt = useUi((s) => s.reply?.prompt ?? '');
+  const replyError = useUi((s) => s.reply?.error ?? null);
+  const stop = useUi((s) => s.reply?.stop ?? null);
+  const streaming = useUi((s) => s.reply !== null && !s.reply.done);
   const session = useUi((s) => s.session);
   const keyError = useUi((s) => s.keyError);
-  const last = useUi((s) => s.records[0]);
-  const history = useUi((s) => s.history);
   const ask = useUi((s) => s.ask);
   const cancelReply = useUi((s) => s.cancelReply);
   const [prompt, setPrompt] = useState('');
   const [sendError, setSendError] = useState<string | null>(null);
 
-  const streaming = reply !== null && !reply.done;
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     const text = prompt.trim();
@@ -82,9 +109,7 @@ export function CompanionView() {
     );
   };
   // The same failure in the session and in the reply is said once, under the reply.
-  const sessionMessage = reply !== null && reply.error !== null && reply.error === session.message ? null : session.message;
-  // The reply being written is already on screen: the list holds the ones before it.
-  const earlier = history.filter((h) => h.press_id !== reply?.pressId).slice(0, 8);
+  const sessionMessage = replyError !== null && replyError === session.message ? null : session.message;
 
   return (
     <section className="view companion" aria-labelledby="companion-title">
@@ -100,7 +125,7 @@ export function CompanionView() {
             <div className="typed">{session.typed !== '' ? `“${session.typed}”` : 'Nothing typed yet: releasing sends the default prompt.'}</div>
           )}
           {keyError !== null && <div className="error-text">The host refused the key: {keyError}</div>}
-          <Headline reply={reply} last={last} />
+          <Headline />
           <form className="ask" onSubmit={onSubmit}>
             <label htmlFor="ask-input" className="visually-hidden">
               Ask without the key
@@ -127,40 +152,15 @@ export function CompanionView() {
       <div className="card reply-card">
         <div className="reply-head">
           <h2>Reply</h2>
-          {reply !== null && reply.prompt !== '' && <span className="muted">to “{reply.prompt}”</span>}
+          {replyPrompt !== '' && <span className="muted">to “{replyPrompt}”</span>}
         </div>
-        <div
-          className={`reply ${streaming ? 'streaming' : ''}`}
-          data-testid="reply"
-          data-press={reply?.pressId}
-          data-done={reply === null ? undefined : String(reply.done)}
-          aria-live="polite"
-          aria-busy={streaming}
-        >
-          {displayText(reply?.text ?? '')}
-        </div>
-        {reply === null && <p className="muted placeholder">Nothing asked yet. The answer streams in here as it is written.</p>}
-        {reply !== null && reply.error !== null && <div className="error-text">The reply failed: {reply.error}</div>}
-        {reply?.stop === 'cancelled' && <div className="muted small">Stopped.</div>}
+        <ReplyText />
+        {pressId === null && <p className="muted placeholder">Nothing asked yet. The answer streams in here as it is written.</p>}
+        {replyError !== null && <div className="error-text">The reply failed: {replyError}</div>}
+        {stop === 'cancelled' && <div className="muted small">Stopped.</div>}
       </div>
 
-      {earlier.length > 0 && (
-        <div className="card">
-          <h2>Earlier</h2>
-          <ol className="history">
-            {earlier.map((h) => (
-              <li key={h.press_id}>
-                <div className="history-meta muted small">
-                  {clock(h.t_ms)} · {h.source} · {ms(h.ttft_ms)} ms to first token · {h.tokens} tokens
-                  {h.stop === 'cancelled' ? ' · stopped' : ''}
-                </div>
-                <div className="history-prompt">{h.prompt}</div>
-                <div className="history-completion">{displayText(h.completion)}</div>
-              </li>
-            ))}
-          </ol>
-        </div>
-      )}
+      <Earlier current={pressId} />
     </section>
   );
 }

@@ -9,6 +9,7 @@
 import { useUi } from '../app/context';
 import { clock, ms, rate, reading } from '../app/format';
 import { HistogramBars } from '../components/HistogramBars';
+import { PressSplitLine } from '../components/PressSplitLine';
 import { StageBars } from '../components/StageBars';
 import { Stat } from '../components/Stat';
 import { percentiles } from '../store/histogram';
@@ -24,6 +25,8 @@ export function PerformanceView() {
   const benchState = useUi((s) => s.benchState);
   const runBench = useUi((s) => s.runBench);
   const engineReady = useUi((s) => s.engine?.state === 'ready');
+  // The device line says where it runs and, on the CPU, on how many threads (Settings: CPU threads).
+  const engineBackend = useUi((s) => s.engine?.backend ?? null);
   const profiling = useUi((s) => s.settings?.profile ?? false);
 
   const ttfts = records.map((r) => r.timings.ttft_ms);
@@ -59,6 +62,13 @@ export function PerformanceView() {
           hint={bench === null ? 'measure to know' : `${ms(bench.bound_ms)} ms/token at ${rate(bench.bandwidth_gb_s)} GB/s`}
         />
       </div>
+
+      <PressSplitLine />
+      {engineBackend !== null && (
+        <p className="muted small" data-testid="engine-backend">
+          Engine: {engineBackend.name} · {engineBackend.device}
+        </p>
+      )}
 
       <div className="grid-2">
         <div className="card">

@@ -117,7 +117,7 @@ function SettingsForm({ current }: { current: Settings }) {
                 </select>
               )}
             </Field>
-            <Field label="CPU threads" hint="0: the engine decides" error={errors.threads}>
+            <Field label="CPU threads" hint="0: one per physical core, but one left for the app" error={errors.threads}>
               {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={0} max={256} value={Number.isNaN(draft.threads) ? '' : draft.threads} onChange={num('threads')} />}
             </Field>
           </div>

@@ -110,6 +110,41 @@ test('replies arrive in order, one chunk at a time, however long', async (t) => 
   assert.equal(link.sendReply('nobody listens'), false);
 });
 
+test('a streamed reply is one reply id: the first chunk clears, updates carry only new text, a dropped chunk stops it', async (t) => {
+  const { kb, link } = setup(t);
+  link.start();
+  await reach(link, 'connected');
+  kb.display = 'the previous reply';
+  const stream = link.openReply();
+  assert.ok(stream !== null);
+  const parts = ['Once upon a time ', 'there was a keyboard ', 'that could talk. ✓'];
+  for (const p of parts.slice(0, -1)) assert.equal(stream.append(p), true);
+  assert.equal(stream.end(parts.at(-1)), true);
+  const whole = parts.join('');
+  await waitFor('the streamed reply', () => kb.display === whole, 5000);
+  const chunks = kb.received.flatMap((m) => (m.type === 'reply' ? [m] : []));
+  assert.deepEqual(
+    chunks.map((m) => m.text),
+    parts,
+    'each update sends its own text, never the text before it',
+  );
+  assert.deepEqual(
+    chunks.map((m) => `${m.first ? 'F' : '-'}${m.last ? 'L' : '-'}`),
+    ['F-', '--', '-L'],
+  );
+  assert.equal(new Set(chunks.map((m) => m.replyId)).size, 1, 'one reply id');
+  assert.equal(stream.append('after the end'), false, 'an ended stream takes no more text');
+
+  // The next stream is a new reply: its first chunk clears what this one showed.
+  const next = link.openReply();
+  assert.ok(next !== null);
+  next.end('Hello.');
+  await waitFor('the next reply', () => kb.display === 'Hello.', 5000);
+  await link.stop();
+  assert.equal(next.append('nobody listens'), false, 'a stream of a closed session stops');
+  assert.equal(link.openReply(), null);
+});
+
 test('a hung keyboard is noticed by the heartbeat; the link keeps trying and recovers', async (t) => {
   let hung = false;
   const kb = new MemoryKeyboard({ accept: () => !hung });

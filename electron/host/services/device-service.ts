@@ -6,7 +6,7 @@
 // so a burst of garbage would otherwise go unseen: those counters are sent at
 // most every FRAME_STATS_INTERVAL_MS.
 import { AI_KEY, KeyboardLink, type KeyboardLinkOptions, type LedState, type LinkStatus } from '../../../firmware-bridge';
-import type { GpioEvent, KeyEvent, TextEvent } from '../../../firmware-bridge';
+import type { GpioEvent, KeyEvent, ReplyStream, TextEvent } from '../../../firmware-bridge';
 import type { DeviceStatus } from '../../../common/contract';
 import type { HostEvents } from '../host-events';
 import type { Notices } from './notices';
@@ -91,9 +91,9 @@ export class DeviceService {
     this.link?.setLed(led);
   }
 
-  /** Shows text on the keyboard's display (a new reply each time); false without one. */
-  showReply(text: string): boolean {
-    return this.link?.sendReply(text) ?? false;
+  /** A reply for the keyboard's display, streamed as it is written; null without one. */
+  openReply(): ReplyStream | null {
+    return this.link?.openReply() ?? null;
   }
 
   status(): DeviceStatus {

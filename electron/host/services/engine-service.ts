@@ -22,7 +22,7 @@
 import * as path from 'node:path';
 
 import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
-import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions } from '../engine/engine';
+import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions, probeBackends } from '../engine/engine';
 import type { NativeModelInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
 
@@ -125,6 +125,12 @@ export class EngineService {
     });
   }
 
+  /** The loaded model's template, when `config` is what is loaded: a press prepares its prompt with it while the key is held. */
+  loadedTemplate(config: EngineConfig): TemplateInfo | null {
+    const engine = this.loadedFor(config);
+    return engine === null ? null : templateInfo(engine);
+  }
+
   /** Says why nothing is loaded (no model chosen), unless something is. */
   setIdleReason(message: string): void {
     if (this.engine !== null || this.current.state === 'loading') return;
@@ -158,7 +164,9 @@ export class EngineService {
     options: GenerateOptions & { onStart?: () => void },
   ): Promise<{ result: GenerateResult; model: ModelInfo; backend: BackendInfo }> {
     return this.exclusive(async () => {
-      const engine = await this.loadNow(config);
+      // Loaded: no await before the engine call, so it starts in the first
+      // microtask after the caller's (KeySession.sending relies on it).
+      const engine = this.loadedFor(config) ?? (await this.loadNow(config));
       const { request, prefix } = build(templateInfo(engine));
       if (options.signal?.aborted === true) throw new CancelledBeforeStart();
       if (this.pauseReason !== null) throw new Error(`paused: ${this.pauseReason}`);
@@ -214,8 +222,13 @@ export class EngineService {
     });
   }
 
+  private loadedFor(config: EngineConfig): Engine | null {
+    return this.engine !== null && sameConfig(this.config, config) ? this.engine : null;
+  }
+
   private async loadNow(config: EngineConfig, loading = { config, abort: new AbortController() }): Promise<Engine> {
-    if (this.engine !== null && sameConfig(this.config, config)) return this.engine;
+    const loaded = this.loadedFor(config);
+    if (loaded !== null) return loaded;
     const name = path.basename(config.model);
     if (loading.abort.signal.aborted) throw new LoadCancelled(`loading ${name}: ${reasonOf(loading.abort.signal)}`);
     if (this.closing) throw new LoadCancelled(`loading ${name}: cancelled: the host is stopping`);
@@ -315,7 +328,28 @@ function templateInfo(engine: Engine): TemplateInfo {
 }
 
 function loadOptions(c: EngineConfig): LoadOptions {
-  return { backend: c.backend, weights: c.weights, kv: c.kv, threads: c.threads, profile: c.profile };
+  return { backend: c.backend, weights: c.weights, kv: c.kv, threads: appThreads(c.threads, physicalCores()), profile: c.profile };
+}
+
+/**
+ * The engine's CPU threads in the app, for the setting's value: 0 means one
+ * per physical core but one, which the app itself needs. In the app the
+ * engine shares the machine with the host and its window: every token wakes
+ * both, and an engine on every core waits at each of its barriers for the
+ * core they took. Measured on the 2-core development machine
+ * (scripts/bench-press.ts, docs/BENCHMARKS.md "The last mile"): decode in the
+ * app ran at about 90-130 tok/s on 2 threads and 150-205 on 1, while
+ * `keymate bench` alone is faster on 2 (250-350 against 180-250). The CLI,
+ * with nothing else to run, keeps one thread per physical core.
+ */
+export function appThreads(setting: number, cores: number): number {
+  return setting > 0 ? setting : Math.max(1, cores - 1);
+}
+
+let cores: number | undefined;
+function physicalCores(): number {
+  cores ??= probeBackends().cpu.threads;
+  return cores;
 }
 
 function modelInfo(i: NativeModelInfo, file: string): ModelInfo {

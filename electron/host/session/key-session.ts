@@ -21,12 +21,14 @@
 //   - a source without releases (global shortcut, tray) taps: see tap().
 //   - a keyboard unplugged while its key is held drops that press: see keyLost().
 // Every state change is an event and the keyboard's STATUS LED shows it.
-import type { KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
-import type { LedState } from '../../../firmware-bridge';
+import type { EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
+import { preciseNowMs } from '../../../common/clock';
+import type { LedState, ReplyStream } from '../../../firmware-bridge';
 import type { HostEvents } from '../host-events';
 import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
 import { KeyboardReply } from './keyboard-reply';
 import { PromptBuilder } from './prompt';
+import { TokenBatcher } from './token-batcher';
 
 export interface FinishedReply {
   press_id: string;
@@ -47,8 +49,8 @@ export interface SessionContext {
   /** The model to run; null when none is chosen. */
   model(): string | null;
   setLed(led: LedState): void;
-  /** Text for the keyboard's display; false without one. */
-  showReply(text: string): boolean;
+  /** A reply on the keyboard's display, streamed as it is written; null without one. */
+  keyboardReply(): ReplyStream | null;
   /** A reply finished (any stop reason): history and performance records. */
   finished(reply: FinishedReply): void;
   /** Something the user should know that is not an error of this press. */
@@ -75,6 +77,8 @@ export class KeySession {
   private running: { pressId: string; controller: AbortController; done: Promise<void> } | null = null;
   private swallowRelease = false;
   private pressCount = 0;
+  /** Notifications held while a press is being sent (sending()). */
+  private held: Array<() => void> | null = null;
   private builder: { template: string; builder: PromptBuilder } | null = null;
 
   constructor(private readonly ctx: SessionContext) {}
@@ -110,11 +114,15 @@ export class KeySession {
     this.message = null;
     this.setState('listening');
     this.warm();
+    this.prepare();
     return this.status();
   }
 
   keyUp(source: PressSource, linkMs: number | null = null): SessionStatus {
-    const trigger = now(linkMs);
+    return this.sending(() => this.keyUpAt(source, now(linkMs)));
+  }
+
+  private keyUpAt(source: PressSource, trigger: Trigger): SessionStatus {
     this.setKey(false, source);
     if (this.swallowRelease) {
       this.swallowRelease = false;
@@ -128,11 +136,13 @@ export class KeySession {
   gpio(level: 0 | 1, linkMs: number | null = null): void {
     if (level !== 1) return;
     const trigger = now(linkMs);
-    if (this.state === 'listening' && this.pressId !== null) {
-      this.send(this.pressId, this.pressSource, this.typed, trigger);
-    } else if (this.state === 'idle' || this.state === 'error') {
-      this.send(this.newPressId(), 'gpio', '', trigger);
-    }
+    this.sending(() => {
+      if (this.state === 'listening' && this.pressId !== null) {
+        this.send(this.pressId, this.pressSource, this.typed, trigger);
+      } else if (this.state === 'idle' || this.state === 'error') {
+        this.send(this.newPressId(), 'gpio', '', trigger);
+      }
+    });
   }
 
   /**
@@ -170,6 +180,7 @@ export class KeySession {
     if (this.state !== 'listening') return;
     this.typed += text;
     this.emitSession();
+    this.prepare();
   }
 
   /** A prompt from the UI, as a press with typed text would send it. */
@@ -177,7 +188,7 @@ export class KeySession {
     if (this.state === 'listening') throw new Error('generate: the AI key is held (release it to send)');
     if (this.state === 'thinking' || this.state === 'replying') throw new Error('generate: a reply is in progress (cancel it first)');
     const id = this.newPressId();
-    this.send(id, 'request', prompt, now(null));
+    this.sending(() => this.send(id, 'request', prompt, now(null)));
     return id;
   }
 
@@ -198,7 +209,7 @@ export class KeySession {
     this.message = null;
     this.reply = { press_id: pressId, source, prompt: text, text: '', done: false, stop: null, timings: null, error: null };
     this.setState('thinking');
-    this.ctx.events.emit('reply.start', { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs });
+    this.emit('reply.start', { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs });
     const controller = new AbortController();
     const done = this.run(pressId, source, text, settings, trigger, controller.signal).finally(() => this.release(pressId));
     // run() may have finished already (no model: it fails before its first await).
@@ -211,9 +222,11 @@ export class KeySession {
   }
 
   private async run(pressId: string, source: PressSource, text: string, settings: Settings, trigger: Trigger, signal: AbortSignal): Promise<void> {
-    const keyboard = new KeyboardReply((t) => this.ctx.showReply(t));
+    const keyboard = new KeyboardReply(() => this.ctx.keyboardReply());
+    const tokens = new TokenBatcher(pressId, (t) => this.emit('reply.token', t));
     let calledAt = 0;
     let firstAt: number | null = null;
+    let firstAtClock: number | null = null;
     try {
       const model = this.ctx.model();
       if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
@@ -241,16 +254,20 @@ export class KeySession {
             calledAt = performance.now();
           },
           onToken: (e) => {
-            if (firstAt === null) {
+            const first = firstAt === null;
+            if (first) {
               firstAt = performance.now();
-              this.setState('replying');
+              firstAtClock = preciseNowMs();
             }
             if (this.reply?.press_id === pressId) this.reply.text += e.text;
+            // The text first, what the user waits for; the state change and the keyboard's display after it.
+            tokens.push({ index: e.index, text: e.text, tMs: e.tMs });
+            if (first) this.setState('replying');
             keyboard.append(e.text);
-            this.ctx.events.emit('reply.token', { press_id: pressId, index: e.index, text: e.text, t_ms: e.tMs });
           },
         },
       );
+      tokens.flush();
       // The GPU failed mid-reply and the engine finished on the CPU: the reply
       // is whole, but the user must know why the next ones are slower.
       if (result.fallback !== null) this.ctx.warn(`the GPU failed, so this reply and the next run on the CPU: ${result.fallback}`);
@@ -268,6 +285,7 @@ export class KeySession {
             link_ms: trigger.linkMs,
             // The model may end at once (EOS first): no token event, but a measured first sample.
             e2e_ms: firstAt !== null ? firstAt - trigger.at : hostMs + result.ttftMs,
+            first_at_ms: firstAtClock,
             stages_ms: result.stagesMs ? { ...result.stagesMs } : null,
           }
         : null;
@@ -285,6 +303,7 @@ export class KeySession {
         timings,
       });
     } catch (e) {
+      tokens.flush();
       if (e instanceof CancelledBeforeStart) {
         this.finish(pressId, { completion: '', stop: 'cancelled', timings: null });
         return;
@@ -295,7 +314,7 @@ export class KeySession {
         this.reply.done = true;
         this.reply.error = message;
       }
-      this.ctx.events.emit('reply.error', { press_id: pressId, message });
+      this.emit('reply.error', { press_id: pressId, message });
       this.message = message;
       this.setState('error');
     }
@@ -306,8 +325,28 @@ export class KeySession {
     if (this.reply?.press_id === pressId) {
       Object.assign(this.reply, { done: true, stop: r.stop, timings: r.timings, text: r.completion });
     }
-    this.ctx.events.emit('reply.done', { press_id: pressId, ...r });
+    this.emit('reply.done', { press_id: pressId, ...r });
     this.setState('idle');
+  }
+
+  /**
+   * Renders the prompt the release would send, while the key is held (the
+   * builder keeps it), so the release finds it ready: a chat template costs
+   * a millisecond or more that a press would otherwise wait for. Only with
+   * the model loaded; a template that fails says so at release.
+   */
+  private prepare(): void {
+    const model = this.ctx.model();
+    if (model === null) return;
+    const settings = this.ctx.settings();
+    const t = this.ctx.engine.loadedTemplate(engineConfig(model, settings));
+    if (t === null) return;
+    const text = this.typed.trim() !== '' ? this.typed.trim() : settings.default_prompt;
+    try {
+      this.prompts(t).render(settings.persona, text);
+    } catch {
+      // said at release, where the press fails with it
+    }
   }
 
   /** Prefills the persona while the key is held; a failure shows at release, when the press needs the engine. */
@@ -337,17 +376,50 @@ export class KeySession {
 
   private setKey(down: boolean, source: PressSource): void {
     this.key = { down, source, t_ms: Date.now() };
-    this.ctx.events.emit('key', { ...this.key });
+    this.emit('key', { ...this.key });
   }
 
   private setState(state: SessionState): void {
     this.state = state;
-    this.ctx.setLed(state);
+    this.notify(() => this.ctx.setLed(state));
     this.emitSession();
   }
 
   private emitSession(): void {
-    this.ctx.events.emit('session', this.status());
+    this.emit('session', this.status());
+  }
+
+  // ---- what the UI and the keyboard hear, and when ----
+
+  private emit<E extends EventName>(name: E, payload: EventOf<E>): void {
+    this.notify(() => this.ctx.events.emit(name, payload));
+  }
+
+  /** Runs now, or, while a press is being sent, once the engine call has started. */
+  private notify(fn: () => void): void {
+    if (this.held !== null) this.held.push(fn);
+    else fn();
+  }
+
+  /**
+   * Runs a release (or another trigger) so that the press reaches the engine
+   * first: the events and the LED it causes are held, in order, and go out
+   * in a microtask queued after the body, which is after the engine's own
+   * (EngineService.generate starts the engine in the first microtask when a
+   * model is loaded). The UI hears of the press a fraction of a millisecond
+   * later, and the press waits for none of the contract checks, socket
+   * writes and serial frames that telling it costs.
+   */
+  private sending<T>(body: () => T): T {
+    if (this.held !== null) return body();
+    this.held = [];
+    try {
+      return body();
+    } finally {
+      const held = this.held;
+      this.held = null;
+      if (held.length > 0) queueMicrotask(() => held.forEach((fn) => fn()));
+    }
   }
 }
 

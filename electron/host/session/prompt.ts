@@ -12,6 +12,11 @@
 //
 // Templates that refuse a system message (some raise_exception on it) get the
 // persona folded into the user's message instead.
+//
+// Rendering a chat template takes a millisecond or more, and a press waits for
+// it: so the prefix is rendered once per persona, and the last few prompts
+// are kept, which lets the session render a press's prompt while the key is
+// still held (KeySession.prepare) and find it ready at release.
 import { Template } from '@huggingface/jinja';
 
 import type { TemplateInfo } from '../services/engine-service';
@@ -32,8 +37,13 @@ interface Message {
   content: string;
 }
 
+/** Prompts kept: the one being typed, the default prompt, and a few more. */
+const KEPT_PROMPTS = 4;
+
 export class PromptBuilder {
   private readonly template: Template | null;
+  private readonly prefixes = new Map<string, string>();
+  private readonly prompts = new Map<string, RenderedPrompt>();
   /** Set when the template failed to parse: the plain layout is used, and this says why. */
   readonly templateProblem: string | null = null;
 
@@ -54,11 +64,22 @@ export class PromptBuilder {
   }
 
   render(persona: string, text: string): RenderedPrompt {
+    const key = `${persona}\u0000${text}`;
+    const kept = this.prompts.get(key);
+    if (kept !== undefined) return kept;
     const prompt = this.text(persona, text);
-    const prefix = commonPrefix(this.text(persona, '\u0001'), this.text(persona, '\u0002'));
+    let prefix = this.prefixes.get(persona);
+    if (prefix === undefined) {
+      prefix = commonPrefix(this.text(persona, '\u0001'), this.text(persona, '\u0002'));
+      this.prefixes.clear(); // one persona at a time: a changed one replaces it
+      this.prefixes.set(persona, prefix);
+    }
     const bos = this.info.bosToken;
     const addBos = !(this.template !== null && bos !== '' && prompt.startsWith(bos));
-    return { prompt, prefix, addBos, parseSpecial: this.kind === 'chat', template: this.kind };
+    const r: RenderedPrompt = { prompt, prefix, addBos, parseSpecial: this.kind === 'chat', template: this.kind };
+    if (this.prompts.size >= KEPT_PROMPTS) this.prompts.delete(this.prompts.keys().next().value as string);
+    this.prompts.set(key, r);
+    return r;
   }
 
   /** The persona part alone, for warming the cache before the text is known. */

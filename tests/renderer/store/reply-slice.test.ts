@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import { liveTimings } from '../../../renderer/store/reply-slice';
 import { createUiStore } from '../../../renderer/store/store';
 import { FakeHost, timings } from '../fake-host';
 
@@ -84,4 +85,19 @@ test('ask sends a generate request; cancelReply answers whether there was a repl
   assert.match(failing.getState().notices[0]?.message ?? '', /Could not stop the reply: fake host: no handler for 'cancel'/);
   // An empty prompt is refused by the contract before it leaves.
   await assert.rejects(store.getState().ask(''), /contract: request 'generate': field prompt: too small/);
+});
+
+test('an event with several tokens takes their slots, and the live numbers count each token', () => {
+  const store = createUiStore(new FakeHost());
+  const s = store.getState;
+  s().replyStarted(start('p1'));
+  s().replyToken({ press_id: 'p1', index: 0, text: ' Once', t_ms: 10 });
+  s().replyToken({ press_id: 'p1', index: 1, count: 3, text: ' upon a time', t_ms: 40 });
+  s().replyToken({ press_id: 'p1', index: 4, text: ',', t_ms: 50 });
+  assert.equal(s().reply?.text, ' Once upon a time,');
+  assert.deepEqual(s().reply?.live, { firstMs: 10, lastMs: 50, count: 5 });
+  // Four tokens after the first, over 40 ms: 100 tok/s.
+  const r = s().reply;
+  assert.ok(r !== null);
+  assert.equal(liveTimings(r).decodeTokS, 100);
 });

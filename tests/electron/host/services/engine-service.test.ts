@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../../../common/contract';
 import { Engine } from '../../../../electron/host/engine/engine';
 import { HostEvents } from '../../../../electron/host/host-events';
-import { EngineService, engineConfig } from '../../../../electron/host/services/engine-service';
+import { EngineService, appThreads, engineConfig } from '../../../../electron/host/services/engine-service';
 import { stories } from '../../../support/repo';
 
 const settings = { ...DEFAULT_SETTINGS, threads: 1 };
@@ -65,4 +65,11 @@ test('a load that takes longer than the timeout is given up, and the queue moves
   assert.equal((await service.load(engineConfig(stories(), settings))).state, 'ready');
   loader.release();
   await service.close();
+});
+
+test("threads 0 in the app is one per physical core but one, never none; a number is kept", () => {
+  assert.equal(appThreads(0, 2), 1);
+  assert.equal(appThreads(0, 8), 7);
+  assert.equal(appThreads(0, 1), 1);
+  assert.equal(appThreads(3, 8), 3);
 });

@@ -1,0 +1,54 @@
+// Tokens on their way to the UI, handed over at most once per display frame.
+// A token that comes after a quiet frame goes at once (the first token of a
+// reply always does: it is the latency a user waits for); tokens that come
+// faster wait for the frame's end and go together as one reply.token event.
+// A screen shows no more than a frame's worth anyway, and every event costs
+// the host a contract check, a serialisation and a write, and each window a
+// parse and a render: at a few hundred tokens a second that work competed
+// with the engine for the same cores. flush() sends what waits at once (the
+// reply is over).
+import type { ReplyToken } from '../../../common/contract';
+
+/** A 60 Hz frame. */
+export const TOKEN_FRAME_MS = 16;
+
+export interface BatchedToken {
+  index: number;
+  text: string;
+  tMs: number;
+}
+
+export class TokenBatcher {
+  private pending: { index: number; count: number; text: string; tMs: number } | null = null;
+  private lastSentAt = -Infinity;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly pressId: string,
+    private readonly send: (token: ReplyToken) => void,
+    private readonly now: () => number = () => performance.now(),
+    private readonly frameMs = TOKEN_FRAME_MS,
+  ) {}
+
+  push(t: BatchedToken): void {
+    if (this.pending === null) this.pending = { index: t.index, count: 0, text: '', tMs: t.tMs };
+    this.pending.count++;
+    this.pending.text += t.text;
+    this.pending.tMs = t.tMs;
+    const wait = this.lastSentAt + this.frameMs - this.now();
+    if (wait <= 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), wait);
+  }
+
+  flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const p = this.pending;
+    if (p === null) return;
+    this.pending = null;
+    this.lastSentAt = this.now();
+    const token: ReplyToken = { press_id: this.pressId, index: p.index, text: p.text, t_ms: p.tMs };
+    if (p.count > 1) token.count = p.count;
+    this.send(token);
+  }
+}

@@ -1,0 +1,486 @@
+// The last mile, measured as a user meets it: the keyboard simulator on a real pseudo-terminal,
+// `keymate serve` with a model, the UI in headless Chromium. For each press, on one timeline:
+//
+//   key release on the keyboard -> host receipt -> engine call -> first token on the host
+//   -> first reply text in the page
+//
+// per stage, p50/p90/p99 over the presses, with the engine's own TTFT beside it; then one long
+// reply's decode speed inside the app against `keymate bench` on the same model and threads.
+//
+//   node dist/scripts/bench-press.js --model M.gguf [--presses 50] [--warmup 3] [--threads N]
+//        [--tokens 8] [--decode-tokens 128] [--hold-ms 150] [--profile DIR] [--json]
+//
+// --profile DIR writes CPU profiles of the measured presses to DIR: host.cpuprofile (the
+// serve process, V8's --cpu-prof) and page.cpuprofile (the page, over the DevTools protocol);
+// open them in Chrome's DevTools to see where the milliseconds went.
+//
+// Clocks. The simulator runs in a child process and stamps the release with the machine's
+// monotonic clock (process.hrtime, the same in every process), exactly as bench-keylink does.
+// The host stamps its moments on its own clock (common/clock.ts); this script sets its clock
+// against the host's with the contract's `clock` request, and against the page's with
+// page.evaluate, keeping the round trip with the least delay of many (its half-width bounds the
+// error, printed as *_sync_ms). The page's moment is when the reply element's text first becomes
+// non-empty (a MutationObserver: the DOM commit React made), and the app's own split of the same
+// press, which the Performance view shows, is read from the page and compared with this one.
+import { spawn, fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { chromium, type Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+
+import { preciseNowMs } from '../common/clock';
+import { type PerformanceRecord, WireClient } from '../common/contract';
+import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
+import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
+
+type SimCommand = { cmd: 'press' } | { cmd: 'release' } | { cmd: 'quit' };
+
+/** The simulated keyboard, in its own process as a firmware would be: answers each edge with its monotonic stamp. */
+async function simulatorChild(link: string): Promise<void> {
+  const sim = new SimulatedKeyboard({ link });
+  await sim.plug();
+  process.on('message', (m: SimCommand) => {
+    if (m.cmd === 'quit') {
+      void sim.close().then(() => process.exit(0));
+      return;
+    }
+    const hr = process.hrtime.bigint();
+    if (m.cmd === 'press') sim.press();
+    else sim.release();
+    process.send?.({ edge: m.cmd, hr: hr.toString() });
+  });
+  process.send?.({ ready: true });
+}
+
+// ---- numbers ------------------------------------------------------------------------------------
+
+function percentile(sorted: number[], p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? NaN;
+}
+
+const round = (x: number): number => Math.round(x * 1000) / 1000;
+
+interface Summary {
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+function summary(samples: number[]): Summary {
+  const s = [...samples].sort((a, b) => a - b);
+  return {
+    p50: round(percentile(s, 50)),
+    p90: round(percentile(s, 90)),
+    p99: round(percentile(s, 99)),
+    max: round(s[s.length - 1] ?? NaN),
+    mean: round(s.reduce((a, b) => a + b, 0) / s.length),
+  };
+}
+
+// ---- clocks -------------------------------------------------------------------------------------
+
+/** This process's reading of the shared clock for a monotonic stamp taken in any process. */
+const hrToMs = (() => {
+  const hr0 = process.hrtime.bigint();
+  const ms0 = preciseNowMs();
+  return (hr: bigint): number => ms0 + Number(hr - hr0) / 1e6;
+})();
+
+/** other - mine, from the round trip with the least delay; `half` is that trip's half-width (the error bound). */
+async function offsetOf(samples: number, read: () => Promise<number>): Promise<{ offset: number; half: number }> {
+  let best = { offset: 0, half: Infinity };
+  for (let i = 0; i < samples; i++) {
+    const t0 = preciseNowMs();
+    const other = await read();
+    const t1 = preciseNowMs();
+    if ((t1 - t0) / 2 < best.half) best = { offset: other - (t0 + t1) / 2, half: (t1 - t0) / 2 };
+  }
+  return best;
+}
+
+// ---- the page -----------------------------------------------------------------------------------
+
+// Page code is given as text: this project's Node build has no DOM types.
+
+/** Installed before the UI loads: when each press's reply text first shows, and when it last changed. */
+const OBSERVE_REPLIES = `(() => {
+  const seen = {};
+  window.__keymatePress = seen;
+  const look = () => {
+    const el = document.querySelector('[data-testid="reply"]');
+    const id = el === null ? null : el.getAttribute('data-press');
+    if (id === null) return;
+    const chars = (el.textContent || '').trim().length;
+    if (chars === 0) return;
+    const t = performance.timeOrigin + performance.now();
+    const s = seen[id];
+    if (s === undefined) seen[id] = { first: t, last: t, chars };
+    else if (chars !== s.chars) { s.last = t; s.chars = chars; }
+  };
+  new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-press'] });
+  // When each press's first token event reached the page (before the app's own listener).
+  const received = {};
+  window.__keymateReceived = received;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => {
+        if (typeof e.data !== 'string' || !e.data.startsWith('{"kind":"event","name":"reply.token"')) return;
+        const t = performance.timeOrigin + performance.now();
+        const m = /"press_id":"([^"]+)"/.exec(e.data);
+        if (m !== null && received[m[1]] === undefined) received[m[1]] = t;
+      });
+    }
+  };
+})();`;
+
+interface Seen {
+  first: number;
+  last: number;
+  chars: number;
+}
+
+async function pageSeen(page: Page, pressId: string): Promise<Seen | null> {
+  return page.evaluate<Seen | null>(`window.__keymatePress[${JSON.stringify(pressId)}] || null`);
+}
+
+async function pageReceived(page: Page, pressId: string): Promise<number | null> {
+  return page.evaluate<number | null>(`window.__keymateReceived[${JSON.stringify(pressId)}] || null`);
+}
+
+interface AppSplit {
+  total: number | null;
+  keyboard: number | null;
+  host: number | null;
+  engine: number | null;
+  display: number | null;
+}
+
+/** The app's own split of the last press, as the Performance view shows it (data attributes, ms). */
+async function appSplit(page: Page): Promise<AppSplit | null> {
+  return page.evaluate<AppSplit | null>(`(() => {
+    const el = document.querySelector('[data-testid="press-split"]');
+    if (el === null) return null;
+    const n = (name) => { const v = el.getAttribute('data-' + name + '-ms'); return v === null || v === '' ? null : Number(v); };
+    return { total: n('total'), keyboard: n('keyboard'), host: n('host'), engine: n('engine'), display: n('display') };
+  })()`);
+}
+
+// ---- the run ------------------------------------------------------------------------------------
+
+interface Options {
+  model: string;
+  presses: number;
+  warmup: number;
+  threads: number;
+  tokens: number;
+  decodeTokens: number;
+  holdMs: number;
+  profile: string | null;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, holdMs: 150, profile: null, json: false };
+  const int = (name: string, v: string | undefined, min: number): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${String(v)})`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = argv[i + 1];
+    const takes = a !== '--json';
+    if (a === '--model') o.model = v ?? '';
+    else if (a === '--presses') o.presses = int(a, v, 1);
+    else if (a === '--warmup') o.warmup = int(a, v, 0);
+    else if (a === '--threads') o.threads = int(a, v, 0);
+    else if (a === '--tokens') o.tokens = int(a, v, 1);
+    else if (a === '--decode-tokens') o.decodeTokens = int(a, v, 2);
+    else if (a === '--hold-ms') o.holdMs = int(a, v, 0);
+    else if (a === '--profile') o.profile = path.resolve(v ?? '.');
+    else if (a === '--json') o.json = true;
+    else throw new Error(`unknown option ${String(a)} (see the header of scripts/bench-press.ts)`);
+    if (takes) i++;
+  }
+  if (o.model === '') throw new Error('--model PATH is required');
+  if (!fs.existsSync(o.model)) throw new Error(`--model ${o.model}: no such file`);
+  return o;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `probe`; every 100 ms, so that this script takes little of the CPU the app is measured on (the page stamps its own moments). */
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined>, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== null && v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+const repo = path.resolve(__dirname, '..', '..');
+const bin = path.join(repo, 'bin', 'keymate');
+
+/** `keymate bench` on the same model and threads: the engine alone. */
+function cliBench(o: Options, promptTokens: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
+  return new Promise((resolve, reject) => {
+    const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(o.threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', '5', '--json'];
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`keymate bench exited ${String(code)}`));
+      const r = JSON.parse(out) as { decode_tok_s: number; ttft_ms: { median: number } };
+      resolve({ decode_tok_s: r.decode_tok_s, ttft_ms: r.ttft_ms.median });
+    });
+  });
+}
+
+interface PressRow {
+  press_id: string;
+  total: number;
+  keyboard: number;
+  host: number;
+  engine: number;
+  ttft: number;
+  display: number;
+  transport: number;
+  render: number;
+  node_transport: number;
+  overhead: number;
+  app_total: number | null;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--sim') return simulatorChild(argv[1] ?? '');
+  const o = parseArgs(argv);
+  const chromiumPath = findChromium();
+  if (chromiumPath === null) throw new Error('no chromium (apt-get install chromium, or set KEYMATE_CHROMIUM)');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keymate-press-'));
+  const link = path.join(dir, 'keyboard');
+  const env: NodeJS.ProcessEnv = { ...process.env, KEYMATE_HOME: path.join(dir, 'home') };
+  const nodeFlags: string[] = [];
+  if (o.profile !== null) {
+    fs.mkdirSync(o.profile, { recursive: true });
+    nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${o.profile}`, '--cpu-prof-name=host.cpuprofile');
+  }
+  const sim = fork(__filename, ['--sim', link], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const edges: Array<(hr: bigint) => void> = [];
+  sim.on('message', (m: { edge?: string; hr?: string }) => {
+    if (m.hr !== undefined) edges.shift()?.(BigInt(m.hr));
+  });
+  await new Promise<void>((resolve) => sim.once('message', () => resolve()));
+  const edge = (cmd: 'press' | 'release'): Promise<number> =>
+    new Promise((resolve) => {
+      edges.push((hr) => resolve(hrToMs(hr)));
+      sim.send({ cmd });
+    });
+
+  const serve = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--model', o.model, '--device', link], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let serveOut = '';
+  let serveErr = '';
+  serve.stdout.on('data', (d: Buffer) => (serveOut += d.toString()));
+  serve.stderr.on('data', (d: Buffer) => (serveErr += d.toString()));
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS, timeout: 30_000 });
+  let ws: WebSocket | null = null;
+  try {
+    const url = await until('the URL from keymate serve', 30_000, () => {
+      if (serve.exitCode !== null) throw new Error(`keymate serve exited (${serve.exitCode})`);
+      const line = serveOut.split('\n')[0];
+      return Promise.resolve(serveOut.includes('\n') && line !== undefined ? (JSON.parse(line) as { url: string }).url : null);
+    });
+
+    // A contract client of its own, for the settings, the host's clock and the records.
+    const socket = new WebSocket(url.replace(/^http/, 'ws').replace(/\/\?token=/, '/ws?token='));
+    ws = socket;
+    const client = new WireClient({ send: (t) => socket.send(t) });
+    socket.on('message', (d: Buffer) => client.receive(d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    await client.request('settings.set', { patch: { threads: o.threads, max_tokens: o.tokens } });
+    const hostClock = () => client.request('clock', {}).then((r) => r.t_ms);
+    // The same first token as a second client on this machine hears it: the transport without a browser.
+    const nodeReceived = new Map<string, number>();
+    client.on('reply.token', (t) => {
+      if (!nodeReceived.has(t.press_id)) nodeReceived.set(t.press_id, preciseNowMs());
+    });
+
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.addInitScript({ content: OBSERVE_REPLIES });
+    await page.goto(url);
+    await page.getByTestId('nav-companion').waitFor();
+    await until('the keyboard to connect', 20_000, async () => ((await page.getByTestId('device-status').textContent()) === 'connected' ? true : null));
+    await until('the model to load', 120_000, async () => ((await client.request('state.get', {})).engine.state === 'ready' ? true : null));
+
+    const pageClock = () => page.evaluate<number>('performance.timeOrigin + performance.now()');
+    const syncBefore = { host: await offsetOf(40, hostClock), page: await offsetOf(40, pageClock) };
+
+    const presses: Array<{ id: string; edge: number }> = [];
+    let lastId = '';
+    const press = async (timeoutMs: number): Promise<{ id: string; edge: number }> => {
+      await edge('press');
+      await sleep(o.holdMs);
+      const t = await edge('release');
+      const id = await until('the reply to show', timeoutMs, async () => {
+        const id = await page.getByTestId('reply').getAttribute('data-press');
+        return id !== null && id !== lastId && (await pageSeen(page, id)) !== null ? id : null;
+      });
+      await until('the reply to finish', timeoutMs, async () => ((await page.getByTestId('reply').getAttribute('data-done')) === 'true' ? true : null));
+      lastId = id;
+      return { id, edge: t };
+    };
+
+    const cdp = o.profile === null ? null : await page.context().newCDPSession(page);
+    for (let i = 0; i < o.warmup + o.presses; i++) {
+      if (i === o.warmup && cdp !== null) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.start');
+      }
+      const p = await press(60_000);
+      if (i >= o.warmup) presses.push(p);
+      await sleep(50 + (i % 4) * 10);
+    }
+    if (cdp !== null && o.profile !== null) {
+      const { profile } = await cdp.send('Profiler.stop');
+      fs.writeFileSync(path.join(o.profile, 'page.cpuprofile'), JSON.stringify(profile));
+    }
+    // The Performance view's split of the last press, next to this script's.
+    await page.getByTestId('nav-performance').click();
+    const lastSplit = await until('the press split', 5000, () => appSplit(page));
+    await page.getByTestId('nav-companion').click();
+
+    // One long reply: decode speed inside the app, and as the page shows it.
+    await client.request('settings.set', { patch: { max_tokens: o.decodeTokens } });
+    const long = await press(300_000);
+    const syncAfter = { host: await offsetOf(40, hostClock), page: await offsetOf(40, pageClock) };
+
+    const records = (await client.request('performance.list', { limit: o.presses + o.warmup + 5 })).records;
+    const byId = new Map<string, PerformanceRecord>(records.map((r) => [r.press_id, r]));
+    const hostOffset = (syncBefore.host.offset + syncAfter.host.offset) / 2;
+    const pageOffset = (syncBefore.page.offset + syncAfter.page.offset) / 2;
+
+    const rows: PressRow[] = [];
+    for (const p of presses) {
+      const r = byId.get(p.id);
+      const seen = await pageSeen(page, p.id);
+      const received = await pageReceived(page, p.id);
+      const t = r?.timings;
+      if (t === undefined || seen === null || received === null || t.first_at_ms === null || t.first_at_ms === undefined)
+        throw new Error(`press ${p.id}: no record or no page stamp`);
+      const first = t.first_at_ms - hostOffset; // first token on the host, on this script's clock
+      const trigger = first - t.e2e_ms; // host receipt of the release
+      const shown = seen.first - pageOffset;
+      rows.push({
+        press_id: p.id,
+        total: shown - p.edge,
+        keyboard: trigger - p.edge,
+        host: t.host_ms,
+        engine: t.e2e_ms - t.host_ms,
+        ttft: t.ttft_ms,
+        display: shown - first,
+        transport: received - pageOffset - first,
+        render: seen.first - received,
+        node_transport: (nodeReceived.get(p.id) ?? NaN) - first,
+        overhead: shown - p.edge - t.ttft_ms,
+        app_total: null,
+      });
+    }
+    const lastRow = rows[rows.length - 1];
+    if (lastRow !== undefined) lastRow.app_total = lastSplit.total;
+
+    const longRecord = byId.get(long.id);
+    const longSeen = await pageSeen(page, long.id);
+    if (longRecord === undefined || longSeen === null) throw new Error('the long reply has no record or no page stamps');
+    const pageTokS = ((longRecord.timings.tokens - 1) * 1000) / (longSeen.last - longSeen.first);
+
+    ws.close();
+    ws = null;
+    await browser.close();
+    sim.send({ cmd: 'quit' });
+    serve.kill('SIGINT');
+    await Promise.all([new Promise((r) => serve.once('exit', r)), new Promise((r) => sim.once('exit', r))]);
+
+    // The engine alone, after the app has gone (nothing else on the machine's 2 cores).
+    const engineAlone = await cliBench(o, longRecord.timings.prompt_tokens);
+
+    const stage = (k: keyof Omit<PressRow, 'press_id' | 'app_total'>): Summary => summary(rows.map((r) => r[k]));
+    const result = {
+      benchmark: 'press',
+      model: path.basename(o.model),
+      presses: rows.length,
+      threads: o.threads,
+      measured: 'keyboard key release -> first reply text in the page (Chromium), per stage, ms',
+      total_ms: stage('total'),
+      keyboard_ms: stage('keyboard'),
+      host_ms: stage('host'),
+      engine_ms: stage('engine'),
+      engine_ttft_ms: stage('ttft'),
+      display_ms: stage('display'),
+      transport_ms: stage('transport'),
+      render_ms: stage('render'),
+      node_transport_ms: stage('node_transport'),
+      overhead_ms: stage('overhead'),
+      app_split_last: { app: lastSplit, bench_total_ms: lastRow === undefined ? null : round(lastRow.total) },
+      decode: {
+        tokens: longRecord.timings.tokens,
+        app_engine_tok_s: round(longRecord.timings.decode_tok_s),
+        page_tok_s: round(pageTokS),
+        bench_tok_s: round(engineAlone.decode_tok_s),
+        ratio: round(longRecord.timings.decode_tok_s / engineAlone.decode_tok_s),
+      },
+      sync_ms: { host: round(Math.max(syncBefore.host.half, syncAfter.host.half)), page: round(Math.max(syncBefore.page.half, syncAfter.page.half)), host_drift: round(syncAfter.host.offset - syncBefore.host.offset), page_drift: round(syncAfter.page.offset - syncBefore.page.offset) },
+      node: process.version,
+      cpu: os.cpus()[0]?.model ?? 'unknown',
+      cpus: os.availableParallelism(),
+    };
+    if (o.json) process.stdout.write(JSON.stringify(result) + '\n');
+    else {
+      const line = (name: string, s: Summary): string => `  ${name.padEnd(22)} p50 ${s.p50.toFixed(2).padStart(8)}  p90 ${s.p90.toFixed(2).padStart(8)}  p99 ${s.p99.toFixed(2).padStart(8)}  max ${s.max.toFixed(2).padStart(8)}`;
+      process.stdout.write(
+        [
+          `bench-press: ${result.model}, ${rows.length} presses, threads ${o.threads || 'default'} (ms)`,
+          line('total (release->page)', result.total_ms),
+          line('keyboard', result.keyboard_ms),
+          line('host', result.host_ms),
+          line('engine', result.engine_ms),
+          line('  engine TTFT', result.engine_ttft_ms),
+          line('display', result.display_ms),
+          line('  host -> page', result.transport_ms),
+          line('  page -> text', result.render_ms),
+          line('  (host -> a Node client)', result.node_transport_ms),
+          line('overhead (total-TTFT)', result.overhead_ms),
+          `  app's split of the last press: ${JSON.stringify(lastSplit)} (bench total ${String(result.app_split_last.bench_total_ms)})`,
+          `  decode: in the app ${result.decode.app_engine_tok_s} tok/s, page ${result.decode.page_tok_s}, keymate bench ${result.decode.bench_tok_s} (ratio ${result.decode.ratio})`,
+          `  clock sync half-widths: host ${result.sync_ms.host} ms, page ${result.sync_ms.page} ms; drift host ${result.sync_ms.host_drift}, page ${result.sync_ms.page_drift}`,
+          '',
+        ].join('\n'),
+      );
+    }
+  } catch (e) {
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- serve stderr ---\n${serveErr.slice(-2000)}`, { cause: e });
+  } finally {
+    ws?.close();
+    await browser.close().catch(() => undefined);
+    if (serve.exitCode === null) serve.kill('SIGKILL');
+    if (sim.exitCode === null) sim.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench-press: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
