@@ -32,6 +32,8 @@ import { WebSocket } from 'ws';
 
 import { preciseNowMs } from '../common/clock';
 import { type PerformanceRecord, WireClient } from '../common/contract';
+import { probeBackends } from '../electron/host/engine/engine';
+import { appThreads } from '../electron/host/services/engine-service';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
 
@@ -230,10 +232,10 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 const repo = path.resolve(__dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'keymate');
 
-/** `keymate bench` on the same model and threads: the engine alone. */
-function cliBench(o: Options, promptTokens: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
+/** `keymate bench` on the same model: the engine alone, on `threads` (0: the CLI's default, one per physical core). */
+function cliBench(o: Options, threads: number, promptTokens: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
   return new Promise((resolve, reject) => {
-    const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(o.threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', '5', '--json'];
+    const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', '5', '--json'];
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -413,8 +415,11 @@ async function main(): Promise<void> {
     serve.kill('SIGINT');
     await Promise.all([new Promise((r) => serve.once('exit', r)), new Promise((r) => sim.once('exit', r))]);
 
-    // The engine alone, after the app has gone (nothing else on the machine's 2 cores).
-    const engineAlone = await cliBench(o, longRecord.timings.prompt_tokens);
+    // The engine alone, after the app has gone: on the threads the app ran it on (its rule for
+    // 0, engine-service.ts appThreads), and on the CLI's own default.
+    const appThreadCount = appThreads(o.threads, probeBackends().cpu.threads);
+    const engineAlone = await cliBench(o, appThreadCount, longRecord.timings.prompt_tokens);
+    const engineAloneDefault = await cliBench(o, 0, longRecord.timings.prompt_tokens);
 
     const stage = (k: keyof Omit<PressRow, 'press_id' | 'app_total'>): Summary => summary(rows.map((r) => r[k]));
     const result = {
@@ -438,8 +443,10 @@ async function main(): Promise<void> {
         tokens: longRecord.timings.tokens,
         app_engine_tok_s: round(longRecord.timings.decode_tok_s),
         page_tok_s: round(pageTokS),
+        threads: appThreadCount,
         bench_tok_s: round(engineAlone.decode_tok_s),
         ratio: round(longRecord.timings.decode_tok_s / engineAlone.decode_tok_s),
+        bench_physical_cores_tok_s: round(engineAloneDefault.decode_tok_s),
       },
       sync_ms: { host: round(Math.max(syncBefore.host.half, syncAfter.host.half)), page: round(Math.max(syncBefore.page.half, syncAfter.page.half)), host_drift: round(syncAfter.host.offset - syncBefore.host.offset), page_drift: round(syncAfter.page.offset - syncBefore.page.offset) },
       node: process.version,
@@ -463,7 +470,7 @@ async function main(): Promise<void> {
           line('  (host -> a Node client)', result.node_transport_ms),
           line('overhead (total-TTFT)', result.overhead_ms),
           `  app's split of the last press: ${JSON.stringify(lastSplit)} (bench total ${String(result.app_split_last.bench_total_ms)})`,
-          `  decode: in the app ${result.decode.app_engine_tok_s} tok/s, page ${result.decode.page_tok_s}, keymate bench ${result.decode.bench_tok_s} (ratio ${result.decode.ratio})`,
+          `  decode on ${result.decode.threads} thread(s): in the app ${result.decode.app_engine_tok_s} tok/s, page ${result.decode.page_tok_s}, keymate bench ${result.decode.bench_tok_s} (ratio ${result.decode.ratio}); keymate bench on one thread per physical core ${result.decode.bench_physical_cores_tok_s}`,
           `  clock sync half-widths: host ${result.sync_ms.host} ms, page ${result.sync_ms.page} ms; drift host ${result.sync_ms.host_drift}, page ${result.sync_ms.page_drift}`,
           '',
         ].join('\n'),

@@ -28,7 +28,7 @@ import type { HostEvents } from '../host-events';
 import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
 import { KeyboardReply } from './keyboard-reply';
 import { PromptBuilder } from './prompt';
-import { TokenBatcher } from './token-batcher';
+import { TOKEN_FRAME_MS, TokenBatcher } from './token-batcher';
 
 export interface FinishedReply {
   press_id: string;
@@ -79,6 +79,10 @@ export class KeySession {
   private pressCount = 0;
   /** Notifications held while a press is being sent (sending()). */
   private held: Array<() => void> | null = null;
+  /** Its reply.start, which goes first. */
+  private startNotices: Array<() => void> | null = null;
+  /** Held notifications waiting for the press's first token or a frame. */
+  private waiting: { fns: Array<() => void>; timer: ReturnType<typeof setTimeout> } | null = null;
   private builder: { template: string; builder: PromptBuilder } | null = null;
 
   constructor(private readonly ctx: SessionContext) {}
@@ -209,7 +213,9 @@ export class KeySession {
     this.message = null;
     this.reply = { press_id: pressId, source, prompt: text, text: '', done: false, stop: null, timings: null, error: null };
     this.setState('thinking');
-    this.emit('reply.start', { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs });
+    const start = { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs };
+    if (this.startNotices !== null) this.startNotices.push(() => this.ctx.events.emit('reply.start', start));
+    else this.emit('reply.start', start);
     const controller = new AbortController();
     const done = this.run(pressId, source, text, settings, trigger, controller.signal).finally(() => this.release(pressId));
     // run() may have finished already (no model: it fails before its first await).
@@ -262,7 +268,10 @@ export class KeySession {
             if (this.reply?.press_id === pressId) this.reply.text += e.text;
             // The text first, what the user waits for; the state change and the keyboard's display after it.
             tokens.push({ index: e.index, text: e.text, tMs: e.tMs });
-            if (first) this.setState('replying');
+            if (first) {
+              this.flushWaiting();
+              this.setState('replying');
+            }
             keyboard.append(e.text);
           },
         },
@@ -392,6 +401,9 @@ export class KeySession {
   // ---- what the UI and the keyboard hear, and when ----
 
   private emit<E extends EventName>(name: E, payload: EventOf<E>): void {
+    // A token goes ahead of the state changes still waiting (it is what they wait for);
+    // anything else goes after them, so the UI hears the states in order.
+    if (name !== 'reply.token' && name !== 'reply.start') this.flushWaiting();
     this.notify(() => this.ctx.events.emit(name, payload));
   }
 
@@ -403,23 +415,44 @@ export class KeySession {
 
   /**
    * Runs a release (or another trigger) so that the press reaches the engine
-   * first: the events and the LED it causes are held, in order, and go out
-   * in a microtask queued after the body, which is after the engine's own
-   * (EngineService.generate starts the engine in the first microtask when a
-   * model is loaded). The UI hears of the press a fraction of a millisecond
-   * later, and the press waits for none of the contract checks, socket
-   * writes and serial frames that telling it costs.
+   * first, and its first token the UI first: what the press causes is held
+   * while it is sent. `reply.start` (which the UI needs before any token)
+   * goes in a microtask queued after the body, which is after the engine's
+   * own (EngineService.generate starts the engine in the first microtask
+   * when a model is loaded). The rest (the key's state, the session's, the
+   * LED) waits for the first token or a display frame, whichever comes
+   * first: a window redrawing itself for the release would make the first
+   * token wait behind that work (scripts/bench-press.ts measured 10-15 ms
+   * for a model whose first token takes 0.2 ms), and no one sees a state
+   * that lasts less than a frame.
    */
   private sending<T>(body: () => T): T {
     if (this.held !== null) return body();
     this.held = [];
+    this.startNotices = [];
     try {
       return body();
     } finally {
       const held = this.held;
+      const start = this.startNotices;
       this.held = null;
-      if (held.length > 0) queueMicrotask(() => held.forEach((fn) => fn()));
+      this.startNotices = null;
+      if (start.length > 0) queueMicrotask(() => start.forEach((fn) => fn()));
+      if (held.length > 0) {
+        this.flushWaiting();
+        const timer = setTimeout(() => this.flushWaiting(), TOKEN_FRAME_MS);
+        this.waiting = { fns: held, timer };
+      }
     }
+  }
+
+  /** Sends the state changes a press held back (sending()), in order. */
+  private flushWaiting(): void {
+    const w = this.waiting;
+    if (w === null) return;
+    this.waiting = null;
+    clearTimeout(w.timer);
+    for (const fn of w.fns) fn();
   }
 }
 
