@@ -117,12 +117,12 @@ const OBSERVE_REPLIES = `(() => {
     const el = document.querySelector('[data-testid="reply"]');
     const id = el === null ? null : el.getAttribute('data-press');
     if (id === null) return;
-    const chars = (el.textContent || '').trim().length;
-    if (chars === 0) return;
     const t = performance.timeOrigin + performance.now();
     const s = seen[id];
-    if (s === undefined) seen[id] = { first: t, last: t, chars };
-    else if (chars !== s.chars) { s.last = t; s.chars = chars; }
+    // Once a press shows text, any later change is the text growing: no need to read it
+    // again (reading it costs the page time that grows with the reply).
+    if (s !== undefined) { s.last = t; return; }
+    if ((el.textContent || '').trim().length > 0) seen[id] = { first: t, last: t };
   };
   new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-press'] });
   // When each press's first token event reached the page (before the app's own listener).
@@ -145,7 +145,6 @@ const OBSERVE_REPLIES = `(() => {
 interface Seen {
   first: number;
   last: number;
-  chars: number;
 }
 
 async function pageSeen(page: Page, pressId: string): Promise<Seen | null> {
@@ -355,10 +354,7 @@ async function main(): Promise<void> {
       if (i >= o.warmup) presses.push(p);
       await sleep(50 + (i % 4) * 10);
     }
-    if (cdp !== null && o.profile !== null) {
-      const { profile } = await cdp.send('Profiler.stop');
-      fs.writeFileSync(path.join(o.profile, 'page.cpuprofile'), JSON.stringify(profile));
-    }
+
     // The Performance view's split of the last press, next to this script's.
     await page.getByTestId('nav-performance').click();
     const lastSplit = await until('the press split', 5000, () => appSplit(page));
@@ -367,6 +363,10 @@ async function main(): Promise<void> {
     // One long reply: decode speed inside the app, and as the page shows it.
     await client.request('settings.set', { patch: { max_tokens: o.decodeTokens } });
     const long = await press(300_000);
+    if (cdp !== null && o.profile !== null) {
+      const { profile } = await cdp.send('Profiler.stop');
+      fs.writeFileSync(path.join(o.profile, 'page.cpuprofile'), JSON.stringify(profile));
+    }
     const syncAfter = { host: await offsetOf(40, hostClock), page: await offsetOf(40, pageClock) };
 
     const records = (await client.request('performance.list', { limit: o.presses + o.warmup + 5 })).records;

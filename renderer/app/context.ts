@@ -24,6 +24,11 @@ export function useUi<T>(selector: (s: UiState) => T): T {
   return useStore(useUiContext().store, selector);
 }
 
+/** The store itself, for a component that draws from it outside React's renders (ReplyText). */
+export function useUiStore(): UiStore {
+  return useUiContext().store;
+}
+
 export function useSeries(): TelemetrySeries {
   return useUiContext().series;
 }

@@ -1,12 +1,25 @@
-// The reply as it streams in. Its own component, subscribed to the reply's
-// text alone, so a token re-renders this element and nothing else on the
-// page. When a press's text first reaches the page it tells the store the
-// moment (before the browser paints: the DOM holds it), which the Performance
-// view's split times the display stage by (store/press-split.ts).
-import { useLayoutEffect } from 'react';
+// The reply as it streams in: the one element a token changes, drawn from the
+// store directly rather than through React. A token arrives as a WebSocket
+// (or IPC) message; React renders the store's changes a task later, after any
+// messages queued behind it (bench-press saw the first word reach the page
+// 4 ms after its message, behind the key and session events of the same
+// press). So this element subscribes to the store itself and, in the
+// message's own task, appends the token's text: no render, no diff. Each line
+// of the reply is a block of its own, so what the browser lays out again for
+// a token is the last line, not the whole reply (one growing text node cost a
+// long reply's page half its time in layout and string copies). React draws
+// the empty shell once. When a
+// press's text first reaches the DOM, the store hears the moment (before the
+// browser paints), which the Performance view times the display stage by
+// (store/press-split.ts).
+import { useLayoutEffect, useRef } from 'react';
 
 import { preciseNowMs } from '../../common/clock';
-import { useUi } from '../app/context';
+import { useUiStore } from '../app/context';
+import type { UiState } from '../store/store';
+
+/** Longest text node of a line: appending to a text node copies it, so its length bounds a token's cost. */
+const TEXT_NODE_CHARS = 256;
 
 /** Models often begin with the space their tokenizer glues to the first word; on screen it is only an indent. */
 export function displayText(text: string): string {
@@ -14,25 +27,64 @@ export function displayText(text: string): string {
 }
 
 export function ReplyText() {
-  const pressId = useUi((s) => s.reply?.pressId ?? null);
-  const text = useUi((s) => displayText(s.reply?.text ?? ''));
-  const done = useUi((s) => s.reply?.done ?? null);
-  const replyShown = useUi((s) => s.replyShown);
-  const visible = text !== '';
+  const store = useUiStore();
+  const ref = useRef<HTMLDivElement>(null);
   useLayoutEffect(() => {
-    if (pressId !== null && visible) replyShown(pressId, preciseNowMs());
-  }, [pressId, visible, replyShown]);
-  const streaming = done === false;
-  return (
-    <div
-      className={`reply ${streaming ? 'streaming' : ''}`}
-      data-testid="reply"
-      data-press={pressId ?? undefined}
-      data-done={done === null ? undefined : String(done)}
-      aria-live="polite"
-      aria-busy={streaming}
-    >
-      {text}
-    </div>
-  );
+    const el = ref.current;
+    if (el === null) return;
+    let press: string | null = null;
+    let text = '';
+    let shown: string | null = null;
+    let block: HTMLDivElement | null = null; // the last line: the only one still growing
+    let tail: Text | null = null; // its last text node, kept short: appending copies it
+    const append = (t: string): void => {
+      t.split('\n').forEach((part, i) => {
+        if (i > 0 || block === null) {
+          block = document.createElement('div');
+          block.className = 'reply-line';
+          el.appendChild(block);
+          tail = null;
+        }
+        if (part === '') return;
+        if (tail === null || tail.length >= TEXT_NODE_CHARS) {
+          tail = document.createTextNode(part);
+          block.appendChild(tail);
+        } else {
+          tail.appendData(part);
+        }
+      });
+    };
+    const draw = (s: UiState): void => {
+      const r = s.reply;
+      const id = r?.pressId ?? null;
+      if (id !== press) {
+        press = id;
+        if (id === null) el.removeAttribute('data-press');
+        else el.setAttribute('data-press', id);
+      }
+      const next = displayText(r?.text ?? '');
+      if (next !== text) {
+        if (!next.startsWith(text)) {
+          el.replaceChildren();
+          block = null;
+          text = '';
+        }
+        append(next.slice(text.length));
+        text = next;
+      }
+      const streaming = r !== null && !r.done;
+      if (r === null) el.removeAttribute('data-done');
+      else el.setAttribute('data-done', String(r.done));
+      el.classList.toggle('streaming', streaming);
+      el.setAttribute('aria-busy', String(streaming));
+      if (r !== null && id !== null && next !== '' && r.shownMs === null && shown !== id) {
+        shown = id;
+        s.replyShown(id, preciseNowMs());
+      }
+    };
+    el.replaceChildren();
+    draw(store.getState());
+    return store.subscribe(draw);
+  }, [store]);
+  return <div ref={ref} className="reply" data-testid="reply" aria-live="polite" />;
 }

@@ -233,6 +233,7 @@ export class KeySession {
     let calledAt = 0;
     let firstAt: number | null = null;
     let firstAtClock: number | null = null;
+    let visible = false;
     try {
       const model = this.ctx.model();
       if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
@@ -266,9 +267,12 @@ export class KeySession {
               firstAtClock = preciseNowMs();
             }
             if (this.reply?.press_id === pressId) this.reply.text += e.text;
-            // The text first, what the user waits for; the state change and the keyboard's display after it.
+            // The text first, what the user waits for; the state changes and the keyboard's
+            // display after it. A reply that begins with white space (which shows nothing)
+            // is "replying" from its first visible text, so the first word waits for nothing.
             tokens.push({ index: e.index, text: e.text, tMs: e.tMs });
-            if (first) {
+            if (!visible && e.text.trim() !== '') {
+              visible = true;
               this.flushWaiting();
               this.setState('replying');
             }

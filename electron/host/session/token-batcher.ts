@@ -1,7 +1,10 @@
 // Tokens on their way to the UI, handed over at most once per display frame.
-// A token that comes after a quiet frame goes at once (the first token of a
-// reply always does: it is the latency a user waits for); tokens that come
-// faster wait for the frame's end and go together as one reply.token event.
+// A token that comes after a quiet frame goes at once, and so does every
+// token until the reply has shown something other than white space (a
+// reply's first visible word is the latency a user waits for; models often
+// begin with a space or a newline, which a screen shows as nothing); tokens
+// that come faster wait for the frame's end and go together as one
+// reply.token event.
 // A screen shows no more than a frame's worth anyway, and every event costs
 // the host a contract check, a serialisation and a write, and each window a
 // parse and a render: at a few hundred tokens a second that work competed
@@ -11,6 +14,8 @@ import type { ReplyToken } from '../../../common/contract';
 
 /** A 60 Hz frame. */
 export const TOKEN_FRAME_MS = 16;
+/** Reply length that adds a millisecond to the frame (see above). */
+export const REPLY_CHARS_PER_MS = 128;
 
 export interface BatchedToken {
   index: number;
@@ -21,6 +26,9 @@ export interface BatchedToken {
 export class TokenBatcher {
   private pending: { index: number; count: number; text: string; tMs: number } | null = null;
   private lastSentAt = -Infinity;
+  /** Whether the text sent so far shows anything. */
+  private visible = false;
+  private sentChars = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -35,7 +43,8 @@ export class TokenBatcher {
     this.pending.count++;
     this.pending.text += t.text;
     this.pending.tMs = t.tMs;
-    const wait = this.lastSentAt + this.frameMs - this.now();
+    const frame = Math.max(this.frameMs, this.sentChars / REPLY_CHARS_PER_MS);
+    const wait = this.visible ? this.lastSentAt + frame - this.now() : 0;
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
   }
@@ -47,6 +56,8 @@ export class TokenBatcher {
     if (p === null) return;
     this.pending = null;
     this.lastSentAt = this.now();
+    this.visible ||= p.text.trim() !== '';
+    this.sentChars += p.text.length;
     const token: ReplyToken = { press_id: this.pressId, index: p.index, text: p.text, t_ms: p.tMs };
     if (p.count > 1) token.count = p.count;
     this.send(token);

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import type { ReplyToken } from '../../../../common/contract';
-import { TokenBatcher } from '../../../../electron/host/session/token-batcher';
+import { REPLY_CHARS_PER_MS, TokenBatcher } from '../../../../electron/host/session/token-batcher';
 
 test('first token at once, then at most one event per frame, every token once and in order', async () => {
   let now = 0;
@@ -37,4 +37,40 @@ test('first token at once, then at most one event per frame, every token once an
   assert.deepEqual(indexes, [0, 1, 2, 3, 4, 5]);
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(sent.length, 4, 'no timer left behind after flush');
+});
+
+test('until the reply shows something, every token goes at once (a leading space or newline shows nothing)', () => {
+  let now = 0;
+  const sent: ReplyToken[] = [];
+  const b = new TokenBatcher('p1', (t) => sent.push(t), () => now, 50);
+  b.push({ index: 0, text: '\n', tMs: 1 });
+  now += 1;
+  b.push({ index: 1, text: ' ', tMs: 2 });
+  now += 1;
+  b.push({ index: 2, text: 'Lily', tMs: 3 });
+  assert.deepEqual(
+    sent.map((t) => t.text),
+    ['\n', ' ', 'Lily'],
+    'the first visible word was not held back',
+  );
+  now += 1;
+  b.push({ index: 3, text: ' went', tMs: 4 });
+  assert.equal(sent.length, 3, 'from then on, one event per frame');
+  b.flush();
+  assert.equal(sent.length, 4);
+});
+
+test('a long reply is handed over less often: the frame grows with the text sent', () => {
+  let now = 0;
+  const sent: ReplyToken[] = [];
+  const b = new TokenBatcher('p1', (t) => sent.push(t), () => now, 16);
+  b.push({ index: 0, text: 'x'.repeat(REPLY_CHARS_PER_MS * 64), tMs: 0 }); // 64 ms of frame from now on
+  now += 20;
+  b.push({ index: 1, text: 'y', tMs: 20 });
+  assert.equal(sent.length, 1, 'held: 20 ms is within the longer frame');
+  now += 50;
+  b.push({ index: 2, text: 'z', tMs: 70 });
+  assert.equal(sent.length, 2, 'past 64 ms it goes');
+  assert.equal(sent[1]?.text, 'yz');
+  b.flush();
 });
