@@ -27,7 +27,8 @@ Napi::Promise start_load(Napi::Env env, EngineHandle* handle, std::string path, 
 Napi::Promise start_load_synthetic(Napi::Env env, EngineHandle* handle, SyntheticSpec spec,
                                    LoadOptions opts);
 // Tokens reach on_token on the JS thread, one call per token, in order, none
-// merged; the Promise settles after the last one.
+// merged (tokens that came while JS was busy are handed over in one wake-up);
+// the Promise settles after the last one.
 Napi::Promise start_generate(Napi::Env env, EngineHandle* handle, GenerateRequest req,
                              Napi::Function on_token);
 Napi::Promise start_bench(Napi::Env env, EngineHandle* handle, BenchRequest req);
