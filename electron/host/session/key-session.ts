@@ -393,6 +393,7 @@ export class KeySession {
   }
 
   private setState(state: SessionState): void {
+    this.flushWaiting(); // an older press's held LED change must not land after this one
     this.state = state;
     this.notify(() => this.ctx.setLed(state));
     this.emitSession();
