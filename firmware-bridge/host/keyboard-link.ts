@@ -216,6 +216,7 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
     if (this.state !== 'connected' || this.device?.capabilities.display !== true) return null;
     const replyId = this.nextReplyId;
     this.nextReplyId = (this.nextReplyId + 1) & 0xffff;
+    this.droppedReplies.delete(replyId); // ids wrap: an old reply's fate is not this one's
     const session = this.replySession;
     let started = false;
     let ended = false;

@@ -77,7 +77,9 @@ export function ReplyText() {
       else el.setAttribute('data-done', String(r.done));
       el.classList.toggle('streaming', streaming);
       el.setAttribute('aria-busy', String(streaming));
-      if (r !== null && id !== null && next !== '' && r.shownMs === null && shown !== id) {
+      // Only a reply this window is receiving live: one drawn later (a view opened after it,
+      // a snapshot on reconnecting) was not waited for, and its moment would time nothing.
+      if (r !== null && id !== null && next !== '' && !r.done && r.live !== null && r.shownMs === null && shown !== id) {
         shown = id;
         s.replyShown(id, preciseNowMs());
       }

@@ -229,7 +229,12 @@ export class KeySession {
 
   private async run(pressId: string, source: PressSource, text: string, settings: Settings, trigger: Trigger, signal: AbortSignal): Promise<void> {
     const keyboard = new KeyboardReply(() => this.ctx.keyboardReply());
-    const tokens = new TokenBatcher(pressId, (t) => this.emit('reply.token', t));
+    // The snapshot a window gets on connecting (replySnapshot) holds what was sent, no more:
+    // tokens the batcher still holds come to it as events, once.
+    const tokens = new TokenBatcher(pressId, (t) => {
+      if (this.reply?.press_id === pressId) this.reply.text += t.text;
+      this.emit('reply.token', t);
+    });
     let calledAt = 0;
     let firstAt: number | null = null;
     let firstAtClock: number | null = null;
@@ -266,7 +271,6 @@ export class KeySession {
               firstAt = performance.now();
               firstAtClock = preciseNowMs();
             }
-            if (this.reply?.press_id === pressId) this.reply.text += e.text;
             // The text first, what the user waits for; the state changes and the keyboard's
             // display after it. A reply that begins with white space (which shows nothing)
             // is "replying" from its first visible text, so the first word waits for nothing.
@@ -317,6 +321,7 @@ export class KeySession {
       });
     } catch (e) {
       tokens.flush();
+      keyboard.finish();
       if (e instanceof CancelledBeforeStart) {
         this.finish(pressId, { completion: '', stop: 'cancelled', timings: null });
         return;
