@@ -36,6 +36,7 @@ import { probeBackends } from '../electron/host/engine/engine';
 import { appThreads } from '../electron/host/services/engine-service';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
+import { round, type Summary, summary } from './latency-stats';
 
 type SimCommand = { cmd: 'press' } | { cmd: 'release' } | { cmd: 'quit' };
 
@@ -54,34 +55,6 @@ async function simulatorChild(link: string): Promise<void> {
     process.send?.({ edge: m.cmd, hr: hr.toString() });
   });
   process.send?.({ ready: true });
-}
-
-// ---- numbers ------------------------------------------------------------------------------------
-
-function percentile(sorted: number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? NaN;
-}
-
-const round = (x: number): number => Math.round(x * 1000) / 1000;
-
-interface Summary {
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  mean: number;
-}
-
-function summary(samples: number[]): Summary {
-  const s = [...samples].sort((a, b) => a - b);
-  return {
-    p50: round(percentile(s, 50)),
-    p90: round(percentile(s, 90)),
-    p99: round(percentile(s, 99)),
-    max: round(s[s.length - 1] ?? NaN),
-    mean: round(s.reduce((a, b) => a + b, 0) / s.length),
-  };
 }
 
 // ---- clocks -------------------------------------------------------------------------------------

@@ -114,7 +114,8 @@ struct Matrix {
   std::vector<float> w;  // [rows][cols] decoded
 };
 
-Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
+// `src` ([rows][cols]) in format f.
+Matrix matrix_from(const Format& f, const std::vector<float>& src, int rows, int cols) {
   Matrix m;
   m.t.type = f.type;
   m.t.quant = f.quant;
@@ -122,7 +123,6 @@ Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
   m.t.cols = cols;
   m.t.row_bytes = f.quant.none() ? km::ggml_row_bytes(f.type, cols) : km::run_row_bytes(f.quant, cols);
   m.bytes.assign(m.t.row_bytes * rows, 0);
-  const std::vector<float> src = random_values(rng, (size_t)rows * cols, 0.05f);
   for (int r = 0; r < rows; r++) {
     uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
     if (f.quant.none()) km::quantize_row(f.type, src.data() + (size_t)r * cols, row, cols);
@@ -132,6 +132,10 @@ Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
   m.w.resize((size_t)rows * cols);
   for (int r = 0; r < rows; r++) km::quant::tensor_row(m.t, r, m.w.data() + (size_t)r * cols);
   return m;
+}
+
+Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
+  return matrix_from(f, random_values(rng, (size_t)rows * cols, 0.05f), rows, cols);
 }
 
 // An integer format's activations as the CPU quantizes them (cpu/act_quant.h):
@@ -360,24 +364,11 @@ TEST(gpu_matmul, integer_formats_are_the_cpus_arithmetic) {
   for (float& v : sign) v = (rng() & 1) ? 1.0f : -1.0f;
   for (const Format& f : kFormats) {
     if (!is_integer(f)) continue;
-    Matrix m;
-    {
-      // Rows 0..rows/2 agree with the activations' signs, the rest oppose them.
-      std::vector<float> src((size_t)rows * cols);
-      for (int r = 0; r < rows; r++)
-        for (int k = 0; k < cols; k++) src[(size_t)r * cols + k] = (r < rows / 2 ? 0.05f : -0.05f) * sign[k] * mag(rng);
-      m.t.type = f.type;
-      m.t.quant = f.quant;
-      m.t.rows = rows;
-      m.t.cols = cols;
-      m.t.row_bytes = f.quant.none() ? km::ggml_row_bytes(f.type, cols) : km::run_row_bytes(f.quant, cols);
-      m.bytes.assign(m.t.row_bytes * rows, 0);
-      for (int r = 0; r < rows; r++) {
-        uint8_t* row = m.bytes.data() + (size_t)r * m.t.row_bytes;
-        if (f.quant.none()) km::quantize_row(f.type, src.data() + (size_t)r * cols, row, cols);
-        else km::quant::quantize_run_row(f.quant, src.data() + (size_t)r * cols, cols, row, km::quant::ScaleRule::Absmax);
-      }
-    }
+    // Rows 0..rows/2 agree with the activations' signs, the rest oppose them.
+    std::vector<float> src((size_t)rows * cols);
+    for (int r = 0; r < rows; r++)
+      for (int k = 0; k < cols; k++) src[(size_t)r * cols + k] = (r < rows / 2 ? 0.05f : -0.05f) * sign[k] * mag(rng);
+    const Matrix m = matrix_from(f, src, rows, cols);
     bool failed = false;  // one report per format
     for (int n : {1, 2, 4, 7, 65}) {
       if (failed) break;
