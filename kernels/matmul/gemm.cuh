@@ -153,6 +153,49 @@ struct GemmB {
 
 __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
+// The end of every GEMM tile (this file's and gemm_int.cuh's): the warps'
+// accumulators (acc[mt][nt][e]: rows wm*32 + mt*16 + g (+8 for e >= 2),
+// tokens wn*32 + nt*8 + 2c (+1 for odd e)) staged token-major in shared
+// memory, so the epilogue reads gate and up side by side and writes y
+// coalesced. `scale(o, tok, v, u)` adjusts an output and its up value first
+// (W8A8: d_w * d_a). Barriers: the stages are free before they become the
+// staging area, the staging is whole before it is read, and it is read before
+// it becomes the next tile's stages on the persistent path.
+template <typename Scale>
+__device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, int n, int o0, int t0, const float (&acc)[2][4][4],
+                                              char* smem, Scale scale) {
+  const int out = matmul_out_rows(a);
+  const bool silu = a.epilogue == Epilogue::SiluMul;
+  const int per = gemm_out_per_tile(a);
+  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+  const int g = lane >> 2, c = lane & 3;
+  const int wm = warp & 3, wn = warp >> 2;
+  __syncthreads();
+  float* Cs = reinterpret_cast<float*>(smem);
+#pragma unroll
+  for (int mt = 0; mt < 2; mt++)
+#pragma unroll
+    for (int nt = 0; nt < 4; nt++) {
+      const int m = wm * 32 + mt * 16 + g, t = wn * 32 + nt * 8 + 2 * c;
+      Cs[t * kGemmCLd + m] = acc[mt][nt][0];
+      Cs[(t + 1) * kGemmCLd + m] = acc[mt][nt][1];
+      Cs[t * kGemmCLd + m + 8] = acc[mt][nt][2];
+      Cs[(t + 1) * kGemmCLd + m + 8] = acc[mt][nt][3];
+    }
+  __syncthreads();
+  for (int e = tid; e < per * kGemmTokens; e += kThreads) {
+    const int i = e % per, t = e / per;
+    const int o = o0 + i, tok = t0 + t;
+    if (o >= out || tok >= n) continue;
+    float v = Cs[t * kGemmCLd + i];
+    float u = silu ? Cs[t * kGemmCLd + i + per] : 0.0f;
+    scale(o, tok, v, u);
+    if (silu) v = silu_mul(v, u);
+    matmul_put(a, a.y + (uint64_t)tok * out + o, v);
+  }
+  __syncthreads();
+}
+
 template <WFmt F>
 __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
   static_assert(!int_activations(F), "integer formats run gemm_int.cuh");
@@ -235,32 +278,7 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
         for (int nt = 0; nt < 4; nt++) mma_f16(acc[mt][nt], af[mt], bf[nt]);
     }
   }
-  __syncthreads();  // every warp is done with the stages before they become the staging area
-
-  // Stage: Cs[token][row], rows of the tile in A's order.
-  float* Cs = reinterpret_cast<float*>(smem);
-#pragma unroll
-  for (int mt = 0; mt < 2; mt++)
-#pragma unroll
-    for (int nt = 0; nt < 4; nt++) {
-      const int m = wm * 32 + mt * 16 + g, t = wn * 32 + nt * 8 + 2 * c;
-      Cs[t * kGemmCLd + m] = acc[mt][nt][0];
-      Cs[(t + 1) * kGemmCLd + m] = acc[mt][nt][1];
-      Cs[t * kGemmCLd + m + 8] = acc[mt][nt][2];
-      Cs[(t + 1) * kGemmCLd + m + 8] = acc[mt][nt][3];
-    }
-  __syncthreads();
-
-  for (int e = tid; e < per * kGemmTokens; e += kThreads) {
-    const int i = e % per, t = e / per;
-    const int o = o0 + i, tok = t0 + t;
-    if (o >= out || tok >= n) continue;
-    float v = Cs[t * kGemmCLd + i];
-    float u = silu ? Cs[t * kGemmCLd + i + per] : 0.0f;
-    if (silu) v = silu_mul(v, u);
-    matmul_put(a, a.y + (uint64_t)tok * out + o, v);
-  }
-  __syncthreads();  // the staging area is the next tile's stages on the persistent path
+  gemm_epilogue(a, n, o0, t0, acc, smem, [](int, int, float&, float&) {});
 }
 
 }  // namespace km::cuda::mm

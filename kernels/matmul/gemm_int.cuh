@@ -191,41 +191,21 @@ __device__ void gemm_int_tile(const MatmulArgs& a, const StepState& st, int tile
         for (int nt = 0; nt < 4; nt++) mma_s8(iacc[mt][nt], af[mt], bf[nt]);
     }
   }
-  __syncthreads();  // every warp is done with the stages before they become the staging area
-
-  // Stage: Cs[token][row], rows of the tile in A's order.
-  float* Cs = reinterpret_cast<float*>(smem);
+  float res[2][4][4];
 #pragma unroll
   for (int mt = 0; mt < 2; mt++)
 #pragma unroll
-    for (int nt = 0; nt < 4; nt++) {
-      const int m = wm * 32 + mt * 16 + g, t = wn * 32 + nt * 8 + 2 * c;
-      float v[4];
+    for (int nt = 0; nt < 4; nt++)
 #pragma unroll
-      for (int e = 0; e < 4; e++) v[e] = kBlockScales ? facc[mt][nt][e] : (float)iacc[mt][nt][e];
-      Cs[t * kGemmCLd + m] = v[0];
-      Cs[(t + 1) * kGemmCLd + m] = v[1];
-      Cs[t * kGemmCLd + m + 8] = v[2];
-      Cs[(t + 1) * kGemmCLd + m + 8] = v[3];
-    }
-  __syncthreads();
-
+      for (int e = 0; e < 4; e++) res[mt][nt][e] = kBlockScales ? facc[mt][nt][e] : (float)iacc[mt][nt][e];
   const uint8_t* w = static_cast<const uint8_t*>(a.w);
-  for (int e = tid; e < per * kGemmTokens; e += kThreads) {
-    const int i = e % per, t = e / per;
-    const int o = o0 + i, tok = t0 + t;
-    if (o >= out || tok >= n) continue;
-    float v = Cs[t * kGemmCLd + i];
-    float u = silu ? Cs[t * kGemmCLd + i + per] : 0.0f;
+  gemm_epilogue(a, n, o0, t0, res, smem, [&](int o, int tok, float& v, float& u) {
     if constexpr (F == WFmt::W8A8) {  // isum * (d_w * d_a), as gemv_output
       const float da = *reinterpret_cast<const float*>(act + (uint64_t)tok * arow_bytes);
       v *= run_scale_at(a, w + (uint64_t)o * a.row_bytes, 0) * da;
       if (silu) u *= run_scale_at(a, w + (uint64_t)(out + o) * a.row_bytes, 0) * da;
     }
-    if (silu) v = silu_mul(v, u);
-    matmul_put(a, a.y + (uint64_t)tok * out + o, v);
-  }
-  __syncthreads();  // the staging area is the next tile's stages on the persistent path
+  });
 }
 
 }  // namespace km::cuda::mm
