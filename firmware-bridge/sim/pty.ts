@@ -35,7 +35,10 @@ sys.stdout.write(name + "\\n")
 `;
 
 export async function openPseudoTerminal(python = process.env['KEYMATE_PYTHON'] ?? 'python3'): Promise<PseudoTerminal> {
-  const masterFd = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  // Non-blocking: the simulator often runs in the same process as the host that reads the
+  // other end (the tests), and a blocking write into a full pty buffer would stop the very
+  // event loop that was to drain it. libuv queues what does not fit instead.
+  const masterFd = fs.openSync('/dev/ptmx', fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
   try {
     const slavePath = await runHelper(python, masterFd);
     const keeperFd = fs.openSync(slavePath, fs.constants.O_RDWR | fs.constants.O_NOCTTY);
