@@ -153,6 +153,43 @@ struct GemmB {
 
 __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret_cast<const uint32_t*>(p); }
 
+// Where a GEMM tile sits and what this thread does in it, the same for the f16
+// and the integer GEMM: outputs o0.. (per of them) for tokens t0..; warp (wm,
+// wn) of the 4 x 2 layout, lane (g, c) of its fragments; this thread loads A
+// row ar, columns ak..ak+15 of a k step (arow: that weight row, null past the
+// matrix; SiluMul puts the up rows after the gate rows), and B token bt,
+// columns bk..bk+7.
+struct GemmTile {
+  int n, out, per, o0, t0;
+  bool silu;
+  int tid, g, c, wm, wn;
+  int ar, ak, bt, bk;
+  const uint8_t* arow;
+
+  __device__ __forceinline__ GemmTile(const MatmulArgs& a, const StepState& st, int tile) {
+    n = matmul_tokens(a, st);
+    out = matmul_out_rows(a);
+    silu = a.epilogue == Epilogue::SiluMul;
+    per = gemm_out_per_tile(a);
+    const int tiles_o = (out + per - 1) / per;
+    o0 = (tile % tiles_o) * per;
+    t0 = (tile / tiles_o) * kGemmTokens;
+    tid = threadIdx.x;
+    const int warp = tid >> 5, lane = tid & 31;
+    g = lane >> 2;
+    c = lane & 3;
+    wm = warp & 3;
+    wn = warp >> 2;
+    ar = tid >> 1;
+    ak = (tid & 1) * 16;
+    bt = tid >> 2;
+    bk = (tid & 3) * 8;
+    const int r = silu ? (ar < per ? o0 + ar : out + o0 + ar - per) : o0 + ar;
+    const bool ok = silu ? o0 + (ar < per ? ar : ar - per) < out : r < out;
+    arow = ok ? static_cast<const uint8_t*>(a.w) + (uint64_t)r * a.row_bytes : nullptr;
+  }
+};
+
 // The end of every GEMM tile (this file's and gemm_int.cuh's): the warps'
 // accumulators (acc[mt][nt][e]: rows wm*32 + mt*16 + g (+8 for e >= 2),
 // tokens wn*32 + nt*8 + 2c (+1 for odd e)) staged token-major in shared
@@ -162,14 +199,11 @@ __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret
 // staging area, the staging is whole before it is read, and it is read before
 // it becomes the next tile's stages on the persistent path.
 template <typename Scale>
-__device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, int n, int o0, int t0, const float (&acc)[2][4][4],
+__device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, const GemmTile& T, const float (&acc)[2][4][4],
                                               char* smem, Scale scale) {
-  const int out = matmul_out_rows(a);
-  const bool silu = a.epilogue == Epilogue::SiluMul;
-  const int per = gemm_out_per_tile(a);
-  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  const int g = lane >> 2, c = lane & 3;
-  const int wm = warp & 3, wn = warp >> 2;
+  const int n = T.n, out = T.out, per = T.per, o0 = T.o0, t0 = T.t0, tid = T.tid;
+  const int g = T.g, c = T.c, wm = T.wm, wn = T.wn;
+  const bool silu = T.silu;
   __syncthreads();
   float* Cs = reinterpret_cast<float*>(smem);
 #pragma unroll
@@ -199,27 +233,10 @@ __device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, int n, int o0
 template <WFmt F>
 __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
   static_assert(!int_activations(F), "integer formats run gemm_int.cuh");
-  const int n = matmul_tokens(a, st);
-  const int out = matmul_out_rows(a);
-  const bool silu = a.epilogue == Epilogue::SiluMul;
-  const int per = gemm_out_per_tile(a);
-  const int tiles_o = (out + per - 1) / per;
-  const int o0 = (tile % tiles_o) * per;
-  const int t0 = (tile / tiles_o) * kGemmTokens;
-  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  const int g = lane >> 2, c = lane & 3;
-  const int wm = warp & 3, wn = warp >> 2;
-
-  // This thread's share of the loads: A row ar, columns ak..ak+15 of a k step;
-  // B token bt, columns bk..bk+7.
-  const int ar = tid >> 1, ak = (tid & 1) * 16;
-  const int bt = tid >> 2, bk = (tid & 3) * 8;
-  const uint8_t* arow = nullptr;
-  {
-    const int r = silu ? (ar < per ? o0 + ar : out + o0 + ar - per) : o0 + ar;
-    const bool ok = silu ? o0 + (ar < per ? ar : ar - per) < out : r < out;
-    if (ok) arow = static_cast<const uint8_t*>(a.w) + (uint64_t)r * a.row_bytes;
-  }
+  const GemmTile T(a, st, tile);
+  const int n = T.n, t0 = T.t0, g = T.g, c = T.c, wm = T.wm, wn = T.wn;
+  const int ar = T.ar, ak = T.ak, bt = T.bt, bk = T.bk;
+  const uint8_t* const arow = T.arow;
 
   // Stage s: A at smem + s * kGemmStageBytes, B right after it (pointer
   // arithmetic, not an array of pointers a run-time index would put in local memory).
@@ -278,7 +295,7 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
         for (int nt = 0; nt < 4; nt++) mma_f16(acc[mt][nt], af[mt], bf[nt]);
     }
   }
-  gemm_epilogue(a, n, o0, t0, acc, smem, [](int, int, float&, float&) {});
+  gemm_epilogue(a, T, acc, smem, [](int, int, float&, float&) {});
 }
 
 }  // namespace km::cuda::mm

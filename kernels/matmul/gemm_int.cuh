@@ -84,30 +84,15 @@ template <WFmt F>
 __device__ void gemm_int_tile(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
   static_assert(int_activations(F), "the integer GEMM multiplies int8 activations");
   constexpr bool kBlockScales = F != WFmt::W8A8;
-  const int n = matmul_tokens(a, st);
-  const int out = matmul_out_rows(a);
-  const bool silu = a.epilogue == Epilogue::SiluMul;
-  const int per = gemm_out_per_tile(a);
-  const int tiles_o = (out + per - 1) / per;
-  const int o0 = (tile % tiles_o) * per;
-  const int t0 = (tile / tiles_o) * kGemmTokens;
-  const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-  const int g = lane >> 2, c = lane & 3;
-  const int wm = warp & 3, wn = warp >> 2;
+  const GemmTile T(a, st, tile);
+  const int n = T.n, out = T.out, t0 = T.t0, g = T.g, c = T.c, wm = T.wm, wn = T.wn;
+  const bool silu = T.silu;
   const uint64_t arow_bytes = quant_act_row_bytes(a.cols, act_block(F));
   const uint64_t qoff = quant_act_scale_bytes(a.cols, act_block(F));
   const uint8_t* act = static_cast<const uint8_t*>(a.scratch);
 
-  // This thread's share of the loads: A row ar, columns ak..ak+15 of a k step;
-  // B token bt, columns bk..bk+7.
-  const int ar = tid >> 1, ak = (tid & 1) * 16;
-  const int bt = tid >> 2, bk = (tid & 3) * 8;
-  const uint8_t* arow = nullptr;
-  {
-    const int r = silu ? (ar < per ? o0 + ar : out + o0 + ar - per) : o0 + ar;
-    const bool ok = silu ? o0 + (ar < per ? ar : ar - per) < out : r < out;
-    if (ok) arow = static_cast<const uint8_t*>(a.w) + (uint64_t)r * a.row_bytes;
-  }
+  const int ar = T.ar, ak = T.ak, bt = T.bt, bk = T.bk;
+  const uint8_t* const arow = T.arow;
   const uint8_t* brow = t0 + bt < n ? act + (uint64_t)(t0 + bt) * arow_bytes : nullptr;
 
   // Stage s at smem + s * kGemmIntStageBytes: A quants, B quants, A scales, B scales.
@@ -199,7 +184,7 @@ __device__ void gemm_int_tile(const MatmulArgs& a, const StepState& st, int tile
 #pragma unroll
       for (int e = 0; e < 4; e++) res[mt][nt][e] = kBlockScales ? facc[mt][nt][e] : (float)iacc[mt][nt][e];
   const uint8_t* w = static_cast<const uint8_t*>(a.w);
-  gemm_epilogue(a, n, o0, t0, res, smem, [&](int o, int tok, float& v, float& u) {
+  gemm_epilogue(a, T, res, smem, [&](int o, int tok, float& v, float& u) {
     if constexpr (F == WFmt::W8A8) {  // isum * (d_w * d_a), as gemv_output
       const float da = *reinterpret_cast<const float*>(act + (uint64_t)tok * arow_bytes);
       v *= run_scale_at(a, w + (uint64_t)o * a.row_bytes, 0) * da;

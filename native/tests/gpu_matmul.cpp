@@ -208,18 +208,24 @@ const char* epilogue_name(Epilogue e) {
   return e == Epilogue::Store ? "store" : e == Epilogue::Residual ? "residual" : "silu_mul";
 }
 
-// Runs one case and compares; returns the largest error in units of the tolerance.
-double check_case(const Format& f, const Matrix& m, int n, Epilogue e, bool last_only, std::mt19937& rng) {
-  const int rows = (int)m.t.rows, cols = (int)m.t.cols;
+// The matmul of `m` as the backend would fill it in (the harness supplies x, y, scratch).
+km::cuda::MatmulArgs args_for(const Format& f, const Matrix& m, Epilogue e, bool last_only) {
   km::cuda::MatmulArgs a{};
   a.w = m.bytes.data();
   a.row_bytes = m.t.row_bytes;
-  a.rows = rows;
-  a.cols = cols;
+  a.rows = (int32_t)m.t.rows;
+  a.cols = (int32_t)m.t.cols;
   a.type = f.type;
   a.quant = f.quant;
   a.epilogue = e;
   a.last_only = last_only;
+  return a;
+}
+
+// Runs one case and compares; returns the largest error in units of the tolerance.
+double check_case(const Format& f, const Matrix& m, int n, Epilogue e, bool last_only, std::mt19937& rng) {
+  const int rows = (int)m.t.rows, cols = (int)m.t.cols;
+  const km::cuda::MatmulArgs a = args_for(f, m, e, last_only);
   km::cuda::MatmulHarness h(a);
   const int out = h.out_rows(), yrows = h.y_rows(n);
 
@@ -372,15 +378,7 @@ TEST(gpu_matmul, integer_formats_are_the_cpus_arithmetic) {
     bool failed = false;  // one report per format
     for (int n : {1, 2, 4, 7, 65}) {
       if (failed) break;
-      km::cuda::MatmulArgs a{};
-      a.w = m.bytes.data();
-      a.row_bytes = m.t.row_bytes;
-      a.rows = rows;
-      a.cols = cols;
-      a.type = f.type;
-      a.quant = f.quant;
-      a.epilogue = Epilogue::Store;
-      km::cuda::MatmulHarness h(a);
+      km::cuda::MatmulHarness h(args_for(f, m, Epilogue::Store, false));
       if (!is_w8a8(f) && !h.uses_gemm(n)) continue;
       std::vector<float> x((size_t)n * cols);
       for (int t = 0; t < n; t++)
