@@ -14,6 +14,7 @@ export * from './contract/device';
 export * from './contract/settings';
 export * from './contract/engine';
 export * from './contract/records';
+export * from './contract/conversation';
 export * from './contract/telemetry';
 export * from './contract/thermal';
 export * from './contract/notice';

@@ -34,6 +34,7 @@ import { preciseNowMs } from '../common/clock';
 import { type PerformanceRecord, WireClient } from '../common/contract';
 import { probeBackends } from '../electron/host/engine/engine';
 import { appThreads } from '../electron/host/services/engine-service';
+import { DOUBLE_TAP_MS } from '../electron/host/session/key-session';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
 import { round, type Summary, summary } from './latency-stats';
@@ -325,7 +326,8 @@ async function main(): Promise<void> {
       }
       const p = await press(60_000);
       if (i >= o.warmup) presses.push(p);
-      await sleep(50 + (i % 4) * 10);
+      // Past the double-tap window: a quick next press would start a new conversation instead.
+      await sleep(DOUBLE_TAP_MS + 20 + (i % 4) * 10);
     }
 
     // The Performance view's split of the last press, next to this script's.

@@ -4,6 +4,8 @@
 // often than not, and a log line that wraps helps nobody.
 import type { z } from 'zod';
 
+import { printable } from '../printable';
+
 export type MessageKind = 'request' | 'response' | 'event';
 
 export class ContractError extends Error {
@@ -54,7 +56,8 @@ function describeProblem(issue: z.core.$ZodIssue, input: unknown): string {
   }
 }
 
-function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boolean; value?: unknown } {
+/** What `input` holds at `path`, and whether anything is there. */
+export function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boolean; value?: unknown } {
   let value = input;
   for (const key of path) {
     if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return { present: false };
@@ -63,16 +66,19 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boole
   return value === undefined ? { present: false } : { present: true, value };
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+/** data.alternate_greetings[2]; a key that is not a plain name is quoted. */
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(printable(String(part), 40))}]`;
   }
   return out;
 }
 
-function typeOf(value: unknown): string {
+/** A value's kind in words: null, array, a non-finite number, or its typeof. */
+export function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);

@@ -5,6 +5,7 @@
 // preload's channels, and the validation at both ends.
 import { z } from 'zod';
 
+import { Conversation, ConversationId, ConversationSummary, ConversationTurn } from './conversation';
 import { DeviceStatus } from './device';
 import { BenchSummary, EngineStatus, ModelEntry } from './engine';
 import { ContractError, contractError, unknownName } from './errors';
@@ -16,7 +17,7 @@ import { Settings, SettingsPatch } from './settings';
 import { TelemetrySample } from './telemetry';
 
 /** Bumped with every change to the maps or the shapes they use. */
-export const CONTRACT_VERSION = 3;
+export const CONTRACT_VERSION = 4;
 
 const empty = z.strictObject({});
 
@@ -30,6 +31,8 @@ export const AppState = z.strictObject({
   session: SessionStatus,
   key: KeyState,
   reply: ReplySnapshot.nullable(),
+  /** The conversation presses continue. */
+  conversation: Conversation,
   engine: EngineStatus,
   device: DeviceStatus,
   settings: Settings,
@@ -62,6 +65,14 @@ export const requests = {
   'settings.get': { request: empty, response: Settings },
   /** Applies a partial change and saves it (atomically); answers the settings now in force. */
   'settings.set': { request: z.strictObject({ patch: SettingsPatch }), response: Settings },
+  /** The conversation presses continue now. */
+  'conversation.get': { request: empty, response: Conversation },
+  /** Starts a new, empty conversation and makes it the current one (refused while a reply runs). */
+  'conversation.new': { request: empty, response: Conversation },
+  /** Makes a saved conversation the current one: the next press continues it (refused while a reply runs). */
+  'conversation.open': { request: z.strictObject({ id: ConversationId }), response: Conversation },
+  /** Saved conversations, most recently continued first. */
+  'conversations.list': { request: listQuery, response: z.strictObject({ conversations: z.array(ConversationSummary) }) },
   'history.list': { request: listQuery, response: z.strictObject({ entries: z.array(HistoryEntry) }) },
   'history.clear': { request: empty, response: z.strictObject({ removed: z.number().int().nonnegative() }) },
   'performance.list': { request: listQuery, response: z.strictObject({ records: z.array(PerformanceRecord) }) },
@@ -109,6 +120,10 @@ export const events = {
   'reply.token': ReplyToken,
   'reply.done': ReplyDone,
   'reply.error': ReplyError,
+  /** A turn was added to the current conversation, once it is on disk. */
+  'conversation.turn': ConversationTurn,
+  /** The current conversation changed otherwise (a new one, another opened, turns dropped or withdrawn): all of it. */
+  'conversation': Conversation,
   'engine': EngineStatus,
   'device': DeviceStatus,
   'settings': Settings,

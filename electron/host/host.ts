@@ -33,6 +33,7 @@ import { checkModelFile } from './models/model-file';
 import { listModels } from './services/models';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
+import { ConversationStore } from './storage/conversation-store';
 import type { RecordLog } from './storage/record-log';
 import { checkRegularFile } from './storage/regular-file';
 import { SettingsStore } from './storage/settings-store';
@@ -81,6 +82,7 @@ export class Host {
     private readonly settings: SettingsStore,
     private readonly history: RecordLog<HistoryEntry>,
     private readonly performance: RecordLog<PerformanceRecord>,
+    private readonly conversations: ConversationStore,
     events: HostEvents,
     notices: Notices,
   ) {
@@ -107,6 +109,7 @@ export class Host {
       keyboardReply: () => this.device?.openReply() ?? null,
       finished: (reply) => this.record(reply),
       warn: (message) => this.notices.add('warning', 'engine-error', message),
+      conversations,
     });
     this.device =
       options.keyboard === false
@@ -150,7 +153,10 @@ export class Host {
     const { log: performance, loaded: performanceLoaded } = await openPerformance(options.home);
     reportLoad(notices, 'history-corrupt', 'performance records', performanceLoaded);
 
-    const host = new Host(options, settings, history, performance, events, notices);
+    const conversations = await ConversationStore.open(options.home);
+    for (const problem of conversations.problems) notices.add('error', 'history-corrupt', problem);
+
+    const host = new Host(options, settings, history, performance, conversations, events, notices);
     try {
       host.models = await ModelsService.open({
         folder: modelsFolder(options.home, process.platform),
@@ -180,6 +186,7 @@ export class Host {
       session: this.session.status(),
       key: this.session.keyState(),
       reply: this.session.replySnapshot(),
+      conversation: structuredClone(this.conversations.current),
       engine: this.engine.status(),
       device: this.device?.status() ?? {
         state: 'stopped',
@@ -221,7 +228,7 @@ export class Host {
     await this.telemetry.stop().catch((e: unknown) => this.log(`keymate: ${e instanceof Error ? e.message : String(e)}`));
     await this.device?.stop();
     await this.models?.close().catch((e: unknown) => this.log(`keymate: models: ${e instanceof Error ? e.message : String(e)}`));
-    await Promise.all([this.settings.flush(), this.history.flush(), this.performance.flush()]);
+    await Promise.all([this.settings.flush(), this.history.flush(), this.performance.flush(), this.conversations.flush()]);
     await this.engine.close();
   }
 
@@ -237,6 +244,10 @@ export class Host {
       'cancel': () => ({ cancelled: this.session.cancel() }),
       'settings.get': () => this.settings.get(),
       'settings.set': ({ patch }) => this.updateSettings(patch),
+      'conversation.get': () => structuredClone(this.conversations.current),
+      'conversation.new': () => this.session.newConversation(),
+      'conversation.open': ({ id }) => this.session.openConversation(id),
+      'conversations.list': ({ limit }) => ({ conversations: this.conversations.list(limit) }),
       'history.list': ({ limit }) => ({ entries: this.history.list(limit) }),
       'history.clear': async () => ({ removed: await this.history.clear() }),
       'performance.list': ({ limit }) => ({ records: this.performance.list(limit) }),

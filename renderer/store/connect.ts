@@ -1,6 +1,6 @@
 // Wires a HostApi into the store: every host event to the slice action that
 // owns it, then one round of requests for the whole picture (state, records,
-// history, recent telemetry, models, library, recommended). Run again after a reconnect. Events
+// recent telemetry, models, library, recommended). Run again after a reconnect. Events
 // that arrive before the snapshot are older than it (one ordered connection),
 // so applying the snapshot last is right.
 import type { AppState, HostApi } from '../../common/contract';
@@ -10,7 +10,6 @@ import type { UiStore } from './store';
 
 /** How much history the views ask for when they connect. */
 export const INITIAL_RECORDS = 200;
-export const INITIAL_HISTORY = 20;
 export const INITIAL_TELEMETRY = 600;
 /** Round trips that set the host's clock: on connecting, and after each reply (clock-slice.ts). */
 export const CLOCK_ROUNDS_ON_CONNECT = 8;
@@ -33,7 +32,8 @@ export function subscribeHostEvents(host: HostApi, store: UiStore, series: Telem
     host.on('device', (v) => s().setDevice(v)),
     host.on('settings', (v) => s().setSettings(v)),
     host.on('performance', (v) => s().addRecord(v)),
-    host.on('history', (v) => s().addHistory(v)),
+    host.on('conversation', (v) => s().setConversation(v)),
+    host.on('conversation.turn', (v) => s().conversationTurn(v)),
     host.on('telemetry', (v) => {
       series.push(v);
       s().setTelemetry(v);
@@ -51,6 +51,7 @@ export function applyAppState(store: UiStore, state: AppState): void {
   s.setSession(state.session);
   s.setKey(state.key);
   s.replySnapshot(state.reply);
+  s.setConversation(state.conversation);
   s.setEngine(state.engine);
   s.setDevice(state.device);
   s.setSettings(state.settings);
@@ -65,7 +66,6 @@ export async function loadHostState(host: HostApi, store: UiStore, series: Telem
   const s = store.getState();
   const extras = await Promise.allSettled([
     host.request('performance.list', { limit: INITIAL_RECORDS }).then((r) => s.setRecords(r.records)),
-    host.request('history.list', { limit: INITIAL_HISTORY }).then((r) => s.setHistory(r.entries)),
     host.request('telemetry.recent', { limit: INITIAL_TELEMETRY }).then((r) => {
       for (const sample of r.samples) series.push(sample);
     }),

@@ -7,8 +7,8 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { HostApi } from '../../common/contract';
 import { createAppSlice, type AppSlice } from './app-slice';
 import { createClockSlice, type ClockSlice } from './clock-slice';
+import { createConversationSlice, type ConversationSlice } from './conversation-slice';
 import { createDeviceSlice, type DeviceSlice } from './device-slice';
-import { createHistorySlice, type HistorySlice } from './history-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { createNoticesSlice, type NoticesSlice } from './notices-slice';
 import { createPerformanceSlice, type PerformanceSlice } from './performance-slice';
@@ -26,7 +26,7 @@ export type UiState = AppSlice &
   DeviceSlice &
   SettingsSlice &
   ModelsSlice &
-  HistorySlice &
+  ConversationSlice &
   NoticesSlice;
 
 export type UiStore = StoreApi<UiState>;
@@ -42,7 +42,7 @@ export function createUiStore(host: HostApi): UiStore {
     ...createDeviceSlice(...a),
     ...createSettingsSlice(host)(...a),
     ...createModelsSlice(host)(...a),
-    ...createHistorySlice(...a),
+    ...createConversationSlice(host)(...a),
     ...createNoticesSlice(...a),
   }));
 }

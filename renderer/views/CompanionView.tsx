@@ -3,13 +3,14 @@
 // the prefix cache), and the reply streaming in. While a reply streams the
 // numbers are measured from its tokens as they arrive and become the engine's
 // own at the end. A text box sends a prompt without the key, and Stop cancels
-// a reply in progress. Past replies are listed below.
+// a reply in progress. The conversation the presses continue is below.
 import { useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';
-import { clock, ms, NONE, rate } from '../app/format';
+import { ms, NONE, rate } from '../app/format';
 import { AiKey } from '../components/AiKey';
-import { displayText, ReplyText } from '../components/ReplyText';
+import { ConversationTurns } from '../components/ConversationTurns';
+import { ReplyText } from '../components/ReplyText';
 import { PENDING, Stat } from '../components/Stat';
 import { liveTimings } from '../store/reply-slice';
 
@@ -42,7 +43,8 @@ function Headline() {
         <Stat label="First token" value={live.ttftMs === null ? PENDING : ms(live.ttftMs)} unit="ms" testId="ttft-ms" />
         <Stat label="Key up → first" value={PENDING} unit="ms" />
         <Stat label="Decode" value={live.decodeTokS === null ? PENDING : rate(live.decodeTokS)} unit="tok/s" testId="decode-tok-s" />
-        <Stat label="Prompt" value={PENDING} unit="tokens" />
+        <Stat label="Prompt" value={PENDING} unit="tokens" testId="prompt-tokens" />
+        <Stat label="From the cache" value={PENDING} unit="tokens" testId="prompt-cached" />
         <Stat label="Generated" value={String(live.tokens)} unit="tokens" />
       </div>
     );
@@ -53,32 +55,9 @@ function Headline() {
       <Stat label="First token" value={ms(t?.ttft_ms)} unit="ms" testId="ttft-ms" />
       <Stat label="Key up → first" value={ms(t?.e2e_ms)} unit="ms" />
       <Stat label="Decode" value={rate(t?.decode_tok_s)} unit="tok/s" testId="decode-tok-s" />
-      <Stat label="Prompt" value={t === null ? NONE : String(t.prompt_tokens)} unit="tokens" hint={t === null ? undefined : `${t.cached_tokens} from the prefix cache`} />
+      <Stat label="Prompt" value={t === null ? NONE : String(t.prompt_tokens)} unit="tokens" testId="prompt-tokens" />
+      <Stat label="From the cache" value={t === null ? NONE : String(t.cached_tokens)} unit="tokens" testId="prompt-cached" />
       <Stat label="Generated" value={t === null ? NONE : String(t.tokens)} unit="tokens" />
-    </div>
-  );
-}
-
-/** Replies before the one on screen (which is already shown above). */
-function Earlier({ current }: { current: string | null }) {
-  const history = useUi((s) => s.history);
-  const earlier = history.filter((h) => h.press_id !== current).slice(0, 8);
-  if (earlier.length === 0) return null;
-  return (
-    <div className="card">
-      <h2>Earlier</h2>
-      <ol className="history">
-        {earlier.map((h) => (
-          <li key={h.press_id}>
-            <div className="history-meta muted small">
-              {clock(h.t_ms)} · {h.source} · {ms(h.ttft_ms)} ms to first token · {h.tokens} tokens
-              {h.stop === 'cancelled' ? ' · stopped' : ''}
-            </div>
-            <div className="history-prompt">{h.prompt}</div>
-            <div className="history-completion">{displayText(h.completion)}</div>
-          </li>
-        ))}
-      </ol>
     </div>
   );
 }
@@ -160,7 +139,7 @@ export function CompanionView() {
         {stop === 'cancelled' && <div className="muted small">Stopped.</div>}
       </div>
 
-      <Earlier current={pressId} />
+      <ConversationTurns />
     </section>
   );
 }

@@ -160,6 +160,7 @@ export function appState(): AppState {
     session: { state: 'idle', press_id: null, typed: '', message: null },
     key: { down: false, source: null, t_ms: 0 },
     reply: null,
+    conversation: { id: 'c0-1', title: '', created_ms: 0, updated_ms: 0, turns: [], context_from: 0 },
     engine,
     device,
     settings: { ...DEFAULT_SETTINGS, model: MODEL_PATH, backend: 'cuda', weights: 'fp8', serial_port: '/dev/ttyACM0' },

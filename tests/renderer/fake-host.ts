@@ -124,6 +124,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     session: { state: 'idle', press_id: null, typed: '', message: null },
     key: { down: false, source: null, t_ms: 0 },
     reply: null,
+    conversation: { id: 'c0-1', title: '', created_ms: 0, updated_ms: 0, turns: [], context_from: 0 },
     engine: engineStatus(),
     device: deviceStatus(),
     settings: DEFAULT_SETTINGS,

@@ -59,6 +59,14 @@ export interface TemplateInfo {
   eosToken: string;
 }
 
+/** The loaded model as a prompt is fitted to it: given to generate's and warm's callbacks, which run while the engine is idle. */
+export interface PromptModel extends TemplateInfo {
+  /** Tokens the engine's context holds. */
+  context: number;
+  /** How many tokens `text` is to the engine. */
+  count(text: string, addBos: boolean, parseSpecial: boolean): number;
+}
+
 export class EngineService {
   private engine: Engine | null = null;
   private config: EngineConfig | null = null;
@@ -141,10 +149,10 @@ export class EngineService {
    * Loads if needed, then prefills the persona prefix `build` makes from the
    * loaded model's template, unless the cache already holds it.
    */
-  warm(config: EngineConfig, build: (t: TemplateInfo) => { prefix: string; addBos: boolean; parseSpecial: boolean }): Promise<void> {
+  warm(config: EngineConfig, build: (t: PromptModel) => { prefix: string; addBos: boolean; parseSpecial: boolean }): Promise<void> {
     return this.exclusive(async () => {
       const engine = await this.loadNow(config);
-      const { prefix, addBos, parseSpecial } = build(templateInfo(engine));
+      const { prefix, addBos, parseSpecial } = build(promptModel(engine));
       if (prefix === '' || this.cachedPrefix === prefix) return;
       this.cachedPrefix = null;
       await engine.generate({ prompt: prefix, maxTokens: 0, temperature: 0, addBos, parseSpecial });
@@ -160,14 +168,14 @@ export class EngineService {
    */
   generate(
     config: EngineConfig,
-    build: (t: TemplateInfo) => { request: GenerateRequest; prefix: string },
+    build: (t: PromptModel) => { request: GenerateRequest; prefix: string },
     options: GenerateOptions & { onStart?: () => void },
   ): Promise<{ result: GenerateResult; model: ModelInfo; backend: BackendInfo }> {
     return this.exclusive(async () => {
       // Loaded: no await before the engine call, so it starts in the first
       // microtask after the caller's (KeySession.sending relies on it).
       const engine = this.loadedFor(config) ?? (await this.loadNow(config));
-      const { request, prefix } = build(templateInfo(engine));
+      const { request, prefix } = build(promptModel(engine));
       if (options.signal?.aborted === true) throw new CancelledBeforeStart();
       if (this.pauseReason !== null) throw new Error(`paused: ${this.pauseReason}`);
       options.onStart?.();
@@ -325,6 +333,14 @@ export class CancelledBeforeStart extends Error {
 function templateInfo(engine: Engine): TemplateInfo {
   const i = engine.info();
   return { chatTemplate: i.chatTemplate, bosToken: i.bosToken, eosToken: i.eosToken };
+}
+
+function promptModel(engine: Engine): PromptModel {
+  return {
+    ...templateInfo(engine),
+    context: engine.backend().context,
+    count: (text, addBos, parseSpecial) => engine.tokenize(text, { addSpecial: addBos, parseSpecial }).length,
+  };
 }
 
 function loadOptions(c: EngineConfig): LoadOptions {

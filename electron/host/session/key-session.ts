@@ -20,13 +20,19 @@
 //   - a generate request while a press is held or a reply runs is refused.
 //   - a source without releases (global shortcut, tray) taps: see tap().
 //   - a keyboard unplugged while its key is held drops that press: see keyLost().
+//   - a double tap of the keyboard's or the on-screen key (a press under
+//     TAP_MS with nothing typed, and the key down again within DOUBLE_TAP_MS
+//     of its release) starts a new conversation: the first tap's reply is
+//     stopped and its turns taken back (PROTOCOL.md §7).
 // Every state change is an event and the keyboard's STATUS LED shows it.
-import type { EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
+import type { Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
 import { preciseNowMs } from '../../../common/clock';
 import type { LedState, ReplyStream } from '../../../firmware-bridge';
 import type { HostEvents } from '../host-events';
+import type { ConversationStore } from '../storage/conversation-store';
 import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
 import { KeyboardReply } from './keyboard-reply';
+import { Chat, type ChatPress } from './chat';
 import { PromptBuilder } from './prompt';
 import { TOKEN_FRAME_MS, TokenBatcher } from './token-batcher';
 
@@ -55,7 +61,14 @@ export interface SessionContext {
   finished(reply: FinishedReply): void;
   /** Something the user should know that is not an error of this press. */
   warn(message: string): void;
+  /** The saved conversations; presses continue the current one. */
+  conversations: ConversationStore;
 }
+
+/** A press held at most this long with nothing typed is a tap... */
+export const TAP_MS = 200;
+/** ...and the key down again within this long after it a double tap: a new conversation. */
+export const DOUBLE_TAP_MS = 300;
 
 interface Trigger {
   /** performance.now() when the host saw the trigger (key up, GPIO edge, request). */
@@ -84,8 +97,19 @@ export class KeySession {
   /** Held notifications waiting for the press's first token or a frame. */
   private waiting: { fns: Array<() => void>; timer: ReturnType<typeof setTimeout> } | null = null;
   private builder: { template: string; builder: PromptBuilder } | null = null;
+  /** When the key went down (performance.now()). */
+  private downAt = 0;
+  /** The last press a release sent, while it may still be the first half of a double tap. */
+  private lastTap: { pressId: string; press: ChatPress; releasedAt: number; source: PressSource } | null = null;
+  readonly chat: Chat;
 
-  constructor(private readonly ctx: SessionContext) {}
+  constructor(private readonly ctx: SessionContext) {
+    this.chat = new Chat(ctx.conversations, {
+      turn: (conversationId, index, turn) => this.emitAfterPress('conversation.turn', { conversation_id: conversationId, index, turn }),
+      conversation: (c) => this.emitAfterPress('conversation', c),
+      failed: (message) => this.ctx.warn(message),
+    });
+  }
 
   status(): SessionStatus {
     return { state: this.state, press_id: this.pressId, typed: this.typed, message: this.message };
@@ -106,6 +130,15 @@ export class KeySession {
 
   keyDown(source: PressSource): SessionStatus {
     this.setKey(true, source);
+    const at = performance.now();
+    const tap = this.lastTap;
+    this.lastTap = null;
+    // A press right after a failed one is a new try, not a gesture.
+    if (tap !== null && tap.source === source && at - tap.releasedAt <= DOUBLE_TAP_MS && this.state !== 'listening' && this.state !== 'error') {
+      this.doubleTap(tap);
+      return this.status();
+    }
+    this.downAt = at;
     if (this.state === 'thinking' || this.state === 'replying') {
       this.swallowRelease = true;
       this.cancel();
@@ -133,8 +166,46 @@ export class KeySession {
       return this.status();
     }
     if (this.state !== 'listening' || this.pressId === null) return this.status();
-    this.send(this.pressId, this.pressSource, this.typed, trigger);
+    const tapped = this.typed.trim() === '' && trigger.at - this.downAt <= TAP_MS;
+    const pressId = this.pressId;
+    const press = this.send(pressId, this.pressSource, this.typed, trigger);
+    // Only a key with its own releases double-taps: a source that only taps (the global shortcut) alternates listen and send.
+    if (tapped && (source === 'keyboard' || source === 'screen')) this.lastTap = { pressId, press, releasedAt: trigger.at, source };
     return this.status();
+  }
+
+  /**
+   * The second press of a double tap: the first one was a gesture, not a
+   * question. Its reply stops, its turns are taken back, and a new
+   * conversation begins; this press's release sends nothing.
+   */
+  private doubleTap(tap: { pressId: string; press: ChatPress }): void {
+    this.swallowRelease = true;
+    this.cancel();
+    const running = this.running?.done ?? Promise.resolve();
+    void running
+      .then(() => this.chat.withdraw(tap.press, tap.pressId))
+      .then(() => this.chat.startNew())
+      .catch((e: unknown) => this.ctx.warn(`new conversation: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** Starts a new conversation (the app's button); refused while a press is held or a reply runs. */
+  async newConversation(): Promise<Conversation> {
+    this.refuseWhileBusy('new conversation');
+    this.lastTap = null;
+    return this.chat.startNew();
+  }
+
+  /** Continues a saved conversation from the next press on. */
+  async openConversation(id: string): Promise<Conversation> {
+    this.refuseWhileBusy('open conversation');
+    this.lastTap = null;
+    return this.chat.open(id);
+  }
+
+  private refuseWhileBusy(what: string): void {
+    if (this.state === 'listening') throw new Error(`${what}: the AI key is held (release it first)`);
+    if (this.state === 'thinking' || this.state === 'replying') throw new Error(`${what}: a reply is in progress (stop it first)`);
   }
 
   gpio(level: 0 | 1, linkMs: number | null = null): void {
@@ -205,9 +276,10 @@ export class KeySession {
 
   // ---- the reply ----
 
-  private send(pressId: string, source: PressSource, typed: string, trigger: Trigger): void {
+  private send(pressId: string, source: PressSource, typed: string, trigger: Trigger): ChatPress {
     const settings = this.ctx.settings();
     const text = typed.trim() !== '' ? typed.trim() : settings.default_prompt;
+    const press = this.chat.ask(pressId, text, trigger.epochMs);
     this.pressId = pressId;
     this.pressSource = source;
     this.message = null;
@@ -217,9 +289,10 @@ export class KeySession {
     if (this.startNotices !== null) this.startNotices.push(() => this.ctx.events.emit('reply.start', start));
     else this.emit('reply.start', start);
     const controller = new AbortController();
-    const done = this.run(pressId, source, text, settings, trigger, controller.signal).finally(() => this.release(pressId));
+    const done = this.run(pressId, press, source, text, settings, trigger, controller.signal).finally(() => this.release(pressId));
     // run() may have finished already (no model: it fails before its first await).
     if (this.state === 'thinking' && this.pressId === pressId) this.running = { pressId, controller, done };
+    return press;
   }
 
   /** The reply is over: from now on a press starts a new one and cancel() has nothing to stop. */
@@ -227,7 +300,7 @@ export class KeySession {
     if (this.running?.pressId === pressId) this.running = null;
   }
 
-  private async run(pressId: string, source: PressSource, text: string, settings: Settings, trigger: Trigger, signal: AbortSignal): Promise<void> {
+  private async run(pressId: string, press: ChatPress, source: PressSource, text: string, settings: Settings, trigger: Trigger, signal: AbortSignal): Promise<void> {
     const keyboard = new KeyboardReply(() => this.ctx.keyboardReply());
     // The snapshot a window gets on connecting (replySnapshot) holds what was sent, no more:
     // tokens the batcher still holds come to it as events, once.
@@ -245,7 +318,7 @@ export class KeySession {
       const { result, model: info, backend } = await this.ctx.engine.generate(
         engineConfig(model, settings),
         (t) => {
-          const r = this.prompts(t).render(settings.persona, text);
+          const r = this.chat.prompt(press, this.prompts(t), settings.persona, text, t, settings.max_tokens);
           return {
             prefix: r.prefix,
             request: {
@@ -307,6 +380,7 @@ export class KeySession {
           }
         : null;
       keyboard.finish();
+      this.chat.answered(press, pressId, { completion: result.completion, stop: result.stop, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
       this.finish(pressId, { completion: result.completion, stop: result.stop, timings });
       this.ctx.finished({
         press_id: pressId,
@@ -361,7 +435,7 @@ export class KeySession {
     if (t === null) return;
     const text = this.typed.trim() !== '' ? this.typed.trim() : settings.default_prompt;
     try {
-      this.prompts(t).render(settings.persona, text);
+      this.prompts(t).render(settings.persona, text, this.chat.history(this.chat.next()));
     } catch {
       // said at release, where the press fails with it
     }
@@ -372,7 +446,8 @@ export class KeySession {
     const model = this.ctx.model();
     if (model === null) return;
     const settings = this.ctx.settings();
-    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(settings.persona)).catch(() => undefined);
+    const history = this.chat.history(this.chat.next());
+    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(settings.persona, history)).catch(() => undefined);
   }
 
   private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }): PromptBuilder {
@@ -415,6 +490,16 @@ export class KeySession {
     // anything else goes after them, so the UI hears the states in order.
     if (name !== 'reply.token' && name !== 'reply.start') this.flushWaiting();
     this.notify(() => this.ctx.events.emit(name, payload));
+  }
+
+  /**
+   * Sends an event now, or, while a press's held notifications wait for its
+   * first token, after them: a saved turn is news, but not before the reply's first word.
+   */
+  private emitAfterPress<E extends EventName>(name: E, payload: EventOf<E>): void {
+    if (this.waiting !== null) this.waiting.fns.push(() => this.ctx.events.emit(name, payload));
+    else if (this.held !== null) this.held.push(() => this.ctx.events.emit(name, payload));
+    else this.ctx.events.emit(name, payload);
   }
 
   /** Runs now, or, while a press is being sent, once the engine call has started. */

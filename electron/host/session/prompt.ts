@@ -1,14 +1,15 @@
-// From the user's text to the prompt the engine runs. A model with a chat
-// template in its GGUF (tokenizer.chat_template) gets it rendered by
-// @huggingface/jinja, as the model's authors meant; a model without one (a
-// base model such as TinyStories) gets a plain layout:
-//   {persona}\n\nUser: {text}\nAssistant:
+// From the conversation and the user's new text to the prompt the engine
+// runs. A model with a chat template in its GGUF (tokenizer.chat_template)
+// gets it rendered by @huggingface/jinja, as the model's authors meant; a
+// model without one (a base model such as TinyStories) gets a plain layout:
+//   {persona}\n\nUser: {earlier}\nAssistant: {its reply}\nUser: {text}\nAssistant:
 //
-// The persona part must be the same leading text in every prompt, so the
-// engine's prefix cache can keep its KV between presses. Rather than guess
-// where a template puts the persona, `prefix` renders the template with two
+// Everything before the new text must be the same leading text as the last
+// prompt plus its reply, so the engine's prefix cache keeps its KV from turn
+// to turn and a press prefills only its own tokens. Rather than guess where a
+// template puts the new turn, `prefix` renders the template with two
 // different user texts and takes what they share: whatever the template
-// does, that text is common to every press with this persona.
+// does, that text is common to every press that continues this history.
 //
 // Templates that refuse a system message (some raise_exception on it) get the
 // persona folded into the user's message instead.
@@ -33,9 +34,23 @@ export interface RenderedPrompt {
 }
 
 interface Message {
-  role: 'system' | 'user';
+  role: 'system' | 'user' | 'assistant';
   content: string;
 }
+
+/** An earlier turn the model sees. */
+export interface ChatTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+/** The turns before the new text; `key` names them exactly (the same key, the same turns). */
+export interface History {
+  key: string;
+  turns: readonly ChatTurn[];
+}
+
+export const NO_HISTORY: History = { key: '', turns: [] };
 
 /** Prompts kept: the one being typed, the default prompt, and a few more. */
 const KEPT_PROMPTS = 4;
@@ -63,16 +78,17 @@ export class PromptBuilder {
     return this.template === null ? 'plain' : 'chat';
   }
 
-  render(persona: string, text: string): RenderedPrompt {
-    const key = `${persona}\u0000${text}`;
+  render(persona: string, text: string, history: History = NO_HISTORY): RenderedPrompt {
+    const key = `${persona}\u0000${history.key}\u0000${text}`;
     const kept = this.prompts.get(key);
     if (kept !== undefined) return kept;
-    const prompt = this.text(persona, text);
-    let prefix = this.prefixes.get(persona);
+    const prompt = this.text(persona, history.turns, text);
+    const prefixKey = `${persona}\u0000${history.key}`;
+    let prefix = this.prefixes.get(prefixKey);
     if (prefix === undefined) {
-      prefix = commonPrefix(this.text(persona, '\u0001'), this.text(persona, '\u0002'));
-      this.prefixes.clear(); // one persona at a time: a changed one replaces it
-      this.prefixes.set(persona, prefix);
+      prefix = commonPrefix(this.text(persona, history.turns, '\u0001'), this.text(persona, history.turns, '\u0002'));
+      this.prefixes.clear(); // one conversation at a time: the next turn's replaces it
+      this.prefixes.set(prefixKey, prefix);
     }
     const bos = this.info.bosToken;
     const addBos = !(this.template !== null && bos !== '' && prompt.startsWith(bos));
@@ -82,21 +98,23 @@ export class PromptBuilder {
     return r;
   }
 
-  /** The persona part alone, for warming the cache before the text is known. */
-  prefix(persona: string): { prefix: string; addBos: boolean; parseSpecial: boolean } {
-    const r = this.render(persona, '\u0001');
+  /** What comes before the new text (persona and history), for warming the cache before the text is known. */
+  prefix(persona: string, history: History = NO_HISTORY): { prefix: string; addBos: boolean; parseSpecial: boolean } {
+    const r = this.render(persona, '\u0001', history);
     return { prefix: r.prefix, addBos: r.addBos, parseSpecial: r.parseSpecial };
   }
 
-  private text(persona: string, text: string): string {
-    if (this.template === null) return plain(persona, text);
-    const withSystem: Message[] = persona.trim() === '' ? [user(text)] : [{ role: 'system', content: persona }, user(text)];
+  private text(persona: string, history: readonly ChatTurn[], text: string): string {
+    if (this.template === null) return plain(persona, text, history);
+    const turns: Message[] = [...history, user(text)];
+    const withSystem: Message[] = persona.trim() === '' ? turns : [{ role: 'system', content: persona }, ...turns];
     try {
       return this.renderMessages(withSystem);
     } catch {
-      // The template may refuse the system role: fold the persona into the user's turn.
+      // The template may refuse the system role: fold the persona into the first user turn.
       try {
-        return this.renderMessages([user(persona.trim() === '' ? text : `${persona}\n\n${text}`)]);
+        if (persona.trim() !== '') turns[0] = { role: turns[0]!.role, content: `${persona}\n\n${turns[0]!.content}` };
+        return this.renderMessages(turns);
       } catch (e) {
         throw new Error(`chat template: cannot render: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -114,8 +132,15 @@ export class PromptBuilder {
   }
 }
 
-export function plain(persona: string, text: string): string {
-  return persona.trim() === '' ? `User: ${text}\nAssistant:` : `${persona}\n\nUser: ${text}\nAssistant:`;
+export function plain(persona: string, text: string, history: readonly ChatTurn[] = []): string {
+  let out = persona.trim() === '' ? '' : `${persona}\n\n`;
+  for (const t of history) {
+    // A reply goes back exactly as the model wrote it (its leading space included), so the
+    // text re-reads as the tokens the cache holds.
+    if (t.role === 'user') out += `User: ${t.content}\n`;
+    else out += `Assistant:${/^\s/.test(t.content) ? '' : ' '}${t.content}\n`;
+  }
+  return `${out}User: ${text}\nAssistant:`;
 }
 
 function user(content: string): Message {

@@ -1,6 +1,6 @@
 // The small slices: telemetry keeps the newest sample, the device word is
 // "unknown" until the host speaks, notices show once and stay dismissed,
-// history is newest first, models reload the list after a selection.
+// a conversation takes its turns in place, models reload the list after a selection.
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -44,13 +44,15 @@ test('a host notice shows once, even when the snapshot repeats it after a dismis
   assert.equal(s().notices.at(-1)?.message, `n${MAX_NOTICES + 4}`);
 });
 
-test('history is newest first, one entry per press', () => {
+test('a conversation takes each saved turn at its place, and ignores another conversation\'s', () => {
   const s = createUiStore(new FakeHost()).getState;
-  const entry = (id: string, t: number) => ({ press_id: id, t_ms: t, source: 'screen' as const, prompt: 'q', completion: 'a', stop: 'eos' as const, model: 'm', ttft_ms: 1, tokens: 2 });
-  s().setHistory([entry('a', 1), entry('b', 2)]);
-  s().addHistory(entry('c', 3));
-  s().addHistory(entry('c', 3));
-  assert.deepEqual(s().history.map((h) => h.press_id), ['c', 'b', 'a']);
+  const turn = (role: 'user' | 'assistant', text: string, t: number) => ({ role, text, press_id: 'p1', t_ms: t, stop: null, prompt_tokens: null, cached_tokens: null });
+  s().setConversation({ id: 'c0-1', title: 'q', created_ms: 0, updated_ms: 0, turns: [turn('user', 'q', 1)], context_from: 0 });
+  s().conversationTurn({ conversation_id: 'c0-1', index: 1, turn: turn('assistant', 'a', 2) });
+  s().conversationTurn({ conversation_id: 'c0-1', index: 1, turn: turn('assistant', 'a', 2) }); // the same one again: no duplicate
+  s().conversationTurn({ conversation_id: 'c0-2', index: 2, turn: turn('user', 'elsewhere', 3) });
+  assert.deepEqual(s().conversation?.turns.map((t) => t.text), ['q', 'a']);
+  assert.equal(s().conversation?.updated_ms, 2);
 });
 
 test('selecting a model takes the engine status the host answers and lists the models again', async () => {

@@ -78,3 +78,35 @@ test('commonPrefix never splits a surrogate pair', () => {
   assert.equal(commonPrefix('abc', 'abd'), 'ab');
   assert.equal(commonPrefix('', 'x'), '');
 });
+
+test('a conversation: earlier turns in order, the last prompt and its reply a prefix of the next', () => {
+  const turns = [
+    { role: 'user' as const, content: 'Hi' },
+    { role: 'assistant' as const, content: ' Hello there.' },
+  ];
+  const plainB = new PromptBuilder(info(''));
+  const first = plainB.render('Be kind.', 'Hi');
+  const second = plainB.render('Be kind.', 'And you?', { key: 'c:0:2', turns });
+  assert.equal(second.prompt, 'Be kind.\n\nUser: Hi\nAssistant: Hello there.\nUser: And you?\nAssistant:');
+  assert.ok(second.prompt.startsWith(first.prompt + turns[1]!.content), 'the cache holds the first prompt and its reply');
+  assert.equal(second.prefix, 'Be kind.\n\nUser: Hi\nAssistant: Hello there.\nUser: ');
+  // A reply that does not start with a space gets one, as the layout writes it.
+  assert.equal(plain('', 'b', [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'x' }]), 'User: a\nAssistant: x\nUser: b\nAssistant:');
+
+  const chat = new PromptBuilder(info(chatml)).render('Be kind.', 'And you?', { key: 'c:0:2', turns });
+  assert.equal(
+    chat.prompt,
+    '<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n Hello there.<|im_end|>\n' +
+      '<|im_start|>user\nAnd you?<|im_end|>\n<|im_start|>assistant\n',
+  );
+  // A template without a system role: the persona joins the first user turn, not the newest.
+  const folded = new PromptBuilder(info(noSystem)).render('Be kind.', 'And you?', { key: 'c:0:2', turns });
+  assert.ok(folded.prompt.startsWith('<start_of_turn>user\nBe kind.\n\nHi<end_of_turn>'), folded.prompt);
+});
+
+test('the rendered prompt is kept per history: another history with the same text renders anew', () => {
+  const b = new PromptBuilder(info(''));
+  const a = b.render('', 'q', { key: 'c:0:0', turns: [] });
+  const c = b.render('', 'q', { key: 'c:0:2', turns: [{ role: 'user', content: 'x' }, { role: 'assistant', content: ' y' }] });
+  assert.notEqual(a.prompt, c.prompt);
+});

@@ -1,0 +1,137 @@
+// The key session's conversation: which one a press continues, what of it the
+// model reads, and the turns a press adds. A press's user turn is saved when
+// the press is sent and its reply's turn when the reply ends; each is
+// announced (conversation.turn) once it is on disk, so what the UI shows is
+// what a crash keeps.
+//
+// The prompt of a press is the persona, the turns the model still sees
+// (context-fit.ts) and the new text, rendered by the model's template
+// (prompt.ts). It starts with the last press's prompt and reply, so the
+// engine's prefix cache holds all of it but the new turn.
+import type { Conversation, StopReason, Turn } from '../../../common/contract';
+import type { PromptModel } from '../services/engine-service';
+import type { ConversationStore } from '../storage/conversation-store';
+import { fitFrom, modelTurns, promptBudget } from './context-fit';
+import type { History, PromptBuilder, RenderedPrompt } from './prompt';
+
+/** Where a press stands in its conversation: the turns before its own. */
+export interface ChatPress {
+  conversationId: string;
+  upTo: number;
+}
+
+export interface ChatEvents {
+  turn(conversationId: string, index: number, turn: Turn): void;
+  conversation(c: Conversation): void;
+  /** A turn could not be saved. */
+  failed(message: string): void;
+}
+
+export class Chat {
+  constructor(
+    private readonly store: ConversationStore,
+    private readonly events: ChatEvents,
+  ) {}
+
+  get current(): Conversation {
+    return this.store.current;
+  }
+
+  /** The press the next release sends, before its turn exists (for warming and preparing). */
+  next(): ChatPress {
+    const c = this.store.current;
+    return { conversationId: c.id, upTo: c.turns.length };
+  }
+
+  /** A press was sent with `text`: its user turn. */
+  ask(pressId: string, text: string, tMs: number): ChatPress {
+    const press = this.next();
+    this.save(press.conversationId, { role: 'user', text, press_id: pressId, t_ms: tMs, stop: null, prompt_tokens: null, cached_tokens: null });
+    return press;
+  }
+
+  /** The reply to a press ended. A reply with no text adds no turn (the question stays, unanswered). */
+  answered(press: ChatPress, pressId: string, r: { completion: string; stop: StopReason; promptTokens: number | null; cachedTokens: number | null }): void {
+    if (r.completion === '') return;
+    this.save(press.conversationId, {
+      role: 'assistant',
+      text: r.completion,
+      press_id: pressId,
+      t_ms: Date.now(),
+      stop: r.stop,
+      prompt_tokens: r.promptTokens,
+      cached_tokens: r.cachedTokens,
+    });
+  }
+
+  /** The persona and the history a press continues, as the prompt builder takes them. */
+  history(press: ChatPress): History {
+    const c = this.store.get(press.conversationId);
+    const from = Math.min(c.context_from, press.upTo);
+    const last = c.turns[press.upTo - 1];
+    return { key: `${c.id}:${from}:${press.upTo}:${last?.press_id ?? ''}`, turns: modelTurns(c.turns, from, press.upTo) };
+  }
+
+  /**
+   * The press's prompt, fitted to the model's context: when the turns no
+   * longer fit, the oldest go (and the user is told, once per conversation).
+   */
+  prompt(press: ChatPress, builder: PromptBuilder, persona: string, text: string, model: PromptModel, maxTokens: number): RenderedPrompt {
+    const c = this.store.get(press.conversationId);
+    const rendered = builder.render(persona, text, this.history(press));
+    const budget = promptBudget(model.context, maxTokens);
+    // Each token is at least one byte (or BOS): a prompt of fewer bytes than the budget fits without counting.
+    if (Buffer.byteLength(rendered.prompt) + 1 <= budget) return rendered;
+    const from = Math.min(c.context_from, press.upTo);
+    const upTo = press.upTo;
+    const count = (f: number): number => {
+      const r = builder.render(persona, text, { key: `${c.id}:${f}:${upTo}:fit`, turns: modelTurns(c.turns, f, upTo) });
+      return model.count(r.prompt, r.addBos, r.parseSpecial);
+    };
+    const fitted = fitFrom(c.turns.slice(0, upTo), from, budget, count);
+    if (fitted === from) return rendered;
+    const told = c.turns.some((t) => t.role === 'notice');
+    const pressId = c.turns[upTo]?.press_id ?? c.turns[upTo - 1]?.press_id ?? 'p0';
+    const notice: Turn | null = told
+      ? null
+      : {
+          role: 'notice',
+          text: `The conversation no longer fits the model's context of ${model.context} tokens: from here on the companion no longer sees its oldest turns.`,
+          press_id: pressId,
+          t_ms: Date.now(),
+          stop: null,
+          prompt_tokens: null,
+          cached_tokens: null,
+        };
+    this.store.setContextFrom(c.id, fitted, notice).then(
+      () => this.events.conversation(structuredClone(this.store.get(c.id))),
+      (e: unknown) => this.events.failed(`conversation: not saved: ${e instanceof Error ? e.message : String(e)}`),
+    );
+    return builder.render(persona, text, this.history({ conversationId: c.id, upTo }));
+  }
+
+  /** A new, empty conversation for the presses that follow. */
+  async startNew(): Promise<Conversation> {
+    const c = await this.store.startNew();
+    this.events.conversation(structuredClone(c));
+    return c;
+  }
+
+  async open(id: string): Promise<Conversation> {
+    const c = await this.store.select(id);
+    this.events.conversation(structuredClone(c));
+    return c;
+  }
+
+  /** Takes back the turns a press added (a double-tap's first tap). */
+  async withdraw(press: ChatPress, pressId: string): Promise<void> {
+    if (await this.store.withdraw(press.conversationId, pressId)) this.events.conversation(structuredClone(this.store.get(press.conversationId)));
+  }
+
+  private save(conversationId: string, turn: Turn): void {
+    this.store.append(conversationId, turn).then(
+      (index) => this.events.turn(conversationId, index, turn),
+      (e: unknown) => this.events.failed(`conversation: the ${turn.role} turn was not saved: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+}

@@ -1,0 +1,173 @@
+// The saved conversations: one versioned JSON file each in
+// <home>/conversations/<id>.json, written atomically (temp file, fsync,
+// rename) by its own SerialWriter, and current.json naming the one presses
+// continue. A change is acknowledged (its Promise resolves) once the file
+// holding it is on disk, so a crash at any moment loses nothing acknowledged.
+// Files are read once, at open; a file that cannot be understood is set
+// aside (versioned-file.ts) and named in `problems`, never deleted.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+
+import { Conversation, ConversationId, type ConversationSummary, type Turn } from '../../../common/contract/conversation';
+import { SerialWriter } from './serial-writer';
+import { loadVersioned, saveVersioned, type VersionedFormat } from './versioned-file';
+
+export const CONVERSATION_VERSION = 1;
+
+const conversationFormat: VersionedFormat<Conversation> = {
+  kind: 'conversation',
+  version: CONVERSATION_VERSION,
+  schema: Conversation,
+  migrations: [],
+  defaults: () => emptyConversation('c0', 0),
+};
+
+const currentFormat: VersionedFormat<{ id: string | null }> = {
+  kind: 'current-conversation',
+  version: 1,
+  schema: z.strictObject({ id: ConversationId.nullable() }),
+  migrations: [],
+  defaults: () => ({ id: null }),
+};
+
+/** Characters of the first question a new conversation's title keeps. */
+const TITLE_CHARS = 60;
+
+export class ConversationStore {
+  private readonly writers = new Map<string, SerialWriter>();
+  private readonly currentWriter: SerialWriter;
+  private made = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly all: Map<string, Conversation>,
+    private currentId: string,
+    /** Files set aside at open, with why. */
+    readonly problems: string[],
+  ) {
+    this.currentWriter = new SerialWriter(() => saveVersioned(path.join(this.dir, 'current.json'), currentFormat, { id: this.currentId }));
+  }
+
+  static async open(home: string, now: () => number = Date.now): Promise<ConversationStore> {
+    const dir = path.join(home, 'conversations');
+    await fs.mkdir(dir, { recursive: true });
+    const all = new Map<string, Conversation>();
+    const problems: string[] = [];
+    for (const name of (await fs.readdir(dir)).sort()) {
+      const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+      if (!ConversationId.safeParse(id).success) continue;
+      const loaded = await loadVersioned(path.join(dir, name), conversationFormat);
+      if (loaded.status === 'kept-aside') problems.push(`conversation ${id}: ${loaded.problem ?? 'unreadable'} (kept as ${loaded.keptAs ?? '?'})`);
+      else if (loaded.data.id === id) all.set(id, loaded.data);
+    }
+    const current = await loadVersioned(path.join(dir, 'current.json'), currentFormat);
+    let id = current.data.id;
+    const store = new ConversationStore(dir, all, id ?? '', problems);
+    if (id === null || !all.has(id)) {
+      // No current one (a first start, or its file was set aside): the newest, else a new one.
+      const newest = store.list(1)[0];
+      id = newest?.id ?? (await store.create(now())).id;
+      store.currentId = id;
+      await store.currentWriter.save();
+    }
+    return store;
+  }
+
+  /** The conversation presses continue. */
+  get current(): Conversation {
+    return this.get(this.currentId);
+  }
+
+  get(id: string): Conversation {
+    const c = this.all.get(id);
+    if (c === undefined) throw new Error(`conversation ${id}: there is no such conversation`);
+    return c;
+  }
+
+  /** Most recently continued first. */
+  list(limit = 100): ConversationSummary[] {
+    return [...this.all.values()]
+      .sort((a, b) => b.updated_ms - a.updated_ms || b.created_ms - a.created_ms)
+      .slice(0, limit)
+      .map((c) => ({ id: c.id, title: c.title, created_ms: c.created_ms, updated_ms: c.updated_ms, turns: c.turns.length }));
+  }
+
+  /** A new, empty conversation, made the current one once on disk. An empty current one is reused. */
+  async startNew(now: number = Date.now()): Promise<Conversation> {
+    const cur = this.all.get(this.currentId);
+    if (cur !== undefined && cur.turns.length === 0) return cur;
+    const c = await this.create(now);
+    await this.select(c.id);
+    return c;
+  }
+
+  async select(id: string): Promise<Conversation> {
+    const c = this.get(id);
+    this.currentId = id;
+    await this.currentWriter.save();
+    return c;
+  }
+
+  /** Appends a turn; resolves with its index once it is on disk. */
+  async append(id: string, turn: Turn): Promise<number> {
+    const c = this.get(id);
+    c.turns.push(turn);
+    c.updated_ms = Math.max(c.updated_ms, turn.t_ms);
+    if (c.title === '' && turn.role === 'user') c.title = titleOf(turn.text);
+    const index = c.turns.length - 1;
+    await this.save(c);
+    return index;
+  }
+
+  /** Removes the turns a press made (a double-tap's first tap was a gesture, not a question). */
+  async withdraw(id: string, pressId: string): Promise<boolean> {
+    const c = this.get(id);
+    const kept = c.turns.filter((t) => t.press_id !== pressId);
+    if (kept.length === c.turns.length) return false;
+    c.turns = kept;
+    c.context_from = Math.min(c.context_from, kept.length);
+    if (kept.length === 0) c.title = '';
+    await this.save(c);
+    return true;
+  }
+
+  /** The model now sees the turns from `from` on; `notice`, when given, is added to tell the user. */
+  async setContextFrom(id: string, from: number, notice: Turn | null): Promise<void> {
+    const c = this.get(id);
+    c.context_from = Math.min(from, c.turns.length);
+    if (notice !== null) c.turns.push(notice);
+    await this.save(c);
+  }
+
+  /** Resolves when every change asked for so far is on disk. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writers.values(), this.currentWriter].map((w) => w.flush()));
+  }
+
+  private async create(now: number): Promise<Conversation> {
+    this.made++;
+    const c = emptyConversation(`c${now.toString(36)}-${this.made.toString(36)}`, now);
+    this.all.set(c.id, c);
+    await this.save(c);
+    return c;
+  }
+
+  private save(c: Conversation): Promise<void> {
+    let w = this.writers.get(c.id);
+    if (w === undefined) {
+      w = new SerialWriter(() => saveVersioned(path.join(this.dir, `${c.id}.json`), conversationFormat, c));
+      this.writers.set(c.id, w);
+    }
+    return w.save();
+  }
+}
+
+function emptyConversation(id: string, now: number): Conversation {
+  return { id, title: '', created_ms: now, updated_ms: now, turns: [], context_from: 0 };
+}
+
+function titleOf(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length <= TITLE_CHARS ? line : `${line.slice(0, TITLE_CHARS - 1).trimEnd()}…`;
+}

@@ -1,0 +1,49 @@
+// The conversation presses continue, oldest turn first: each question, each
+// reply, and what the app said about the conversation itself (older turns
+// no longer in the model's view). The reply still streaming is the Reply
+// card's; it joins this list once it is saved.
+import { useUi } from '../app/context';
+import { clock } from '../app/format';
+import { displayText } from './ReplyText';
+
+/** Turns drawn: a long conversation shows its newest ones (the rest are in the Chats view). */
+export const SHOWN_TURNS = 200;
+
+export function ConversationTurns() {
+  const conversation = useUi((s) => s.conversation);
+  const error = useUi((s) => s.conversationError);
+  const startNew = useUi((s) => s.newConversation);
+  const busy = useUi((s) => s.session.state === 'thinking' || s.session.state === 'replying' || s.session.state === 'listening');
+  const turns = conversation?.turns ?? [];
+  const first = Math.max(0, turns.length - SHOWN_TURNS);
+  const from = conversation?.context_from ?? 0;
+  return (
+    <div className="card">
+      <div className="reply-head">
+        <h2>{conversation !== null && conversation.title !== '' ? conversation.title : 'New conversation'}</h2>
+        <button className="button" type="button" data-testid="new-conversation" disabled={busy || turns.length === 0} onClick={() => void startNew()}>
+          New conversation
+        </button>
+      </div>
+      {error !== null && <div className="error-text">{error}</div>}
+      {turns.length === 0 && <p className="muted placeholder">Each press adds to this conversation. Double-tap the AI key, or press New conversation, to start another.</p>}
+      <ol className="conversation" data-testid="conversation">
+        {turns.slice(first).map((t, i) => {
+          const index = first + i;
+          const unseen = index < from && t.role !== 'notice';
+          return (
+            <li key={`${index}-${t.press_id}-${t.role}`} className={`turn turn-${t.role}${unseen ? ' turn-unseen' : ''}`} data-testid={`turn-${t.role}`}>
+              <div className="turn-meta muted small">
+                {t.role === 'user' ? 'You' : t.role === 'assistant' ? 'Companion' : 'Keymate'} · {clock(t.t_ms)}
+                {t.role === 'assistant' && t.prompt_tokens !== null ? ` · ${t.prompt_tokens} prompt tokens, ${t.cached_tokens ?? 0} from the cache` : ''}
+                {t.stop === 'cancelled' ? ' · stopped' : ''}
+                {unseen ? ' · no longer in the model’s view' : ''}
+              </div>
+              <div className="turn-text">{t.role === 'assistant' ? displayText(t.text) : t.text}</div>
+            </li>
+          );
+        })}
+      </ol>
+    </div>
+  );
+}

@@ -1,0 +1,120 @@
+// A conversation end to end (issue 18's acceptance): `keymate serve` with the
+// real stories260K model (context 512), the keyboard simulator and the UI in
+// headless Chromium. Two typed presses give two questions and two replies in
+// the page, the second press read the first one's prompt from the cache;
+// after the server is stopped and started again on the same data folder the
+// conversation is there and the next presses continue it, past the context,
+// each with a reply.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+import type { Browser, Page } from 'playwright-core';
+
+import { root, stories, tempDir } from '../support/repo';
+import { findChromium, launchChromium, waitForAttribute, waitForText, waitUntil } from './browser';
+import { Child } from './children';
+
+const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'conversation');
+const chromiumPath = findChromium();
+const skip = chromiumPath === null && process.env['CI'] === undefined ? 'no chromium (apt-get install chromium, or set KEYMATE_CHROMIUM)' : false;
+
+async function serveOn(link: string, env: Record<string, string>): Promise<{ serve: Child; url: string }> {
+  const serve = Child.keymate('serve', ['serve', '--model', stories(), '--device', link], env);
+  const url = await serve.waitFor(
+    'the URL line',
+    (out) => {
+      const first = out.split('\n')[0];
+      return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
+    },
+    20_000,
+  );
+  return { serve, url };
+}
+
+/** Holds the keyboard's key, types, releases; resolves when the page shows that press's reply done and its turn saved. */
+async function ask(page: Page, sim: Child, text: string): Promise<void> {
+  const before = await page.getByTestId('turn-assistant').count();
+  const last = await page.getByTestId('reply').getAttribute('data-press');
+  sim.send('press');
+  await waitForAttribute(page, 'ai-key', 'data-state', 'down', 5000);
+  sim.send(`type ${text}`);
+  sim.send('release');
+  await waitUntil(`the reply to "${text}"`, 30_000, async () => (await page.getByTestId('reply').getAttribute('data-press')) !== last);
+  await waitForAttribute(page, 'reply', 'data-done', 'true', 30_000);
+  await waitUntil(`the reply to "${text}" saved in the conversation`, 10_000, async () => (await page.getByTestId('turn-assistant').count()) > before);
+}
+
+const numberOf = async (page: Page, id: string): Promise<number> => Number(await waitForText(page, id, 'a number', (t) => /^\d+$/.test(t), 5000));
+
+test('a conversation in the page: continued from the cache, kept across a restart, past the context', { skip, timeout: 180_000 }, async () => {
+  assert.ok(chromiumPath !== null, 'chromium not found (CI installs it: .ci/run)');
+  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  const dir = tempDir('keymate-e2e-chat-');
+  const link = path.join(dir, 'kbd');
+  const env = { KEYMATE_HOME: path.join(dir, 'home') };
+  const sim = Child.keymate('simulator', ['device', 'simulate', '--link', link], env);
+  let serve: Child | null = null;
+  let browser: Browser | null = null;
+  let page: Page | null = null;
+  const pageErrors: string[] = [];
+  const open = async (url: string): Promise<Page> => {
+    const p = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
+    p.on('pageerror', (e) => pageErrors.push(`exception: ${e.message}`));
+    p.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
+    });
+    await p.goto(url);
+    await waitForText(p, 'device-status', "'connected'", (t) => t === 'connected', 15_000);
+    return p;
+  };
+  try {
+    await sim.waitFor('the simulated keyboard', (_o, e) => (e.includes('plugged in') ? true : undefined), 10_000);
+    browser = await launchChromium(chromiumPath);
+    let started = await serveOn(link, env);
+    serve = started.serve;
+    page = await open(started.url);
+
+    await ask(page, sim, 'Once upon a time');
+    const firstPrompt = await numberOf(page, 'prompt-tokens');
+    await ask(page, sim, 'The little dog');
+    const secondCached = await numberOf(page, 'prompt-cached');
+    assert.ok(secondCached >= firstPrompt, `second press: ${secondCached} tokens from the cache, first prompt ${firstPrompt}`);
+    assert.equal(await page.getByTestId('turn-user').count(), 2);
+    assert.equal(await page.getByTestId('turn-assistant').count(), 2);
+    const said = await page.getByTestId('turn-user').allTextContents();
+    assert.ok(said[0]!.includes('Once upon a time') && said[1]!.includes('The little dog'), said.join(' | '));
+    await page.screenshot({ path: path.join(SCREENSHOTS, '01-two-turns.png'), fullPage: true });
+
+    // Stopped and started again on the same data folder: the conversation is there.
+    await page.close();
+    await serve.stop();
+    started = await serveOn(link, env);
+    serve = started.serve;
+    page = await open(started.url);
+    await waitUntil('the conversation after the restart', 10_000, async () => (await page!.getByTestId('turn-assistant').count()) === 2);
+    assert.equal(await page.getByTestId('turn-user').count(), 2);
+
+    // Five more presses of up to 128 tokens each: past the 512-token context, and every one answered.
+    for (const text of ['The cat', 'A big tree', 'The sun', 'A red ball', 'The end']) await ask(page, sim, text);
+    assert.equal(await page.getByTestId('turn-user').count(), 7);
+    assert.equal(await page.getByTestId('turn-assistant').count(), 7);
+    assert.equal(await page.getByTestId('turn-notice').count(), 1, 'the user is told once that old turns left the context');
+    await page.screenshot({ path: path.join(SCREENSHOTS, '02-past-the-context.png'), fullPage: true });
+
+    // A new conversation from the page.
+    await page.getByTestId('new-conversation').click();
+    await waitUntil('an empty conversation', 5000, async () => (await page!.getByTestId('turn-user').count()) === 0);
+    assert.deepEqual(pageErrors, [], 'the page logged errors');
+  } catch (e) {
+    await page?.screenshot({ path: path.join(SCREENSHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);
+    const logs = [sim.log(), serve?.log() ?? '', pageErrors.join('\n')].join('\n');
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}`, { cause: e });
+  } finally {
+    await browser?.close();
+    sim.send('quit');
+    await Promise.all([serve?.stop(), sim.stop()]);
+  }
+});

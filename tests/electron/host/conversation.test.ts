@@ -1,0 +1,103 @@
+// Presses continue a conversation (the real stories260K model, context 512):
+// each adds a question and its reply, a new turn prefills only its own tokens,
+// the conversation outlives a restart, a long one drops its oldest turns
+// instead of failing, and a double tap of the key starts a new one.
+import * as assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { DOUBLE_TAP_MS } from '../../../electron/host/session/key-session';
+import { QUICK, startHost } from './support';
+
+test('two presses: two questions and two replies; the second reads the first from the cache', async (t) => {
+  const { host, next } = await startHost(t);
+  const h = host.handlers;
+  await h.generate({ prompt: 'A dog' }, undefined);
+  const first = await next('reply.done');
+  await h.generate({ prompt: 'A cat' }, undefined);
+  const second = await next('reply.done');
+  assert.ok(first.timings !== null && second.timings !== null);
+  assert.ok(
+    second.timings.cached_tokens >= first.timings.prompt_tokens,
+    `second press: ${second.timings.cached_tokens} cached, first prompt ${first.timings.prompt_tokens} tokens`,
+  );
+  await next('conversation.turn', (e) => e.index === 3);
+  const c = (await h['conversation.get']({}, undefined));
+  assert.deepEqual(c.turns.map((x) => x.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.deepEqual([c.turns[0]!.text, c.turns[2]!.text], ['A dog', 'A cat']);
+  assert.equal(c.turns[1]!.text, first.completion);
+  assert.equal(c.turns[3]!.cached_tokens, second.timings.cached_tokens);
+  assert.equal(c.title, 'A dog');
+});
+
+test('after a restart with the same data folder the conversation is there, and a press continues it', async (t) => {
+  const a = await startHost(t);
+  await a.host.handlers.generate({ prompt: 'A dog' }, undefined);
+  const before = await a.next('reply.done');
+  await a.next('conversation.turn', (e) => e.index === 1);
+  await a.host.stop();
+
+  const b = await startHost(t, { home: a.home }, {});
+  const kept = b.host.state().conversation;
+  assert.deepEqual(kept.turns.map((x) => x.text), ['A dog', before.completion]);
+  await b.host.handlers.generate({ prompt: 'A cat' }, undefined);
+  const after = await b.next('reply.done');
+  assert.ok(after.timings !== null && before.timings !== null);
+  assert.ok(after.timings.prompt_tokens > before.timings.prompt_tokens + 2, 'the new prompt holds the first exchange');
+  await b.next('conversation.turn', (e) => e.index === 3);
+  assert.equal(b.host.state().conversation.id, kept.id);
+});
+
+test('six presses of 128-token replies run past the 512-token context: every press gets a reply, the user is told once', async (t) => {
+  const { host, next } = await startHost(t, {}, { ...QUICK, max_tokens: 128 });
+  const h = host.handlers;
+  for (let i = 0; i < 6; i++) {
+    await h.generate({ prompt: `Tell me about the ${['dog', 'cat', 'fox', 'owl', 'bee', 'elk'][i]}` }, undefined);
+    const done = await next('reply.done');
+    assert.ok(done.completion.length > 0, `press ${i + 1} got no reply`);
+    assert.ok(done.timings !== null && done.timings.tokens > 0);
+    assert.notEqual(host.state().session.state, 'error', host.state().session.message ?? '');
+  }
+  await host.idle();
+  const c = (await h['conversation.get']({}, undefined));
+  assert.ok(c.context_from > 0, 'the oldest turns left the model\'s view');
+  assert.equal(c.turns.filter((x) => x.role === 'notice').length, 1, 'told once');
+  assert.equal(c.turns.filter((x) => x.role === 'user').length, 6, 'nothing the user said is deleted');
+});
+
+test('a double tap of the key starts a new conversation and takes the first tap back', async (t) => {
+  const { host, next } = await startHost(t);
+  const h = host.handlers;
+  await h.generate({ prompt: 'A dog' }, undefined);
+  await next('reply.done');
+  await next('conversation.turn', (e) => e.index === 1);
+  const old = host.state().conversation.id;
+  await h['key.press']({ source: 'screen' }, undefined);
+  await h['key.release']({ source: 'screen' }, undefined);
+  await h['key.press']({ source: 'screen' }, undefined);
+  const fresh = await next('conversation', (c) => c.id !== old);
+  assert.deepEqual(fresh.turns, []);
+  await h['key.release']({ source: 'screen' }, undefined);
+  await host.idle();
+  assert.equal(host.state().session.state, 'idle');
+  const list = (await h['conversations.list']({}, undefined)).conversations;
+  assert.deepEqual(list.find((c) => c.id === old)?.turns, 2, 'the first tap\'s question and reply are taken back');
+  // A press after the window is a press: it continues the new conversation.
+  await new Promise((r) => setTimeout(r, DOUBLE_TAP_MS + 50));
+  await h['key.press']({ source: 'screen' }, undefined);
+  await h['key.release']({ source: 'screen' }, undefined);
+  await next('reply.done');
+  await next('conversation.turn', (e) => e.conversation_id === fresh.id && e.index === 1);
+  assert.equal(host.state().conversation.turns.length, 2);
+});
+
+test('a new conversation or another one is refused while a reply runs', async (t) => {
+  const { host, next } = await startHost(t, {}, { ...QUICK, max_tokens: 400 });
+  const h = host.handlers;
+  await h.generate({ prompt: 'Once upon a time' }, undefined);
+  await next('reply.token');
+  await assert.rejects(Promise.resolve().then(() => h['conversation.new']({}, undefined)), /new conversation: a reply is in progress/);
+  await h.cancel({}, undefined);
+  await next('reply.done');
+  const c = await h['conversation.new']({}, undefined);
+  assert.equal(host.state().conversation.id, c.id);
+});
