@@ -14,6 +14,16 @@ export type ConversationId = z.infer<typeof ConversationId>;
 
 export const TURN_ROLES = ['user', 'assistant', 'notice'] as const;
 
+/** One version of a reply: a turn regenerated (swiped) keeps every version it had. */
+export const ReplyVersion = z.strictObject({
+  text: z.string(),
+  t_ms: z.number(),
+  stop: StopReason,
+  prompt_tokens: z.number().int().nonnegative().nullable(),
+  cached_tokens: z.number().int().nonnegative().nullable(),
+});
+export type ReplyVersion = z.infer<typeof ReplyVersion>;
+
 export const Turn = z.strictObject({
   role: z.enum(TURN_ROLES),
   text: z.string(),
@@ -26,6 +36,9 @@ export const Turn = z.strictObject({
   /** assistant: the prompt this reply was computed from, in tokens, and how many came from the cache; null otherwise. */
   prompt_tokens: z.number().int().nonnegative().nullable(),
   cached_tokens: z.number().int().nonnegative().nullable(),
+  /** assistant, once regenerated: every version, oldest first; the turn's own fields are versions[chosen]'s. */
+  versions: z.array(ReplyVersion).optional(),
+  chosen: z.number().int().nonnegative().optional(),
 });
 export type Turn = z.infer<typeof Turn>;
 
@@ -38,6 +51,8 @@ export const Conversation = z.strictObject({
   turns: z.array(Turn),
   /** The first turn the model still sees: older ones no longer fit its context (session/context-fit.ts). */
   context_from: z.number().int().nonnegative(),
+  /** A branch: the conversation and the number of its turns it started from. */
+  branched_from: z.strictObject({ id: ConversationId, turns: z.number().int().nonnegative() }).optional(),
 });
 export type Conversation = z.infer<typeof Conversation>;
 
@@ -59,3 +74,12 @@ export const ConversationTurn = z.strictObject({
   turn: Turn,
 });
 export type ConversationTurn = z.infer<typeof ConversationTurn>;
+
+/** A conversation written out for the user: Markdown to read, or JSON with every field. */
+export const EXPORT_FORMATS = ['markdown', 'json'] as const;
+export const ConversationExport = z.strictObject({
+  file_name: z.string(),
+  mime: z.string(),
+  text: z.string(),
+});
+export type ConversationExport = z.infer<typeof ConversationExport>;

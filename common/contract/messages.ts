@@ -5,7 +5,7 @@
 // preload's channels, and the validation at both ends.
 import { z } from 'zod';
 
-import { Conversation, ConversationId, ConversationSummary, ConversationTurn } from './conversation';
+import { Conversation, ConversationExport, ConversationId, ConversationSummary, ConversationTurn, EXPORT_FORMATS } from './conversation';
 import { DeviceStatus } from './device';
 import { BenchSummary, EngineStatus, ModelEntry } from './engine';
 import { ContractError, contractError, unknownName } from './errors';
@@ -71,8 +71,22 @@ export const requests = {
   'conversation.new': { request: empty, response: Conversation },
   /** Makes a saved conversation the current one: the next press continues it (refused while a reply runs). */
   'conversation.open': { request: z.strictObject({ id: ConversationId }), response: Conversation },
-  /** Saved conversations, most recently continued first. */
-  'conversations.list': { request: listQuery, response: z.strictObject({ conversations: z.array(ConversationSummary) }) },
+  /** Saved conversations, most recently continued first; `query` keeps those whose title or turns contain it (any case). */
+  'conversations.list': {
+    request: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional(), query: z.string().max(200).optional() }),
+    response: z.strictObject({ conversations: z.array(ConversationSummary) }),
+  },
+  'conversation.rename': { request: z.strictObject({ id: ConversationId, title: z.string().trim().min(1).max(200) }), response: ConversationSummary },
+  /** Deletes a conversation; it can be restored (undo) until the host next starts. Deleting the current one makes the newest other current. */
+  'conversation.delete': { request: z.strictObject({ id: ConversationId }), response: ConversationSummary },
+  'conversation.restore': { request: z.strictObject({ id: ConversationId }), response: ConversationSummary },
+  'conversation.export': { request: z.strictObject({ id: ConversationId, format: z.enum(EXPORT_FORMATS) }), response: ConversationExport },
+  /** A new conversation holding the first `turns` turns of another, made current: its shared start is still in the cache. */
+  'conversation.branch': { request: z.strictObject({ id: ConversationId, turns: z.number().int().min(0) }), response: Conversation },
+  /** Writes the current conversation's last reply again (a swipe): the reply streams as reply.* events, and the turn keeps every version. */
+  'conversation.regenerate': { request: empty, response: z.strictObject({ press_id: PressId }) },
+  /** Shows another version of the last reply (and the model reads that one from then on). */
+  'conversation.choose': { request: z.strictObject({ version: z.number().int().min(0) }), response: Conversation },
   'history.list': { request: listQuery, response: z.strictObject({ entries: z.array(HistoryEntry) }) },
   'history.clear': { request: empty, response: z.strictObject({ removed: z.number().int().nonnegative() }) },
   'performance.list': { request: listQuery, response: z.strictObject({ records: z.array(PerformanceRecord) }) },

@@ -33,6 +33,7 @@ import { checkModelFile } from './models/model-file';
 import { listModels } from './services/models';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
+import { exportConversation } from './storage/conversation-export';
 import { ConversationStore } from './storage/conversation-store';
 import type { RecordLog } from './storage/record-log';
 import { checkRegularFile } from './storage/regular-file';
@@ -247,7 +248,24 @@ export class Host {
       'conversation.get': () => structuredClone(this.conversations.current),
       'conversation.new': () => this.session.newConversation(),
       'conversation.open': ({ id }) => this.session.openConversation(id),
-      'conversations.list': ({ limit }) => ({ conversations: this.conversations.list(limit) }),
+      'conversations.list': ({ limit, query }) => ({ conversations: this.conversations.list(limit, query) }),
+      'conversation.rename': async ({ id, title }) => {
+        const renamed = await this.conversations.rename(id, title);
+        if (id === this.conversations.current.id) this.events.emit('conversation', structuredClone(this.conversations.current));
+        return renamed;
+      },
+      'conversation.delete': async ({ id }) => {
+        if (id === this.conversations.current.id) this.session.refuseWhileBusy('delete');
+        const current = this.conversations.current.id;
+        const deleted = await this.conversations.delete(id);
+        if (this.conversations.current.id !== current) this.events.emit('conversation', structuredClone(this.conversations.current));
+        return deleted;
+      },
+      'conversation.restore': ({ id }) => this.conversations.restore(id),
+      'conversation.export': ({ id, format }) => exportConversation(this.conversations.get(id), format),
+      'conversation.branch': ({ id, turns }) => this.session.branch(id, turns),
+      'conversation.regenerate': () => ({ press_id: this.session.regenerate() }),
+      'conversation.choose': ({ version }) => this.session.chooseVersion(version),
       'history.list': ({ limit }) => ({ entries: this.history.list(limit) }),
       'history.clear': async () => ({ removed: await this.history.clear() }),
       'performance.list': ({ limit }) => ({ records: this.performance.list(limit) }),

@@ -4,8 +4,9 @@
 // model anywhere, the first-run screen takes the companion's place (models-slice).
 import { useEffect } from 'react';
 
-import type { ViewId } from '../store/app-slice';
+import { VIEWS, type ViewId } from '../store/app-slice';
 import { needsFirstRun } from '../store/models-slice';
+import { ChatsView } from '../views/ChatsView';
 import { CompanionView } from '../views/CompanionView';
 import { DeviceView } from '../views/DeviceView';
 import { FirstRunView } from '../views/FirstRunView';
@@ -25,6 +26,7 @@ const VIEW_COMPONENTS: Record<ViewId, () => React.JSX.Element> = {
   settings: SettingsView,
   device: DeviceView,
   models: ModelsView,
+  chats: ChatsView,
 };
 
 export function App() {
@@ -49,7 +51,7 @@ export function App() {
           <Notices />
           <View />
         </main>
-        <footer className="footer muted small">Keymate {version ?? ''} · Alt+1…6 switch views</footer>
+        <footer className="footer muted small">Keymate {version ?? ''} · Alt+1…{VIEWS.length} switch views</footer>
       </div>
     </div>
   );

@@ -1,5 +1,5 @@
 // The view switcher: one button per view, in a <nav>, each with its test id
-// (nav-<view>) and a shortcut (Alt+1..6). Up/Down arrows move between the
+// (nav-<view>) and a shortcut (Alt+1..7). Up/Down arrows move between the
 // buttons as in any vertical menu; Tab still leaves the nav as usual.
 import { useRef, type KeyboardEvent } from 'react';
 
@@ -14,6 +14,7 @@ export const VIEW_LABELS: Record<ViewId, string> = {
   settings: 'Settings',
   device: 'Device',
   models: 'Models',
+  chats: 'Chats',
 };
 
 

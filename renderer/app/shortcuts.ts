@@ -1,4 +1,4 @@
-// Window-wide keys: Alt+1..6 switch views, and the AI key's shortcut (the
+// Window-wide keys: Alt+1..7 switch views, and the AI key's shortcut (the
 // settings' accelerator, Ctrl+Shift+Space by default) works as a held key
 // while the window has focus. In Electron the shell registers the same
 // accelerator globally, so it also works when the window is in the
@@ -23,7 +23,7 @@ export function useWindowShortcuts(store: UiStore): void {
     const accelerator = () => parseAccelerator(store.getState().settings?.shortcut ?? DEFAULT_ACCELERATOR, isMac);
 
     const onKeyDown = (e: KeyboardEvent) => {
-      if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && /^Digit[1-6]$/.test(e.code)) {
+      if (e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey && /^Digit[1-9]$/.test(e.code)) {
         const view = VIEWS[Number(e.code.slice(5)) - 1];
         if (view !== undefined) {
           e.preventDefault();

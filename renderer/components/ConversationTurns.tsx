@@ -14,9 +14,18 @@ export function ConversationTurns() {
   const error = useUi((s) => s.conversationError);
   const startNew = useUi((s) => s.newConversation);
   const busy = useUi((s) => s.session.state === 'thinking' || s.session.state === 'replying' || s.session.state === 'listening');
+  const regenerate = useUi((s) => s.regenerate);
+  const choose = useUi((s) => s.chooseVersion);
+  const branch = useUi((s) => s.branch);
   const turns = conversation?.turns ?? [];
   const first = Math.max(0, turns.length - SHOWN_TURNS);
   const from = conversation?.context_from ?? 0;
+  // The last question's reply is the one a swipe writes again.
+  let lastReply = -1;
+  for (let i = turns.length - 1; i >= 0 && lastReply < 0; i--) {
+    if (turns[i]!.role === 'user') break;
+    if (turns[i]!.role === 'assistant') lastReply = i;
+  }
   return (
     <div className="card">
       <div className="reply-head">
@@ -40,6 +49,33 @@ export function ConversationTurns() {
                 {unseen ? ' · no longer in the model’s view' : ''}
               </div>
               <div className="turn-text">{t.role === 'assistant' ? displayText(t.text) : t.text}</div>
+              {t.role === 'assistant' && conversation !== null && (
+                <div className="turn-actions">
+                  {index === lastReply && (
+                    <>
+                      {t.versions !== undefined && t.versions.length > 1 && (
+                        <>
+                          <button className="button" type="button" data-testid="version-prev" aria-label="Previous version" disabled={busy || (t.chosen ?? 0) === 0} onClick={() => void choose((t.chosen ?? 0) - 1)}>
+                            ‹
+                          </button>
+                          <span className="muted small" data-testid="version-of">
+                            {(t.chosen ?? 0) + 1}/{t.versions.length}
+                          </span>
+                          <button className="button" type="button" data-testid="version-next" aria-label="Next version" disabled={busy || (t.chosen ?? 0) >= t.versions.length - 1} onClick={() => void choose((t.chosen ?? 0) + 1)}>
+                            ›
+                          </button>
+                        </>
+                      )}
+                      <button className="button" type="button" data-testid="regenerate" disabled={busy} onClick={() => void regenerate()}>
+                        Regenerate
+                      </button>
+                    </>
+                  )}
+                  <button className="button" type="button" data-testid="branch" disabled={busy} title="A new conversation with the turns up to here" onClick={() => void branch(conversation.id, index + 1)}>
+                    Branch here
+                  </button>
+                </div>
+              )}
             </li>
           );
         })}

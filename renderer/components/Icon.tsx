@@ -16,6 +16,8 @@ const PATHS: Record<ViewId, string[]> = {
   device: ['M3 6h18v12H3z', 'M7 10h0', 'M11 10h0', 'M15 10h0', 'M8 14h8'],
   // a stack of layers
   models: ['M12 3l9 5-9 5-9-5z', 'M3 13l9 5 9-5', 'M3 17.5l9 5 9-5'],
+  // two speech bubbles
+  chats: ['M4 5h12v8H9l-3 3v-3H4z', 'M16 9h4v8h-2v3l-3-3h-5v-4'],
 };
 
 export function ViewIcon({ view }: { view: ViewId }) {

@@ -5,7 +5,7 @@ import type { StateCreator } from 'zustand/vanilla';
 
 import type { UiState } from './store';
 
-export const VIEWS = ['companion', 'performance', 'telemetry', 'settings', 'device', 'models'] as const;
+export const VIEWS = ['companion', 'performance', 'telemetry', 'settings', 'device', 'models', 'chats'] as const;
 export type ViewId = (typeof VIEWS)[number];
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';

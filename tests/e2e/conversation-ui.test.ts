@@ -104,9 +104,40 @@ test('a conversation in the page: continued from the cache, kept across a restar
     assert.equal(await page.getByTestId('turn-notice').count(), 1, 'the user is told once that old turns left the context');
     await page.screenshot({ path: path.join(SCREENSHOTS, '02-past-the-context.png'), fullPage: true });
 
+    // A swipe: the last reply written again, both versions kept, either shown.
+    const lastReply = async (): Promise<string> => ((await page!.getByTestId('turn-assistant').last().locator('.turn-text').textContent()) ?? '');
+    const before = await lastReply();
+    await page.getByTestId('regenerate').click();
+    await waitForText(page, 'version-of', 'two versions', (t) => t === '2/2', 30_000);
+    assert.equal(await page.getByTestId('turn-assistant').count(), 7, 'a swipe adds no turn');
+    await page.getByTestId('version-prev').click();
+    await waitForText(page, 'version-of', 'the first version', (t) => t === '1/2', 5000);
+    assert.equal(await lastReply(), before);
+
     // A new conversation from the page.
     await page.getByTestId('new-conversation').click();
     await waitUntil('an empty conversation', 5000, async () => (await page!.getByTestId('turn-user').count()) === 0);
+
+    // Chats: both conversations, search, rename, delete and undo, and back to the first one.
+    await page.getByTestId('nav-chats').click();
+    await waitUntil('two conversations listed', 5000, async () => (await page!.getByTestId('chat').count()) === 2);
+    await page.getByTestId('chats-search').fill('little dog');
+    await waitUntil('one conversation found', 5000, async () => (await page!.getByTestId('chat').count()) === 1);
+    const row = page.getByTestId('chat').first();
+    await row.getByTestId('chat-rename').click();
+    await row.getByTestId('chat-title-input').fill('Dog stories');
+    await row.getByTestId('chat-title-input').press('Enter');
+    await page.getByText('Dog stories').waitFor();
+    await page.getByTestId('chats-search').fill('');
+    await waitUntil('two conversations listed', 5000, async () => (await page!.getByTestId('chat').count()) === 2);
+    await page.screenshot({ path: path.join(SCREENSHOTS, '03-chats.png'), fullPage: true });
+    await page.getByTestId('chat').filter({ hasText: 'Dog stories' }).getByTestId('chat-delete').click();
+    await waitUntil('one conversation left', 5000, async () => (await page!.getByTestId('chat').count()) === 1);
+    await page.getByTestId('chats-undo').click();
+    await waitUntil('the deleted one back', 5000, async () => (await page!.getByTestId('chat').count()) === 2);
+    await page.getByTestId('chat').filter({ hasText: 'Dog stories' }).getByTestId('chat-open').click();
+    await waitForAttribute(page, 'nav-companion', 'aria-current', 'page', 5000);
+    await waitUntil('the conversation opened', 5000, async () => (await page!.getByTestId('turn-user').count()) === 7);
     assert.deepEqual(pageErrors, [], 'the page logged errors');
   } catch (e) {
     await page?.screenshot({ path: path.join(SCREENSHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);

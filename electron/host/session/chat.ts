@@ -18,6 +18,8 @@ import type { History, PromptBuilder, RenderedPrompt } from './prompt';
 export interface ChatPress {
   conversationId: string;
   upTo: number;
+  /** A swipe: the reply turn this press writes a new version of (its question is turns[upTo]); null for a new question. */
+  again: number | null;
 }
 
 export interface ChatEvents {
@@ -40,7 +42,40 @@ export class Chat {
   /** The press the next release sends, before its turn exists (for warming and preparing). */
   next(): ChatPress {
     const c = this.store.current;
-    return { conversationId: c.id, upTo: c.turns.length };
+    return { conversationId: c.id, upTo: c.turns.length, again: null };
+  }
+
+  /**
+   * The current conversation's last question, to answer again (a swipe): its
+   * text, and the press that writes a new version of its reply (or its first
+   * reply, when it has none). Null when nothing was asked yet.
+   */
+  lastQuestion(): { press: ChatPress; text: string } | null {
+    const c = this.store.current;
+    let u = c.turns.length - 1;
+    while (u >= 0 && c.turns[u]!.role !== 'user') u--;
+    if (u < 0) return null;
+    let r = u + 1;
+    while (r < c.turns.length && c.turns[r]!.role === 'notice') r++;
+    const reply = c.turns[r]?.role === 'assistant' ? r : null;
+    return { press: { conversationId: c.id, upTo: u, again: reply }, text: c.turns[u]!.text };
+  }
+
+  /** Shows another version of the current conversation's last reply. */
+  async choose(version: number): Promise<Conversation> {
+    const q = this.lastQuestion();
+    if (q === null || q.press.again === null) throw new Error('choose: the conversation has no reply yet');
+    await this.store.choose(q.press.conversationId, q.press.again, version);
+    const c = structuredClone(this.store.get(q.press.conversationId));
+    this.events.conversation(c);
+    return c;
+  }
+
+  /** A branch of `id` holding its first `turns` turns, made current. */
+  async branch(id: string, turns: number): Promise<Conversation> {
+    const c = await this.store.branch(id, turns);
+    this.events.conversation(structuredClone(c));
+    return c;
   }
 
   /** A press was sent with `text`: its user turn. */
@@ -53,6 +88,14 @@ export class Chat {
   /** The reply to a press ended. A reply with no text adds no turn (the question stays, unanswered). */
   answered(press: ChatPress, pressId: string, r: { completion: string; stop: StopReason; promptTokens: number | null; cachedTokens: number | null }): void {
     if (r.completion === '') return;
+    if (press.again !== null) {
+      const version = { text: r.completion, t_ms: Date.now(), stop: r.stop, prompt_tokens: r.promptTokens, cached_tokens: r.cachedTokens };
+      this.store.addVersion(press.conversationId, press.again, version).then(
+        () => this.events.conversation(structuredClone(this.store.get(press.conversationId))),
+        (e: unknown) => this.events.failed(`conversation: the new version of the reply was not saved: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      return;
+    }
     this.save(press.conversationId, {
       role: 'assistant',
       text: r.completion,
@@ -107,7 +150,7 @@ export class Chat {
       () => this.events.conversation(structuredClone(this.store.get(c.id))),
       (e: unknown) => this.events.failed(`conversation: not saved: ${e instanceof Error ? e.message : String(e)}`),
     );
-    return builder.render(persona, text, this.history({ conversationId: c.id, upTo }));
+    return builder.render(persona, text, this.history({ conversationId: c.id, upTo, again: press.again }));
   }
 
   /** A new, empty conversation for the presses that follow. */

@@ -203,7 +203,32 @@ export class KeySession {
     return this.chat.open(id);
   }
 
-  private refuseWhileBusy(what: string): void {
+  /** Writes the current conversation's last reply again (a swipe); the reply streams as any press's. */
+  regenerate(): string {
+    this.refuseWhileBusy('regenerate');
+    const q = this.chat.lastQuestion();
+    if (q === null) throw new Error('regenerate: nothing was asked in this conversation yet');
+    this.lastTap = null;
+    const id = this.newPressId();
+    this.sending(() => this.send(id, 'request', q.text, now(null), q.press));
+    return id;
+  }
+
+  /** Shows another version of the last reply. */
+  async chooseVersion(version: number): Promise<Conversation> {
+    this.refuseWhileBusy('choose');
+    return this.chat.choose(version);
+  }
+
+  /** A new conversation from the first `turns` turns of another, continued from the next press on. */
+  async branch(id: string, turns: number): Promise<Conversation> {
+    this.refuseWhileBusy('branch');
+    this.lastTap = null;
+    return this.chat.branch(id, turns);
+  }
+
+  /** Refuses while a press is held or a reply runs: what would change the conversation under it. */
+  refuseWhileBusy(what: string): void {
     if (this.state === 'listening') throw new Error(`${what}: the AI key is held (release it first)`);
     if (this.state === 'thinking' || this.state === 'replying') throw new Error(`${what}: a reply is in progress (stop it first)`);
   }
@@ -276,10 +301,11 @@ export class KeySession {
 
   // ---- the reply ----
 
-  private send(pressId: string, source: PressSource, typed: string, trigger: Trigger): ChatPress {
+  /** Sends a press; `again` when it answers an earlier question again (a swipe) instead of asking a new one. */
+  private send(pressId: string, source: PressSource, typed: string, trigger: Trigger, again: ChatPress | null = null): ChatPress {
     const settings = this.ctx.settings();
     const text = typed.trim() !== '' ? typed.trim() : settings.default_prompt;
-    const press = this.chat.ask(pressId, text, trigger.epochMs);
+    const press = again ?? this.chat.ask(pressId, text, trigger.epochMs);
     this.pressId = pressId;
     this.pressSource = source;
     this.message = null;

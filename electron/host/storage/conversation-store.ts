@@ -4,12 +4,15 @@
 // continue. A change is acknowledged (its Promise resolves) once the file
 // holding it is on disk, so a crash at any moment loses nothing acknowledged.
 // Files are read once, at open; a file that cannot be understood is set
-// aside (versioned-file.ts) and named in `problems`, never deleted.
+// aside (versioned-file.ts) and named in `problems`, never deleted. A deleted
+// conversation's file moves to deleted/, where it can be restored (undo)
+// until the next start empties that folder.
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 
-import { Conversation, ConversationId, type ConversationSummary, type Turn } from '../../../common/contract/conversation';
+import { Conversation, ConversationId, type ConversationSummary, type ReplyVersion, type Turn } from '../../../common/contract/conversation';
+import { syncFolder } from './atomic-file';
 import { SerialWriter } from './serial-writer';
 import { loadVersioned, saveVersioned, type VersionedFormat } from './versioned-file';
 
@@ -51,7 +54,8 @@ export class ConversationStore {
 
   static async open(home: string, now: () => number = Date.now): Promise<ConversationStore> {
     const dir = path.join(home, 'conversations');
-    await fs.mkdir(dir, { recursive: true });
+    await fs.rm(path.join(dir, 'deleted'), { recursive: true, force: true });
+    await fs.mkdir(path.join(dir, 'deleted'), { recursive: true });
     const all = new Map<string, Conversation>();
     const problems: string[] = [];
     for (const name of (await fs.readdir(dir)).sort()) {
@@ -85,12 +89,87 @@ export class ConversationStore {
     return c;
   }
 
-  /** Most recently continued first. */
-  list(limit = 100): ConversationSummary[] {
+  /** Most recently continued first; with a query, those whose title or turns contain it (any case). */
+  list(limit = 100, query = ''): ConversationSummary[] {
+    const q = query.trim().toLowerCase();
+    const matches = (c: Conversation): boolean => q === '' || c.title.toLowerCase().includes(q) || c.turns.some((t) => t.text.toLowerCase().includes(q));
     return [...this.all.values()]
+      .filter(matches)
       .sort((a, b) => b.updated_ms - a.updated_ms || b.created_ms - a.created_ms)
       .slice(0, limit)
-      .map((c) => ({ id: c.id, title: c.title, created_ms: c.created_ms, updated_ms: c.updated_ms, turns: c.turns.length }));
+      .map(summary);
+  }
+
+  async rename(id: string, title: string): Promise<ConversationSummary> {
+    const c = this.get(id);
+    c.title = title.trim();
+    await this.save(c);
+    return summary(c);
+  }
+
+  /** Moves its file to deleted/; the current one is replaced by the newest other (or a new one). */
+  async delete(id: string, now: number = Date.now()): Promise<ConversationSummary> {
+    const c = this.get(id);
+    await this.writers.get(id)?.flush();
+    this.all.delete(id);
+    this.writers.delete(id);
+    await fs.rename(path.join(this.dir, `${id}.json`), path.join(this.dir, 'deleted', `${id}.json`)).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await syncFolder(this.dir);
+    if (this.currentId === id) {
+      const newest = this.list(1)[0];
+      this.currentId = newest?.id ?? (await this.create(now)).id;
+      await this.currentWriter.save();
+    }
+    return summary(c);
+  }
+
+  /** Brings back a conversation deleted since this start. */
+  async restore(id: string): Promise<ConversationSummary> {
+    if (this.all.has(id)) return summary(this.get(id));
+    const from = path.join(this.dir, 'deleted', `${id}.json`);
+    const loaded = await loadVersioned(from, conversationFormat);
+    if (loaded.status !== 'loaded' || loaded.data.id !== id) throw new Error(`conversation ${id}: there is no deleted conversation to restore`);
+    await fs.rename(from, path.join(this.dir, `${id}.json`));
+    await syncFolder(this.dir);
+    this.all.set(id, loaded.data);
+    return summary(loaded.data);
+  }
+
+  /** A new conversation with the first `turns` turns of `id`, made current once on disk. */
+  async branch(id: string, turns: number, now: number = Date.now()): Promise<Conversation> {
+    const from = this.get(id);
+    if (turns > from.turns.length) throw new Error(`branch: the conversation has ${from.turns.length} turns, not ${turns}`);
+    const c = await this.create(now);
+    c.turns = structuredClone(from.turns.slice(0, turns));
+    c.context_from = Math.min(from.context_from, turns);
+    c.title = from.title === '' ? '' : `${from.title} (branch)`.slice(0, 200);
+    c.branched_from = { id, turns };
+    await this.save(c);
+    await this.select(c.id);
+    return c;
+  }
+
+  /** A new version of the reply at `index` (a swipe), made the one shown: every version is kept. */
+  async addVersion(id: string, index: number, v: ReplyVersion): Promise<Turn> {
+    const t = this.replyAt(id, index);
+    const versions = t.versions ?? [versionOf(t)];
+    versions.push(v);
+    Object.assign(t, v, { versions, chosen: versions.length - 1 });
+    await this.save(this.get(id));
+    return t;
+  }
+
+  /** Shows version `k` of the reply at `index`. */
+  async choose(id: string, index: number, k: number): Promise<Turn> {
+    const t = this.replyAt(id, index);
+    const versions = t.versions ?? [versionOf(t)];
+    const v = versions[k];
+    if (v === undefined) throw new Error(`choose: the reply has ${versions.length} version${versions.length === 1 ? '' : 's'}, not ${k + 1}`);
+    Object.assign(t, v, { versions, chosen: k });
+    await this.save(this.get(id));
+    return t;
   }
 
   /** A new, empty conversation, made the current one once on disk. An empty current one is reused. */
@@ -145,6 +224,12 @@ export class ConversationStore {
     await Promise.all([...this.writers.values(), this.currentWriter].map((w) => w.flush()));
   }
 
+  private replyAt(id: string, index: number): Turn {
+    const t = this.get(id).turns[index];
+    if (t?.role !== 'assistant') throw new Error(`conversation ${id}: turn ${index} is not a reply`);
+    return t;
+  }
+
   private async create(now: number): Promise<Conversation> {
     this.made++;
     const c = emptyConversation(`c${now.toString(36)}-${this.made.toString(36)}`, now);
@@ -161,6 +246,14 @@ export class ConversationStore {
     }
     return w.save();
   }
+}
+
+function summary(c: Conversation): ConversationSummary {
+  return { id: c.id, title: c.title, created_ms: c.created_ms, updated_ms: c.updated_ms, turns: c.turns.length };
+}
+
+function versionOf(t: Turn): ReplyVersion {
+  return { text: t.text, t_ms: t.t_ms, stop: t.stop ?? 'eos', prompt_tokens: t.prompt_tokens, cached_tokens: t.cached_tokens };
 }
 
 function emptyConversation(id: string, now: number): Conversation {

@@ -101,3 +101,67 @@ test('a new conversation or another one is refused while a reply runs', async (t
   const c = await h['conversation.new']({}, undefined);
   assert.equal(host.state().conversation.id, c.id);
 });
+
+test('a swipe writes the last reply again from the cache, keeps every version, and the model reads the chosen one', async (t) => {
+  const { host, next } = await startHost(t, {}, { ...QUICK, temperature: 1, seed: 7 });
+  const h = host.handlers;
+  await h.generate({ prompt: 'A dog' }, undefined);
+  const first = await next('reply.done');
+  await next('conversation.turn', (e) => e.index === 1);
+  await h['conversation.regenerate']({}, undefined);
+  const again = await next('reply.done');
+  const swiped = await next('conversation', (c) => c.turns[1]?.versions?.length === 2);
+  assert.ok(first.timings !== null && again.timings !== null);
+  assert.equal(again.timings.prompt_tokens, first.timings.prompt_tokens, 'the same question, the same prompt');
+  assert.equal(again.timings.cached_tokens, again.timings.prompt_tokens - 1, 'only the last prompt token is run again');
+  assert.equal(swiped.turns.length, 2, 'a swipe adds no turn');
+  assert.deepEqual(swiped.turns[1]!.versions!.map((v) => v.text), [first.completion, again.completion]);
+  assert.equal(swiped.turns[1]!.chosen, 1);
+
+  const back = await h['conversation.choose']({ version: 0 }, undefined);
+  assert.equal(back.turns[1]!.text, first.completion);
+  await assert.rejects(Promise.resolve().then(() => h['conversation.choose']({ version: 5 }, undefined)), /choose: the reply has 2 versions, not 6/);
+  // The next press continues from the chosen version: its prompt starts with the first reply.
+  await h.generate({ prompt: 'A cat' }, undefined);
+  const third = await next('reply.done');
+  assert.ok(third.timings !== null && third.timings.cached_tokens >= first.timings.prompt_tokens);
+});
+
+test('a branch starts a new conversation from the turns up to a point; rename, export, delete and undo', async (t) => {
+  const { host, next } = await startHost(t);
+  const h = host.handlers;
+  for (const prompt of ['A dog', 'A cat']) {
+    await h.generate({ prompt }, undefined);
+    await next('reply.done');
+  }
+  await next('conversation.turn', (e) => e.index === 3);
+  const trunk = host.state().conversation;
+  const branch = await h['conversation.branch']({ id: trunk.id, turns: 2 }, undefined);
+  assert.notEqual(branch.id, trunk.id);
+  assert.deepEqual(branch.turns, trunk.turns.slice(0, 2));
+  assert.deepEqual(branch.branched_from, { id: trunk.id, turns: 2 });
+  assert.equal(host.state().conversation.id, branch.id);
+  await h.generate({ prompt: 'A fox' }, undefined);
+  const done = await next('reply.done');
+  assert.ok(done.timings !== null && done.timings.cached_tokens > 0, 'the shared start is still in the cache');
+
+  assert.equal((await h['conversation.rename']({ id: trunk.id, title: 'Pets' }, undefined)).title, 'Pets');
+  assert.deepEqual((await h['conversations.list']({ query: 'pets' }, undefined)).conversations.map((c) => c.id), [trunk.id]);
+  assert.deepEqual((await h['conversations.list']({ query: 'a fox' }, undefined)).conversations.map((c) => c.id), [branch.id], 'search reads the turns too');
+  const md = await h['conversation.export']({ id: trunk.id, format: 'markdown' }, undefined);
+  assert.equal(md.file_name, 'keymate-pets.md');
+  assert.match(md.text, /^# Pets\n/);
+  assert.match(md.text, /\*\*You\*\*\n\n> A dog\n/);
+  const json = await h['conversation.export']({ id: trunk.id, format: 'json' }, undefined);
+  const written = JSON.parse(json.text) as typeof trunk;
+  assert.equal(json.file_name, 'keymate-pets.json');
+  assert.deepEqual({ ...written }, { ...trunk, title: 'Pets' }, 'every field, as saved');
+
+  await h['conversation.delete']({ id: trunk.id }, undefined);
+  assert.deepEqual((await h['conversations.list']({}, undefined)).conversations.map((c) => c.id), [branch.id]);
+  await h['conversation.restore']({ id: trunk.id }, undefined);
+  assert.equal((await h['conversations.list']({}, undefined)).conversations.length, 2);
+  // Deleting the current conversation makes another current.
+  await h['conversation.delete']({ id: branch.id }, undefined);
+  assert.equal(host.state().conversation.id, trunk.id);
+});

@@ -17,23 +17,12 @@ import { test } from 'node:test';
 
 import { HISTORY_CAP } from '../../../../electron/host/storage/stores';
 import { tempDir } from '../../../support/repo';
+import { rng } from '../../../support/rng';
 import { entry, openStores } from './crash-child';
 
 const KILLS = 200;
 const LANES = 2;
 const CHILD = path.join(__dirname, 'crash-child.js');
-
-/** A seeded generator, so a failure can be replayed (the seed is in the message). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 interface Run {
   acked: number[];
