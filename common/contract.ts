@@ -15,6 +15,7 @@ export * from './contract/settings';
 export * from './contract/engine';
 export * from './contract/records';
 export * from './contract/conversation';
+export * from './contract/character';
 export * from './contract/telemetry';
 export * from './contract/thermal';
 export * from './contract/notice';

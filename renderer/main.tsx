@@ -1,6 +1,8 @@
 // The renderer's entry: pick the transport (Electron IPC or WebSocket),
 // make the store and the telemetry series, wire the host's events into them,
-// fetch the state on every (re)connection, and render.
+// fetch the state on every (re)connection, and render: the app, or the
+// overlay for gamers when the page is /overlay (or #overlay, as the
+// Electron shell's overlay window loads it).
 import 'uplot/dist/uPlot.min.css';
 import './theme/theme.css';
 
@@ -10,6 +12,7 @@ import { config as zodConfig } from 'zod';
 
 import type { HostApi } from '../common/contract';
 import { App } from './app/App';
+import { OverlayView } from './views/OverlayView';
 import { Ui } from './app/context';
 import { useWindowShortcuts } from './app/shortcuts';
 import { TelemetrySeries } from './charts/telemetry-series';
@@ -18,13 +21,11 @@ import { errorText } from './store/errors';
 import { createUiStore, type UiStore } from './store/store';
 import { pickHost, type PickedHost } from './transport/pick';
 
+const OVERLAY = location.pathname === '/overlay' || location.hash === '#overlay';
+
 function Root({ store, series }: { store: UiStore; series: TelemetrySeries }) {
   useWindowShortcuts(store);
-  return (
-    <Ui.Provider value={{ store, series }}>
-      <App />
-    </Ui.Provider>
-  );
+  return <Ui.Provider value={{ store, series }}>{OVERLAY ? <OverlayView /> : <App />}</Ui.Provider>;
 }
 
 function start(): void {
@@ -68,6 +69,7 @@ function start(): void {
 
   const container = document.getElementById('root');
   if (container === null) throw new Error('index.html has no #root element');
+  if (OVERLAY) document.documentElement.classList.add('overlay-page');
   createRoot(container).render(
     <StrictMode>
       <Root store={store} series={series} />

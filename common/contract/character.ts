@@ -208,3 +208,23 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
       return `${where}: ${printable(issue.message)}`;
   }
 }
+
+/** A character in a list: what the pickers show. */
+export const CharacterSummary = z.strictObject({
+  id: z.string().min(1),
+  name: z.string(),
+  /** Its first message, as a conversation with it begins. */
+  greeting: z.string(),
+  tags: z.array(z.string()),
+  /** The card came with a picture (a PNG card): exported as one. */
+  has_image: z.boolean(),
+});
+export type CharacterSummary = z.infer<typeof CharacterSummary>;
+
+/** A card file written out for the user (base64: a PNG is binary). */
+export const CardExport = z.strictObject({
+  file_name: z.string(),
+  mime: z.string(),
+  data_base64: z.string(),
+});
+export type CardExport = z.infer<typeof CardExport>;

@@ -6,6 +6,7 @@
 // `context_from` on, rendered through its chat template.
 import { z } from 'zod';
 
+import { CharacterSampling } from './character';
 import { PressId, StopReason } from './session';
 
 /** "c", its creation time and a counter, both base 36: also its file's name. */
@@ -13,6 +14,9 @@ export const ConversationId = z.string().regex(/^c[0-9a-z]{1,20}-[0-9a-z]{1,20}$
 export type ConversationId = z.infer<typeof ConversationId>;
 
 export const TURN_ROLES = ['user', 'assistant', 'notice'] as const;
+
+/** The press id of a character's greeting: the reply that comes before any question (chosen among its versions, never regenerated). */
+export const GREETING = 'greeting';
 
 /** One version of a reply: a turn regenerated (swiped) keeps every version it had. */
 export const ReplyVersion = z.strictObject({
@@ -51,6 +55,10 @@ export const Conversation = z.strictObject({
   turns: z.array(Turn),
   /** The first turn the model still sees: older ones no longer fit its context (session/context-fit.ts). */
   context_from: z.number().int().nonnegative(),
+  /** The character it is with: its persona and sampling as they were when the conversation began (the settings' persona when absent). */
+  character: z
+    .strictObject({ id: z.string().min(1), name: z.string(), persona: z.string(), sampling: CharacterSampling })
+    .optional(),
   /** A branch: the conversation and the number of its turns it started from. */
   branched_from: z.strictObject({ id: ConversationId, turns: z.number().int().nonnegative() }).optional(),
 });

@@ -5,6 +5,7 @@
 // preload's channels, and the validation at both ends.
 import { z } from 'zod';
 
+import { CardExport, CharacterSummary } from './character';
 import { Conversation, ConversationExport, ConversationId, ConversationSummary, ConversationTurn, EXPORT_FORMATS } from './conversation';
 import { DeviceStatus } from './device';
 import { BenchSummary, EngineStatus, ModelEntry } from './engine';
@@ -68,7 +69,7 @@ export const requests = {
   /** The conversation presses continue now. */
   'conversation.get': { request: empty, response: Conversation },
   /** Starts a new, empty conversation and makes it the current one (refused while a reply runs). */
-  'conversation.new': { request: empty, response: Conversation },
+  'conversation.new': { request: z.strictObject({ character_id: z.string().min(1).max(64).optional() }), response: Conversation },
   /** Makes a saved conversation the current one: the next press continues it (refused while a reply runs). */
   'conversation.open': { request: z.strictObject({ id: ConversationId }), response: Conversation },
   /** Saved conversations, most recently continued first; `query` keeps those whose title or turns contain it (any case). */
@@ -87,6 +88,13 @@ export const requests = {
   'conversation.regenerate': { request: empty, response: z.strictObject({ press_id: PressId }) },
   /** Shows another version of the last reply (and the model reads that one from then on). */
   'conversation.choose': { request: z.strictObject({ version: z.number().int().min(0) }), response: Conversation },
+  /** The imported characters, by name. */
+  'characters.list': { request: empty, response: z.strictObject({ characters: z.array(CharacterSummary) }) },
+  /** Imports a character card file (JSON, or a PNG carrying one; V2 or V3) the host reads from this path. */
+  'characters.import': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: CharacterSummary },
+  /** The card as it was imported (JSON byte for byte), or in its picture (PNG). */
+  'characters.export': { request: z.strictObject({ id: z.string().min(1).max(64), format: z.enum(['json', 'png']) }), response: CardExport },
+  'characters.delete': { request: z.strictObject({ id: z.string().min(1).max(64) }), response: z.strictObject({ deleted: z.boolean() }) },
   'history.list': { request: listQuery, response: z.strictObject({ entries: z.array(HistoryEntry) }) },
   'history.clear': { request: empty, response: z.strictObject({ removed: z.number().int().nonnegative() }) },
   'performance.list': { request: listQuery, response: z.strictObject({ records: z.array(PerformanceRecord) }) },

@@ -30,9 +30,10 @@ import { EngineService, LoadCancelled, engineConfig } from './services/engine-se
 import { ModelsService } from './models/models-service';
 import { filePlan } from './models/file-plan';
 import { checkModelFile } from './models/model-file';
-import { listModels } from './services/models';
+import { listModels } from './models/model-choices';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
+import { CharacterStore } from './characters/character-store';
 import { exportConversation } from './storage/conversation-export';
 import { ConversationStore } from './storage/conversation-store';
 import type { RecordLog } from './storage/record-log';
@@ -84,6 +85,7 @@ export class Host {
     private readonly history: RecordLog<HistoryEntry>,
     private readonly performance: RecordLog<PerformanceRecord>,
     private readonly conversations: ConversationStore,
+    private readonly characters: CharacterStore,
     events: HostEvents,
     notices: Notices,
   ) {
@@ -156,8 +158,10 @@ export class Host {
 
     const conversations = await ConversationStore.open(options.home);
     for (const problem of conversations.problems) notices.add('error', 'history-corrupt', problem);
+    const characters = await CharacterStore.open(options.home);
+    for (const problem of characters.problems) notices.add('error', 'history-corrupt', problem);
 
-    const host = new Host(options, settings, history, performance, conversations, events, notices);
+    const host = new Host(options, settings, history, performance, conversations, characters, events, notices);
     try {
       host.models = await ModelsService.open({
         folder: modelsFolder(options.home, process.platform),
@@ -246,7 +250,7 @@ export class Host {
       'settings.get': () => this.settings.get(),
       'settings.set': ({ patch }) => this.updateSettings(patch),
       'conversation.get': () => structuredClone(this.conversations.current),
-      'conversation.new': () => this.session.newConversation(),
+      'conversation.new': ({ character_id }) => this.session.newConversation(character_id === undefined ? null : this.characters.get(character_id)),
       'conversation.open': ({ id }) => this.session.openConversation(id),
       'conversations.list': ({ limit, query }) => ({ conversations: this.conversations.list(limit, query) }),
       'conversation.rename': async ({ id, title }) => {
@@ -266,6 +270,13 @@ export class Host {
       'conversation.branch': ({ id, turns }) => this.session.branch(id, turns),
       'conversation.regenerate': () => ({ press_id: this.session.regenerate() }),
       'conversation.choose': ({ version }) => this.session.chooseVersion(version),
+      'characters.list': () => ({ characters: this.characters.list() }),
+      'characters.import': ({ path: file }) => this.characters.import(file),
+      'characters.export': ({ id, format }) => this.characters.export(id, format),
+      'characters.delete': async ({ id }) => {
+        await this.characters.delete(id);
+        return { deleted: true };
+      },
       'history.list': ({ limit }) => ({ entries: this.history.list(limit) }),
       'history.clear': async () => ({ removed: await this.history.clear() }),
       'performance.list': ({ limit }) => ({ records: this.performance.list(limit) }),

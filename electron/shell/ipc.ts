@@ -1,8 +1,8 @@
 // The host's requests over Electron IPC: one handler per request of the
 // contract, registered from the contract's map (so there is no channel the
-// contract does not name), each refusing any sender that is not the app's own
-// window showing the app's own page. Events go to that window on the
-// contract's channels. Requests are validated by dispatch() (the host's end).
+// contract does not name), each refusing any sender that is not one of the
+// app's own windows (the main one, the overlay) showing the app's own page.
+// Events go to every such window on the contract's channels. Requests are validated by dispatch() (the host's end).
 // The one request only a desktop app can answer, the file dialog, is the
 // shell's own (open-file.ts).
 import { BrowserWindow, type WebContents, ipcMain } from 'electron';
@@ -14,29 +14,27 @@ import type { IpcAnswer } from './ipc-answer';
 import { pickGgufFile } from './open-file';
 import { isTrustedSender } from './sender';
 
-/** Wires `host` to the window whose contents `target()` returns; returns the function that unwires it. */
-export function wireIpc(host: Host, target: () => WebContents | null): () => void {
+/** Wires `host` to the windows whose contents `targets()` returns (the main window first); returns the function that unwires it. */
+export function wireIpc(host: Host, targets: () => WebContents[]): () => void {
+  const live = (): WebContents[] => targets().filter((c) => !c.isDestroyed());
   const handlers: RequestHandlers = {
     ...host.handlers,
     'models.pick_file': () => {
-      const contents = target();
-      return pickGgufFile(contents !== null && !contents.isDestroyed() ? BrowserWindow.fromWebContents(contents) : null);
+      const main = live()[0];
+      return pickGgufFile(main !== undefined ? BrowserWindow.fromWebContents(main) : null);
     },
   };
   for (const name of REQUEST_NAMES) {
     ipcMain.handle(ipcChannel(name), async (event, payload: unknown): Promise<IpcAnswer> => {
-      const window = target();
-      const usable = window !== null && !window.isDestroyed() ? window.id : null;
-      if (!isTrustedSender(event.sender.id, event.senderFrame, usable)) {
-        return { ok: false, error: `ipc: request '${name}' refused: it did not come from the Keymate window` };
+      if (!isTrustedSender(event.sender.id, event.senderFrame, live().map((c) => c.id))) {
+        return { ok: false, error: `ipc: request '${name}' refused: it did not come from a Keymate window` };
       }
       const r = await dispatch(handlers, name, payload, undefined);
       return r.ok ? { ok: true, result: r.result } : { ok: false, error: r.error };
     });
   }
   const unsubscribe = host.subscribe((name, payload) => {
-    const contents = target();
-    if (contents !== null && !contents.isDestroyed()) contents.send(ipcChannel(name), payload);
+    for (const contents of live()) contents.send(ipcChannel(name), payload);
   });
   return () => {
     unsubscribe();

@@ -15,7 +15,7 @@ import { registerAppScheme, serveRenderer } from './app-protocol';
 import { wireIpc } from './ipc';
 import { AiKeyShortcut } from './shortcut';
 import { createTray } from './tray';
-import { createWindow, denyPermissions, preloadPath } from './window';
+import { createOverlayWindow, createWindow, denyPermissions, preloadPath, setClickThrough } from './window';
 
 // A packaged app keeps the addon outside the asar (electron-builder.yml, asarUnpack).
 if (app.isPackaged && process.env['KEYMATE_ADDON'] === undefined) {
@@ -27,6 +27,18 @@ app.enableSandbox();
 
 let window: BrowserWindow | null = null;
 let quitting = false;
+/** The gamers' overlay: shown from the tray, and again by the AI key's shortcut while it is on. */
+const overlay: { window: BrowserWindow | null; on: boolean; clickThrough: boolean } = { window: null, on: false, clickThrough: true };
+
+function showOverlay(on: boolean): void {
+  overlay.on = on;
+  if (!on) {
+    overlay.window?.hide();
+    return;
+  }
+  if (overlay.window === null || overlay.window.isDestroyed()) overlay.window = createOverlayWindow(preloadPath(__dirname), overlay.clickThrough);
+  else overlay.window.showInactive();
+}
 
 function showWindow(): void {
   if (window === null || window.isDestroyed()) {
@@ -55,16 +67,28 @@ async function start(): Promise<void> {
 
   const home = resolveDataHome({ env: process.env, platform: process.platform, homedir: os.homedir() });
   const host = await Host.start({ home, transport: 'ipc' });
-  const unwire = wireIpc(host, () => (window !== null && !window.isDestroyed() ? window.webContents : null));
+  const unwire = wireIpc(host, () => [window, overlay.window].filter((w) => w !== null && !w.isDestroyed()).map((w) => w!.webContents));
   const shortcut = new AiKeyShortcut(
-    () => host.tap('shortcut'),
+    () => {
+      if (overlay.on) showOverlay(true);
+      host.tap('shortcut');
+    },
     (message) => host.notices.add('warning', 'info', message),
   );
   shortcut.use(host.currentSettings().shortcut);
   host.subscribe((name, payload) => {
     if (name === 'settings') shortcut.use((payload as { shortcut: string }).shortcut);
   });
-  const tray = createTray({ show: showWindow, aiKey: () => host.tap('screen'), quit: () => app.quit() });
+  const tray = createTray({
+    show: showWindow,
+    aiKey: () => host.tap('screen'),
+    overlay: showOverlay,
+    clickThrough: (on) => {
+      overlay.clickThrough = on;
+      if (overlay.window !== null && !overlay.window.isDestroyed()) setClickThrough(overlay.window, on);
+    },
+    quit: () => app.quit(),
+  });
 
   app.on('second-instance', showWindow);
   app.on('activate', showWindow);
@@ -78,6 +102,7 @@ async function start(): Promise<void> {
     shortcut.dispose();
     unwire();
     tray.destroy();
+    overlay.window?.destroy();
     void host.stop().finally(() => app.exit(0));
   });
   showWindow();

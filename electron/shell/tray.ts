@@ -26,6 +26,9 @@ function keycapIcon(): Electron.NativeImage {
 export interface TrayActions {
   show(): void;
   aiKey(): void;
+  /** The overlay shown or hidden, and whether the mouse passes through it. */
+  overlay(on: boolean): void;
+  clickThrough(on: boolean): void;
   quit(): void;
 }
 
@@ -36,6 +39,8 @@ export function createTray(actions: TrayActions): Tray {
     Menu.buildFromTemplate([
       { label: 'Show Keymate', click: () => actions.show() },
       { label: 'AI key (press / send)', click: () => actions.aiKey() },
+      { label: 'Overlay', type: 'checkbox', checked: false, click: (item) => actions.overlay(item.checked) },
+      { label: 'Overlay click-through', type: 'checkbox', checked: true, click: (item) => actions.clickThrough(item.checked) },
       { type: 'separator' },
       { label: 'Quit', click: () => actions.quit() },
     ]),

@@ -44,6 +44,46 @@ export function createWindow(preload: string): BrowserWindow {
   return window;
 }
 
+/**
+ * The overlay for gamers: a small frameless window above every other (a game
+ * in windowed or borderless mode included) showing the current turn, the
+ * same page in its overlay layout (renderer/views/OverlayView.tsx). It never
+ * takes the focus from the game; click-through lets the mouse pass to what
+ * is under it.
+ */
+export function createOverlayWindow(preload: string, clickThrough: boolean): BrowserWindow {
+  const overlay = new BrowserWindow({
+    width: 440,
+    height: 240,
+    show: false,
+    frame: false,
+    transparent: true,
+    resizable: true,
+    skipTaskbar: true,
+    focusable: false,
+    alwaysOnTop: true,
+    title: 'Keymate overlay',
+    webPreferences: { preload, contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, spellcheck: false },
+  });
+  // Above full-screen windows too, where the platform allows it.
+  overlay.setAlwaysOnTop(true, 'screen-saver');
+  overlay.setVisibleOnAllWorkspaces(true, { visibleOnFullScreen: true });
+  setClickThrough(overlay, clickThrough);
+  const contents = overlay.webContents;
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(APP_ORIGIN + '/')) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  overlay.once('ready-to-show', () => overlay.showInactive());
+  void overlay.loadURL(`${APP_ORIGIN}/index.html#overlay`);
+  return overlay;
+}
+
+export function setClickThrough(overlay: BrowserWindow, on: boolean): void {
+  overlay.setIgnoreMouseEvents(on, { forward: true });
+}
+
 /** No permission is ever granted to web content. */
 export function denyPermissions(): void {
   session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));

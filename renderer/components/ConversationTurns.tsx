@@ -5,6 +5,7 @@
 import { useUi } from '../app/context';
 import { clock } from '../app/format';
 import { displayText } from './ReplyText';
+import { GREETING } from '../../common/contract/conversation';
 
 /** Turns drawn: a long conversation shows its newest ones (the rest are in the Chats view). */
 export const SHOWN_TURNS = 200;
@@ -30,6 +31,7 @@ export function ConversationTurns() {
     <div className="card">
       <div className="reply-head">
         <h2>{conversation !== null && conversation.title !== '' ? conversation.title : 'New conversation'}</h2>
+        {conversation?.character !== undefined && <span className="muted" data-testid="conversation-character">with {conversation.character.name}</span>}
         <button className="button" type="button" data-testid="new-conversation" disabled={busy || turns.length === 0} onClick={() => void startNew()}>
           New conversation
         </button>
@@ -43,7 +45,7 @@ export function ConversationTurns() {
           return (
             <li key={`${index}-${t.press_id}-${t.role}`} className={`turn turn-${t.role}${unseen ? ' turn-unseen' : ''}`} data-testid={`turn-${t.role}`}>
               <div className="turn-meta muted small">
-                {t.role === 'user' ? 'You' : t.role === 'assistant' ? 'Companion' : 'Keymate'} · {clock(t.t_ms)}
+                {t.role === 'user' ? 'You' : t.role === 'assistant' ? (conversation?.character?.name ?? 'Companion') : 'Keymate'} · {clock(t.t_ms)}
                 {t.role === 'assistant' && t.prompt_tokens !== null ? ` · ${t.prompt_tokens} prompt tokens, ${t.cached_tokens ?? 0} from the cache` : ''}
                 {t.stop === 'cancelled' ? ' · stopped' : ''}
                 {unseen ? ' · no longer in the model’s view' : ''}
@@ -66,9 +68,11 @@ export function ConversationTurns() {
                           </button>
                         </>
                       )}
-                      <button className="button" type="button" data-testid="regenerate" disabled={busy} onClick={() => void regenerate()}>
-                        Regenerate
-                      </button>
+                      {t.press_id !== GREETING && (
+                        <button className="button" type="button" data-testid="regenerate" disabled={busy} onClick={() => void regenerate()}>
+                          Regenerate
+                        </button>
+                      )}
                     </>
                   )}
                   <button className="button" type="button" data-testid="branch" disabled={busy} title="A new conversation with the turns up to here" onClick={() => void branch(conversation.id, index + 1)}>

@@ -6,6 +6,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 
 import type { HostApi } from '../../common/contract';
 import { createAppSlice, type AppSlice } from './app-slice';
+import { createCharactersSlice, type CharactersSlice } from './characters-slice';
 import { createClockSlice, type ClockSlice } from './clock-slice';
 import { createConversationSlice, type ConversationSlice } from './conversation-slice';
 import { createDeviceSlice, type DeviceSlice } from './device-slice';
@@ -27,6 +28,7 @@ export type UiState = AppSlice &
   SettingsSlice &
   ModelsSlice &
   ConversationSlice &
+  CharactersSlice &
   NoticesSlice;
 
 export type UiStore = StoreApi<UiState>;
@@ -43,6 +45,7 @@ export function createUiStore(host: HostApi): UiStore {
     ...createSettingsSlice(host)(...a),
     ...createModelsSlice(host)(...a),
     ...createConversationSlice(host)(...a),
+    ...createCharactersSlice(host)(...a),
     ...createNoticesSlice(...a),
   }));
 }

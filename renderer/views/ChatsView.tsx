@@ -1,11 +1,14 @@
 // Chats: the saved conversations, most recently continued first, with a
 // search over titles and turns. Each can be opened (the next press continues
 // it), renamed, exported (Markdown to read, JSON with every field) or
-// deleted, with an Undo until the host next starts.
+// deleted, with an Undo until the host next starts. Below, the characters a
+// conversation can be with.
 import { useEffect, useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';
 import { clock } from '../app/format';
+import { saveFile } from '../app/save-file';
+import { CharactersCard } from '../components/CharactersCard';
 import type { ConversationSummary } from '../../common/contract/conversation';
 
 export function ChatsView() {
@@ -55,6 +58,7 @@ export function ChatsView() {
           ))}
         </ol>
       </div>
+      <CharactersCard />
     </section>
   );
 }
@@ -73,14 +77,7 @@ function ChatRow({ chat, current }: { chat: ConversationSummary; current: boolea
   };
   const save = async (format: 'markdown' | 'json') => {
     const file = await exportChat(chat.id, format);
-    if (file === null) return;
-    // The browser's (and Electron's) own download: the user picks where it goes.
-    const url = URL.createObjectURL(new Blob([file.text], { type: file.mime }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = file.file_name;
-    a.click();
-    URL.revokeObjectURL(url);
+    if (file !== null) saveFile(file.file_name, file.mime, file.text);
   };
 
   return (

@@ -30,6 +30,27 @@ export class Child {
     return new Child(name, spawn(process.execPath, [bin, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } }));
   }
 
+  /** `keymate serve` with `args` (after "serve"), once its first stdout line has said the URL to open. */
+  static async serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ serve: Child; url: string }> {
+    const serve = Child.keymate('serve', ['serve', ...args], env);
+    const url = await serve.waitFor(
+      'the URL line',
+      (out) => {
+        const first = out.split('\n')[0];
+        return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
+      },
+      20_000,
+    );
+    return { serve, url };
+  }
+
+  /** The keyboard simulator on the pseudo-terminal `link`, once it is plugged in. */
+  static async simulator(link: string, env: NodeJS.ProcessEnv): Promise<Child> {
+    const sim = Child.keymate('simulator', ['device', 'simulate', '--link', link], env);
+    await sim.waitFor('the simulated keyboard', (_o, e) => (e.includes('plugged in') ? true : undefined), 10_000);
+    return sim;
+  }
+
   send(line: string): void {
     this.child.stdin.write(line + '\n');
   }

@@ -20,17 +20,8 @@ const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'conversation');
 const chromiumPath = findChromium();
 const skip = chromiumPath === null && process.env['CI'] === undefined ? 'no chromium (apt-get install chromium, or set KEYMATE_CHROMIUM)' : false;
 
-async function serveOn(link: string, env: Record<string, string>): Promise<{ serve: Child; url: string }> {
-  const serve = Child.keymate('serve', ['serve', '--model', stories(), '--device', link], env);
-  const url = await serve.waitFor(
-    'the URL line',
-    (out) => {
-      const first = out.split('\n')[0];
-      return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
-    },
-    20_000,
-  );
-  return { serve, url };
+function serveOn(link: string, env: NodeJS.ProcessEnv): Promise<{ serve: Child; url: string }> {
+  return Child.serve(['--model', stories(), '--device', link], env);
 }
 
 /** Holds the keyboard's key, types, releases; resolves when the page shows that press's reply done and its turn saved. */
@@ -55,7 +46,7 @@ test('a conversation in the page: continued from the cache, kept across a restar
   const dir = tempDir('keymate-e2e-chat-');
   const link = path.join(dir, 'kbd');
   const env = { KEYMATE_HOME: path.join(dir, 'home') };
-  const sim = Child.keymate('simulator', ['device', 'simulate', '--link', link], env);
+  const sim = await Child.simulator(link, env);
   let serve: Child | null = null;
   let browser: Browser | null = null;
   let page: Page | null = null;
@@ -71,7 +62,6 @@ test('a conversation in the page: continued from the cache, kept across a restar
     return p;
   };
   try {
-    await sim.waitFor('the simulated keyboard', (_o, e) => (e.includes('plugged in') ? true : undefined), 10_000);
     browser = await launchChromium(chromiumPath);
     let started = await serveOn(link, env);
     serve = started.serve;

@@ -48,19 +48,11 @@ test('first run with an empty data folder: recommended, offline, import, load, A
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
 
   const home = path.join(tempDir('keymate-first-run-'), 'home');
-  const serve = Child.keymate('serve', ['serve'], { KEYMATE_HOME: home });
+  const { serve, url } = await Child.serve([], { KEYMATE_HOME: home });
   let browser: Browser | null = null;
   let page: Page | null = null;
   const pageErrors: string[] = [];
   try {
-    const url = await serve.waitFor(
-      'the URL line',
-      (out) => {
-        const first = out.split('\n')[0];
-        return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
-      },
-      20_000,
-    );
     browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('pageerror', (e) => pageErrors.push(`exception: ${e.message}`));

@@ -42,22 +42,15 @@ test('keymate serve + simulator + Chromium: press, reply, timings, unplug, replu
   const dir = tempDir('keymate-e2e-');
   const link = path.join(dir, 'kbd');
   const env = { KEYMATE_HOME: path.join(dir, 'home') };
-  const sim = Child.keymate('simulator', ['device', 'simulate', '--link', link], env);
+  const sim = await Child.simulator(link, env);
   let serve: Child | null = null;
   let browser: Browser | null = null;
   const pageErrors: string[] = [];
   let page: Page | null = null;
   try {
-    await sim.waitFor('the simulated keyboard', (_o, e) => (e.includes('plugged in') ? true : undefined), 10_000);
-    serve = Child.keymate('serve', ['serve', '--model', stories(), '--device', link], env);
-    const url = await serve.waitFor(
-      'the URL line',
-      (out) => {
-        const first = out.split('\n')[0];
-        return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
-      },
-      20_000,
-    );
+    const started = await Child.serve(['--model', stories(), '--device', link], env);
+    serve = started.serve;
+    const url = started.url;
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{20,}$/);
 
     // Without the token: refused, for the page and for the socket's path alike.

@@ -28,11 +28,17 @@ const CARD_KEYWORDS = ['ccv3', 'chara'] as const;
 
 /** The card in a file's bytes: a PNG (by its signature or a .png name), otherwise JSON. */
 export function readCard(bytes: Buffer, fileName: string): Card {
+  return readCardText(bytes, fileName).card;
+}
+
+/** The card and its JSON text exactly as the file holds it (what an export gives back, byte for byte). */
+export function readCardText(bytes: Buffer, fileName: string): { card: Card; text: string } {
   if (bytes.length > CARD_FILE_LIMIT_BYTES) {
     throw cardError(`the file is ${megabytes(bytes.length)} MB; the limit is ${megabytes(CARD_FILE_LIMIT_BYTES)} MB`);
   }
   if (isPng(bytes) || fileName.toLowerCase().endsWith('.png')) return readPngCard(bytes);
-  return parseCard(parseJson(utf8(bytes, 'the file'), 'the file'));
+  const text = utf8(bytes, 'the file');
+  return { card: parseCard(parseJson(text, 'the file')), text };
 }
 
 /** The card as a JSON file: exactly the fields it was read with, in their order. */
@@ -40,20 +46,24 @@ export function writeCardJson(card: Card): string {
   return `${JSON.stringify(card, null, 2)}\n`;
 }
 
-/** `png` (or a blank 1x1 picture) with the card in it, replacing any card it carried; its other chunks are kept byte for byte. */
-export function writeCardPng(card: Card, png?: Buffer): Buffer {
+/**
+ * `png` (or a blank 1x1 picture) with the card in it, replacing any card it
+ * carried; its other chunks are kept byte for byte. `text` is the card's JSON
+ * as it was read (so it goes back unchanged); by default, the card serialized.
+ */
+export function writeCardPng(card: Card, png?: Buffer, text: string = JSON.stringify(card)): Buffer {
   const image = png ?? blankPng();
   const chunks = readChunks(image).filter((c) => !isCardChunk(c));
   const iend = chunks.pop(); // readChunks ends at IEND
   if (iend === undefined) throw cardError('the PNG has no IEND chunk');
   const cardChunks =
     card.spec === 'chara_card_v3'
-      ? [textChunk('chara', JSON.stringify({ ...card, spec: 'chara_card_v2', spec_version: '2.0' })), textChunk('ccv3', JSON.stringify(card))]
-      : [textChunk('chara', JSON.stringify(card))];
+      ? [textChunk('chara', JSON.stringify({ ...card, spec: 'chara_card_v2', spec_version: '2.0' })), textChunk('ccv3', text)]
+      : [textChunk('chara', text)];
   return Buffer.concat([PNG_SIGNATURE, ...chunks.map((c) => image.subarray(c.start, c.end)), ...cardChunks, image.subarray(iend.start, iend.end)]);
 }
 
-function readPngCard(png: Buffer): Card {
+function readPngCard(png: Buffer): { card: Card; text: string } {
   const texts = readChunks(png)
     .filter((c) => c.type === 'tEXt')
     .map(parseText);
@@ -61,7 +71,8 @@ function readPngCard(png: Buffer): Card {
     const found = texts.find((t) => t?.keyword === keyword);
     if (found === undefined) continue;
     const where = `the PNG's '${keyword}' chunk`;
-    return parseCard(parseJson(utf8(base64(found.text, where), where), where));
+    const text = utf8(base64(found.text, where), where);
+    return { card: parseCard(parseJson(text, where)), text };
   }
   throw cardError("the PNG carries no character card (no 'ccv3' or 'chara' text chunk)");
 }

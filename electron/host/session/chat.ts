@@ -8,7 +8,7 @@
 // (context-fit.ts) and the new text, rendered by the model's template
 // (prompt.ts). It starts with the last press's prompt and reply, so the
 // engine's prefix cache holds all of it but the new turn.
-import type { Conversation, StopReason, Turn } from '../../../common/contract';
+import type { Character, Conversation, Settings, StopReason, Turn } from '../../../common/contract';
 import type { PromptModel } from '../services/engine-service';
 import type { ConversationStore } from '../storage/conversation-store';
 import { fitFrom, modelTurns, promptBudget } from './context-fit';
@@ -61,12 +61,14 @@ export class Chat {
     return { press: { conversationId: c.id, upTo: u, again: reply }, text: c.turns[u]!.text };
   }
 
-  /** Shows another version of the current conversation's last reply. */
+  /** Shows another version of the current conversation's last reply (or of its character's greeting, before any question). */
   async choose(version: number): Promise<Conversation> {
+    const cur = this.store.current;
     const q = this.lastQuestion();
-    if (q === null || q.press.again === null) throw new Error('choose: the conversation has no reply yet');
-    await this.store.choose(q.press.conversationId, q.press.again, version);
-    const c = structuredClone(this.store.get(q.press.conversationId));
+    const reply = q !== null ? q.press.again : cur.turns.findIndex((t) => t.role === 'assistant');
+    if (reply === null || reply < 0) throw new Error('choose: the conversation has no reply yet');
+    await this.store.choose(cur.id, reply, version);
+    const c = structuredClone(this.store.get(cur.id));
     this.events.conversation(c);
     return c;
   }
@@ -153,9 +155,20 @@ export class Chat {
     return builder.render(persona, text, this.history({ conversationId: c.id, upTo, again: press.again }));
   }
 
-  /** A new, empty conversation for the presses that follow. */
-  async startNew(): Promise<Conversation> {
-    const c = await this.store.startNew();
+  /** The persona a press's conversation starts with: its character's, else the settings'. */
+  persona(press: ChatPress, settings: Settings): string {
+    return this.store.get(press.conversationId).character?.persona ?? settings.persona;
+  }
+
+  /** The sampling of a press: the settings', with its character's own where it has them. */
+  sampling(press: ChatPress, settings: Settings): { temperature: number; topK: number; topP: number } {
+    const own = this.store.get(press.conversationId).character?.sampling ?? {};
+    return { temperature: own.temperature ?? settings.temperature, topK: own.top_k ?? settings.top_k, topP: own.top_p ?? settings.top_p };
+  }
+
+  /** A new conversation for the presses that follow: empty, or with a character who greets first. */
+  async startNew(character: Character | null = null): Promise<Conversation> {
+    const c = await this.store.startNew(Date.now(), character);
     this.events.conversation(structuredClone(c));
     return c;
   }

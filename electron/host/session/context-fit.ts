@@ -8,7 +8,7 @@
 // prefix cache can reuse only the persona's KV for that press. So when turns
 // must go, enough go that the prompt falls a quarter below its budget: the
 // next few presses fit again, and each prefills only its own tokens.
-import type { Turn } from '../../../common/contract/conversation';
+import { GREETING, type Turn } from '../../../common/contract/conversation';
 import type { ChatTurn } from './prompt';
 
 /** Tokens the prompt may take: the context less the room kept for the reply (at most half of it). */
@@ -41,14 +41,15 @@ export function fitFrom(turns: readonly Turn[], from: number, budget: number, co
 }
 
 /**
- * What the model reads of `turns[from, upTo)`: each question with its reply,
- * in order. A question left without a reply (it failed, or was stopped
- * before a word) and notices are not part of the exchange, so the roles
- * alternate as every chat template expects.
+ * What the model reads of `turns[from, upTo)`: a character's greeting, then
+ * each question with its reply, in order. A question left without a reply
+ * (it failed, or was stopped before a word) and notices are not part of the
+ * exchange, so the roles alternate as chat templates expect.
  */
 export function modelTurns(turns: readonly Turn[], from: number, upTo: number): ChatTurn[] {
   const said = turns.slice(from, upTo).filter((t) => t.role !== 'notice');
   const out: ChatTurn[] = [];
+  if (said[0]?.role === 'assistant' && said[0].press_id === GREETING) out.push({ role: 'assistant', content: said.shift()!.text });
   for (let i = 0; i < said.length; i++) {
     const t = said[i]!;
     const next = said[i + 1];

@@ -25,7 +25,7 @@
 //     of its release) starts a new conversation: the first tap's reply is
 //     stopped and its turns taken back (PROTOCOL.md §7).
 // Every state change is an event and the keyboard's STATUS LED shows it.
-import type { Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
+import type { Character, Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
 import { preciseNowMs } from '../../../common/clock';
 import type { LedState, ReplyStream } from '../../../firmware-bridge';
 import type { HostEvents } from '../host-events';
@@ -189,11 +189,11 @@ export class KeySession {
       .catch((e: unknown) => this.ctx.warn(`new conversation: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  /** Starts a new conversation (the app's button); refused while a press is held or a reply runs. */
-  async newConversation(): Promise<Conversation> {
+  /** Starts a new conversation (the app's button), with a character when given; refused while a press is held or a reply runs. */
+  async newConversation(character: Character | null = null): Promise<Conversation> {
     this.refuseWhileBusy('new conversation');
     this.lastTap = null;
-    return this.chat.startNew();
+    return this.chat.startNew(character);
   }
 
   /** Continues a saved conversation from the next press on. */
@@ -344,7 +344,8 @@ export class KeySession {
       const { result, model: info, backend } = await this.ctx.engine.generate(
         engineConfig(model, settings),
         (t) => {
-          const r = this.chat.prompt(press, this.prompts(t), settings.persona, text, t, settings.max_tokens);
+          const r = this.chat.prompt(press, this.prompts(t), this.chat.persona(press, settings), text, t, settings.max_tokens);
+          const sampling = this.chat.sampling(press, settings);
           return {
             prefix: r.prefix,
             request: {
@@ -352,9 +353,7 @@ export class KeySession {
               addBos: r.addBos,
               parseSpecial: r.parseSpecial,
               maxTokens: settings.max_tokens,
-              temperature: settings.temperature,
-              topK: settings.top_k,
-              topP: settings.top_p,
+              ...sampling,
               seed: settings.seed,
             },
           };
@@ -461,7 +460,8 @@ export class KeySession {
     if (t === null) return;
     const text = this.typed.trim() !== '' ? this.typed.trim() : settings.default_prompt;
     try {
-      this.prompts(t).render(settings.persona, text, this.chat.history(this.chat.next()));
+      const next = this.chat.next();
+      this.prompts(t).render(this.chat.persona(next, settings), text, this.chat.history(next));
     } catch {
       // said at release, where the press fails with it
     }
@@ -472,8 +472,10 @@ export class KeySession {
     const model = this.ctx.model();
     if (model === null) return;
     const settings = this.ctx.settings();
-    const history = this.chat.history(this.chat.next());
-    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(settings.persona, history)).catch(() => undefined);
+    const next = this.chat.next();
+    const history = this.chat.history(next);
+    const persona = this.chat.persona(next, settings);
+    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(persona, history)).catch(() => undefined);
   }
 
   private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }): PromptBuilder {

@@ -107,14 +107,26 @@ export class PromptBuilder {
   private text(persona: string, history: readonly ChatTurn[], text: string): string {
     if (this.template === null) return plain(persona, text, history);
     const turns: Message[] = [...history, user(text)];
+    try {
+      return this.withPersona(persona, turns);
+    } catch (e) {
+      // A template whose roles must start with the user's (Gemma's) refuses a character's
+      // greeting before the first question: the model then reads the exchange without it.
+      if (turns[0]?.role !== 'assistant') throw e;
+      return this.withPersona(persona, turns.slice(1));
+    }
+  }
+
+  /** The persona as a system turn, or, for a template that refuses one, folded into the first user turn. */
+  private withPersona(persona: string, turns: Message[]): string {
     const withSystem: Message[] = persona.trim() === '' ? turns : [{ role: 'system', content: persona }, ...turns];
     try {
       return this.renderMessages(withSystem);
     } catch {
-      // The template may refuse the system role: fold the persona into the first user turn.
       try {
-        if (persona.trim() !== '') turns[0] = { role: turns[0]!.role, content: `${persona}\n\n${turns[0]!.content}` };
-        return this.renderMessages(turns);
+        const first = turns.findIndex((m) => m.role === 'user');
+        const folded = turns.map((m, i) => (i === first && persona.trim() !== '' ? { role: m.role, content: `${persona}\n\n${m.content}` } : m));
+        return this.renderMessages(folded);
       } catch (e) {
         throw new Error(`chat template: cannot render: ${e instanceof Error ? e.message : String(e)}`);
       }

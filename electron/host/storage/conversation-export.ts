@@ -2,9 +2,10 @@
 // who said it, the reply's other versions left out) or JSON with every field
 // (the same document the data folder holds, without the file's envelope).
 import type { Conversation, ConversationExport } from '../../../common/contract/conversation';
+import { fileSlug } from './file-slug';
 
 export function exportConversation(c: Conversation, format: 'markdown' | 'json'): ConversationExport {
-  const base = fileBase(c);
+  const base = `keymate-${fileSlug(c.title, c.id)}`;
   if (format === 'json') return { file_name: `${base}.json`, mime: 'application/json', text: `${JSON.stringify(c, null, 2)}\n` };
   return { file_name: `${base}.md`, mime: 'text/markdown', text: markdown(c) };
 }
@@ -19,17 +20,6 @@ function markdown(c: Conversation): string {
     lines.push(`**${who}**${t.role === 'notice' ? ' (note)' : ''}`, '', body, '');
   }
   return lines.join('\n');
-}
-
-/** The title as a file name: letters, digits and dashes, never empty, never a path. */
-function fileBase(c: Conversation): string {
-  const slug = c.title
-    .normalize('NFKD')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 60);
-  return `keymate-${slug === '' ? c.id : slug}`;
 }
 
 function oneLine(s: string): string {

@@ -11,7 +11,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { z } from 'zod';
 
-import { Conversation, ConversationId, type ConversationSummary, type ReplyVersion, type Turn } from '../../../common/contract/conversation';
+import type { Character } from '../../../common/contract/character';
+import { Conversation, ConversationId, GREETING, type ConversationSummary, type ReplyVersion, type Turn } from '../../../common/contract/conversation';
 import { syncFolder } from './atomic-file';
 import { SerialWriter } from './serial-writer';
 import { loadVersioned, saveVersioned, type VersionedFormat } from './versioned-file';
@@ -172,11 +173,25 @@ export class ConversationStore {
     return t;
   }
 
-  /** A new, empty conversation, made the current one once on disk. An empty current one is reused. */
-  async startNew(now: number = Date.now()): Promise<Conversation> {
+  /**
+   * A new conversation, made the current one once on disk: empty, or with a
+   * character, who greets first (its other greetings are the greeting's
+   * other versions). An empty current one without a character is reused.
+   */
+  async startNew(now: number = Date.now(), character: Character | null = null): Promise<Conversation> {
     const cur = this.all.get(this.currentId);
-    if (cur !== undefined && cur.turns.length === 0) return cur;
+    if (character === null && cur !== undefined && cur.turns.length === 0 && cur.character === undefined) return cur;
     const c = await this.create(now);
+    if (character !== null) {
+      c.character = { id: character.id, name: character.name, persona: character.persona, sampling: { ...character.sampling } };
+      c.title = character.name.slice(0, 200);
+      const greetings = [character.greeting, ...character.alternate_greetings].filter((g) => g.trim() !== '');
+      if (greetings.length > 0) {
+        const versions = greetings.map((text) => ({ text, t_ms: now, stop: 'eos' as const, prompt_tokens: null, cached_tokens: null }));
+        c.turns.push({ role: 'assistant', press_id: GREETING, ...versions[0]!, ...(versions.length > 1 ? { versions, chosen: 0 } : {}) });
+      }
+      await this.save(c);
+    }
     await this.select(c.id);
     return c;
   }

@@ -1,5 +1,6 @@
 // The built renderer (dist/renderer/, made by vite) as HTTP responses: only
-// files inside that folder, with their content type, and index.html for "/".
+// files inside that folder, with their content type, and index.html for "/"
+// and for "/overlay" (the same page in its overlay layout).
 // When the UI has not been built the page says so and how to fix it.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,7 +30,7 @@ export async function readStatic(root: string, urlPath: string): Promise<StaticR
   } catch {
     return notFound(urlPath);
   }
-  const relative = decoded === '/' || decoded === '' ? 'index.html' : decoded.replace(/^\/+/, '');
+  const relative = decoded === '/' || decoded === '' || decoded === '/overlay' ? 'index.html' : decoded.replace(/^\/+/, '');
   const file = path.resolve(root, relative);
   if (file !== root && !file.startsWith(root + path.sep)) return notFound(urlPath);
   try {

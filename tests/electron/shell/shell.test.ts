@@ -15,15 +15,16 @@ import { root, tempDir } from '../../support/repo';
 
 test('IPC: only the window itself, its top frame, showing app://keymate', () => {
   const page = { url: 'app://keymate/index.html', parent: null };
-  assert.equal(isTrustedSender(7, page, 7), true);
-  assert.equal(isTrustedSender(8, page, 7), false, 'another webContents');
-  assert.equal(isTrustedSender(7, page, null), false, 'no window');
-  assert.equal(isTrustedSender(7, null, 7), false, 'frame already gone');
-  assert.equal(isTrustedSender(7, { url: 'app://keymate/x', parent: {} }, 7), false, 'an iframe');
-  assert.equal(isTrustedSender(7, { url: 'https://example.com/', parent: null }, 7), false, 'navigated away');
-  assert.equal(isTrustedSender(7, { url: 'app://keymate.evil/', parent: null }, 7), false);
-  assert.equal(isTrustedSender(7, { url: 'file:///index.html', parent: null }, 7), false);
-  assert.equal(isTrustedSender(7, { url: 'not a url', parent: null }, 7), false);
+  assert.equal(isTrustedSender(7, page, [7]), true);
+  assert.equal(isTrustedSender(8, page, [7]), false, 'another webContents');
+  assert.equal(isTrustedSender(9, page, [7, 9]), true, 'the overlay window');
+  assert.equal(isTrustedSender(7, page, []), false, 'no window');
+  assert.equal(isTrustedSender(7, null, [7]), false, 'frame already gone');
+  assert.equal(isTrustedSender(7, { url: 'app://keymate/x', parent: {} }, [7]), false, 'an iframe');
+  assert.equal(isTrustedSender(7, { url: 'https://example.com/', parent: null }, [7]), false, 'navigated away');
+  assert.equal(isTrustedSender(7, { url: 'app://keymate.evil/', parent: null }, [7]), false);
+  assert.equal(isTrustedSender(7, { url: 'file:///index.html', parent: null }, [7]), false);
+  assert.equal(isTrustedSender(7, { url: 'not a url', parent: null }, [7]), false);
 });
 
 test('the Electron binary is found as the electron package finds it, without starting a download', () => {

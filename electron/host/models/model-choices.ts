@@ -1,4 +1,4 @@
-// The models the UI can choose from: the library's (models/ in the data
+// The models the UI can choose from (models.list): the library's (models/ in the data
 // folder, as ModelLibrary lists them, so the picker and the Models view
 // always agree), plus the one in the settings and the one given on the
 // command line, each listed once (by resolved path), the command line's first.
