@@ -10,6 +10,8 @@
 //     chosen by BackendOptions::path
 // forward() then writes nothing but the StepState per step. Prompts longer
 // than kMaxStepTokens run in steps of that size, as the CPU's batches.
+// read_kv / write_kv move the KV state (keymate/backend.h's layout) with one
+// copy per layer and array, regathered between pages and heads on the host.
 // Any CUDA error is a km::Error; after one the backend refuses further work
 // (the context may be lost) and the engine falls back to the CPU.
 #include "cuda_backend.h"
@@ -70,6 +72,22 @@ struct Stream {
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 };
+
+// Calls run(paged, state, bytes) for each run of one head's tokens that is
+// contiguous both in a cache array, [page][n_kv_heads][kKvPageTokens] entries
+// (ops/kv_paged.cuh, identity page table), and in the KV state's
+// [n_kv_heads][n] (keymate/backend.h); offsets and sizes in bytes, `entry`
+// bytes per (head, token).
+template <typename Run>
+void for_each_kv_run(int n, int n_kv_heads, uint64_t entry, Run run) {
+  for (int h = 0; h < n_kv_heads; h++)
+    for (int t = 0; t < n; t += kKvPageTokens) {
+      const uint64_t page = (uint64_t)(t / kKvPageTokens);
+      const uint64_t paged = ((page * n_kv_heads + h) * kKvPageTokens) * entry;
+      const uint64_t state = ((uint64_t)h * n + t) * entry;
+      run(paged, state, (uint64_t)std::min(kKvPageTokens, n - t) * entry);
+    }
+}
 
 struct Layer {
   DevMatrix qkv, wo, gate_up, down;
@@ -148,10 +166,115 @@ class CudaBackend final : public Backend {
     return run_steps(tokens, n, pos, logits, false, &s);
   }
 
+  uint64_t kv_bytes(int n) const override {
+    check_state_tokens(n);
+    return kv_state_layout(model_->config, kv_type_, n).total();
+  }
+
+  // The pages that hold positions [0, n) are the first ones of each array,
+  // so an array crosses the bus in one copy (not one per head and page) and
+  // is regathered on the host.
+  void read_kv(int n, uint8_t* out) const override {
+    check_state_tokens(n);
+    refuse_if_broken();
+    const KvStateLayout s = kv_state_layout(model_->config, kv_type_, n);
+    const uint64_t vec = (uint64_t)model_->config.head_dim * kv_elem_bytes(kv_type_);
+    std::vector<uint8_t> stage;
+    guarded([&] {
+      for (int l = 0; l < (int)layers_.size(); l++) {
+        const Layer& L = layers_[(size_t)l];
+        download_kv(L.k, n, vec, out + s.k_quants(l), stage);
+        download_kv(L.v, n, vec, out + s.v_quants(l), stage);
+        if (s.scales) {
+          download_kv(L.k_scale, n, sizeof(uint16_t), out + s.k_scales(l), stage);
+          download_kv(L.v_scale, n, sizeof(uint16_t), out + s.v_scales(l), stage);
+        }
+      }
+    });
+  }
+
+  void write_kv(int n, const uint8_t* in) override {
+    check_state_tokens(n);
+    refuse_if_broken();
+    const KvStateLayout s = kv_state_layout(model_->config, kv_type_, n);
+    const uint64_t vec = (uint64_t)model_->config.head_dim * kv_elem_bytes(kv_type_);
+    // An armed persistent kernel may hold lines of this cache in its SMs' L1
+    // from earlier steps, and a copy does not reach those: it is disarmed
+    // across the copies, and the kernel armed after them starts cold.
+    const bool rearm = path_ == ExecPath::ZeroLaunch;
+    std::vector<uint8_t> stage;
+    guarded([&] {
+      if (rearm) exec_.reset();
+      for (int l = 0; l < (int)layers_.size(); l++) {
+        Layer& L = layers_[(size_t)l];
+        upload_kv(L.k, n, vec, in + s.k_quants(l), stage);
+        upload_kv(L.v, n, vec, in + s.v_quants(l), stage);
+        if (s.scales) {
+          upload_kv(L.k_scale, n, sizeof(uint16_t), in + s.k_scales(l), stage);
+          upload_kv(L.v_scale, n, sizeof(uint16_t), in + s.v_scales(l), stage);
+        }
+      }
+      if (rearm) arm();
+    });
+  }
+
   StageTimes stats() const override { return stats_; }
   void reset_stats() override { stats_ = StageTimes{}; }
 
  private:
+  void refuse_if_broken() const {
+    if (broken_) fail("cuda backend: unusable after an earlier CUDA error (%s)", broken_why_.c_str());
+  }
+
+  // Runs f, which makes CUDA calls: after any error in it the backend refuses
+  // further work, since the context may be lost.
+  template <typename F>
+  auto guarded(F&& f) const -> decltype(f()) {
+    try {
+      return f();
+    } catch (const Error& e) {
+      broken_ = true;
+      broken_why_ = e.what();
+      throw;
+    }
+  }
+
+  void check_state_tokens(int n) const {
+    if (n < 0 || n > ctx_)
+      fail("cuda backend: a KV state of %d tokens does not fit the context of %d tokens", n, ctx_);
+  }
+
+  // Bytes of the pages of one cache array that hold positions [0, n).
+  uint64_t paged_bytes(int n, uint64_t entry) const {
+    const uint64_t pages = (uint64_t)((n + kKvPageTokens - 1) / kKvPageTokens);
+    return pages * (uint64_t)model_->config.n_kv_heads * kKvPageTokens * entry;
+  }
+
+  // One cache array's positions [0, n) into `state` ([n_kv_heads][n] entries
+  // of `entry` bytes), through `stage`. The executors return only once a
+  // step has finished on the device, so the copy stream may read at once.
+  void download_kv(const DeviceBuffer& b, int n, uint64_t entry, uint8_t* state, std::vector<uint8_t>& stage) const {
+    if (n == 0) return;
+    stage.resize(paged_bytes(n, entry));
+    CUDA_CHECK(cudaMemcpyAsync(stage.data(), b.get(), stage.size(), cudaMemcpyDeviceToHost, copy_stream_));
+    CUDA_CHECK(cudaStreamSynchronize(copy_stream_));
+    for_each_kv_run(n, model_->config.n_kv_heads, entry, [&](uint64_t paged, uint64_t st, uint64_t bytes) {
+      std::memcpy(state + st, stage.data() + paged, bytes);
+    });
+  }
+
+  // The reverse of download_kv. The last page's entries past n become zeros,
+  // as at allocation: nothing reads them before a step writes them.
+  void upload_kv(DeviceBuffer& b, int n, uint64_t entry, const uint8_t* state, std::vector<uint8_t>& stage) {
+    if (n == 0) return;
+    stage.assign(paged_bytes(n, entry), 0);
+    for_each_kv_run(n, model_->config.n_kv_heads, entry, [&](uint64_t paged, uint64_t st, uint64_t bytes) {
+      std::memcpy(stage.data() + paged, state + st, bytes);
+    });
+    CUDA_CHECK(cudaMemcpyAsync(b.get(), stage.data(), stage.size(), cudaMemcpyHostToDevice, copy_stream_));
+    CUDA_CHECK(cudaStreamSynchronize(copy_stream_));
+  }
+
   // What the kernels take; anything else is refused at load, with the reason,
   // so the engine runs the model on the CPU instead.
   void check_shape(const Config& c) const {
@@ -520,7 +643,7 @@ class CudaBackend final : public Backend {
 
   int32_t run_steps(const int32_t* tokens, int n, int pos, float* logits, bool all_logits, const DeviceSample* s) {
     const Config& c = model_->config;
-    if (broken_) fail("cuda backend: unusable after an earlier CUDA error (%s)", broken_why_.c_str());
+    refuse_if_broken();
     if (n <= 0) fail("cuda backend: forward needs at least one token (got %d)", n);
     if (pos < 0) fail("cuda backend: position %d is negative", pos);
     if ((int64_t)pos + n > ctx_)
@@ -528,7 +651,7 @@ class CudaBackend final : public Backend {
     for (int i = 0; i < n; i++)
       if (tokens[i] < 0 || tokens[i] >= c.vocab)
         fail("cuda backend: token id %d is outside the vocabulary (0..%d)", tokens[i], c.vocab - 1);
-    try {
+    return guarded([&] {
       if (fail_at_ > 0 && ++forwards_ == fail_at_)
         fail("cuda backend: failure injected at forward call %d by KEYMATE_CUDA_FAIL_AT", fail_at_);
       int32_t token = -1;
@@ -576,11 +699,7 @@ class CudaBackend final : public Backend {
         arm();
       }
       return token;
-    } catch (const Error& e) {
-      broken_ = true;
-      broken_why_ = e.what();
-      throw;
-    }
+    });
   }
 
   std::shared_ptr<const Model> model_;
@@ -609,8 +728,9 @@ class CudaBackend final : public Backend {
   std::vector<Instr> prog_, prog_all_;
   std::unique_ptr<Executor> exec_, exec_all_;
   StageTimes stats_;
-  bool broken_ = false;
-  std::string broken_why_;
+  // Set by guarded(), from const members too (read_kv): the context may be lost.
+  mutable bool broken_ = false;
+  mutable std::string broken_why_;
   int fail_at_ = 0, forwards_ = 0;  // KEYMATE_CUDA_FAIL_AT
 };
 

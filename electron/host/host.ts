@@ -24,6 +24,7 @@ import type { KeyboardLinkOptions } from '../../firmware-bridge';
 import { probeBackends } from './engine/engine';
 import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
+import { ConversationCache } from './session/conversation-cache';
 import { type FinishedReply, KeySession } from './session/key-session';
 import { DeviceService } from './services/device-service';
 import { EngineService, LoadCancelled, engineConfig } from './services/engine-service';
@@ -113,6 +114,7 @@ export class Host {
       finished: (reply) => this.record(reply),
       warn: (message) => this.notices.add('warning', 'engine-error', message),
       conversations,
+      kv: new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`)),
     });
     this.device =
       options.keyboard === false
@@ -230,6 +232,7 @@ export class Host {
     this.stopped = true;
     this.session.cancel();
     await this.session.idle();
+    await this.session.saveConversationCache();
     await this.telemetry.stop().catch((e: unknown) => this.log(`keymate: ${e instanceof Error ? e.message : String(e)}`));
     await this.device?.stop();
     await this.models?.close().catch((e: unknown) => this.log(`keymate: models: ${e instanceof Error ? e.message : String(e)}`));

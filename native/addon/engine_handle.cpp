@@ -1,7 +1,7 @@
 // EngineHandle's JS-facing methods (see engine_handle.h). Each method checks
 // its arguments here, on the JS thread, then either answers at once (info,
 // tokenize, cancel, close, plan, planMemory, formats) or starts one worker
-// (load, generate, bench, eval).
+// (load, generate, bench, eval, saveState, loadState).
 // Misuse of types throws TypeError/RangeError synchronously; a state that
 // forbids the call now (busy, no model) rejects the returned Promise.
 #include "engine_handle.h"
@@ -33,6 +33,8 @@ Napi::Function EngineHandle::Define(Napi::Env env) {
                          InstanceMethod<&EngineHandle::BackendInfo>("backend"),
                          InstanceMethod<&EngineHandle::Bench>("bench"),
                          InstanceMethod<&EngineHandle::Eval>("eval"),
+                         InstanceMethod<&EngineHandle::SaveState>("saveState"),
+                         InstanceMethod<&EngineHandle::LoadState>("loadState"),
                          InstanceMethod<&EngineHandle::Plan>("plan"),
                          InstanceMethod<&EngineHandle::Close>("close"),
                          InstanceAccessor<&EngineHandle::GetBusy>("busy"),
@@ -235,6 +237,20 @@ Napi::Value EngineHandle::Eval(const Napi::CallbackInfo& info) {
   req.reference = f.string("reference", req.reference);
   if (Napi::Value refused = Refuse(info.Env(), "eval", true); !refused.IsEmpty()) return refused;
   return start_eval(info.Env(), this, std::move(req));
+}
+
+Napi::Value EngineHandle::SaveState(const Napi::CallbackInfo& info) {
+  std::string path = string_arg(info, 0, "saveState: path");
+  if (path.empty()) throw Napi::TypeError::New(info.Env(), "saveState: path must not be empty");
+  if (Napi::Value refused = Refuse(info.Env(), "saveState", true); !refused.IsEmpty()) return refused;
+  return start_save_state(info.Env(), this, std::move(path));
+}
+
+Napi::Value EngineHandle::LoadState(const Napi::CallbackInfo& info) {
+  std::string path = string_arg(info, 0, "loadState: path");
+  if (path.empty()) throw Napi::TypeError::New(info.Env(), "loadState: path must not be empty");
+  if (Napi::Value refused = Refuse(info.Env(), "loadState", true); !refused.IsEmpty()) return refused;
+  return start_load_state(info.Env(), this, std::move(path));
 }
 
 // Fields of a plan request shared by plan() and planMemory().

@@ -1,6 +1,6 @@
 // EngineHandle: one engine (one loaded model) as a JavaScript object.
 //
-// Long operations (load, generate, bench, eval) run on libuv worker threads and
+// Long operations (load, generate, bench, eval, saveState, loadState) run on libuv worker threads and
 // return Promises; the handle runs one of them at a time. A worker claims the
 // handle when it starts and releases it when it completes; the claim also
 // Ref()s the JS object, so the engine cannot be garbage-collected under a
@@ -50,6 +50,8 @@ class EngineHandle : public Napi::ObjectWrap<EngineHandle> {
   Napi::Value BackendInfo(const Napi::CallbackInfo& info);
   Napi::Value Bench(const Napi::CallbackInfo& info);
   Napi::Value Eval(const Napi::CallbackInfo& info);
+  Napi::Value SaveState(const Napi::CallbackInfo& info);
+  Napi::Value LoadState(const Napi::CallbackInfo& info);
   Napi::Value Plan(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value GetBusy(const Napi::CallbackInfo& info);

@@ -171,4 +171,11 @@ Napi::Object to_js(Napi::Env env, const FormatInfo& f) {
   return o;
 }
 
+Napi::Object to_js(Napi::Env env, const StateInfo& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("tokens", Napi::Number::New(env, s.tokens));
+  o.Set("bytes", num(env, static_cast<double>(s.bytes)));  // exact below 2^53 (8 PiB)
+  return o;
+}
+
 }  // namespace km::addon

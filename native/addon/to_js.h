@@ -19,5 +19,6 @@ Napi::Object to_js(Napi::Env env, const StageTimes& s);
 Napi::Object to_js(Napi::Env env, const EvalResult& r);
 Napi::Object to_js(Napi::Env env, const MemoryPlan& p);
 Napi::Object to_js(Napi::Env env, const FormatInfo& f);
+Napi::Object to_js(Napi::Env env, const StateInfo& s);
 
 }  // namespace km::addon

@@ -35,6 +35,10 @@ Napi::Promise start_bench(Napi::Env env, EngineHandle* handle, BenchRequest req)
 // Compares the loaded engine with its full-precision reference over a text;
 // cancel() stops it between chunks.
 Napi::Promise start_eval(Napi::Env env, EngineHandle* handle, EvalRequest req);
+// The engine's KV cache to a .kmkv file and back (Engine::save_state /
+// load_state); both resolve to {tokens, bytes}.
+Napi::Promise start_save_state(Napi::Env env, EngineHandle* handle, std::string path);
+Napi::Promise start_load_state(Napi::Env env, EngineHandle* handle, std::string path);
 // Writes a synthetic model as a GGUF file at `out` (no handle involved);
 // resolves to the number of bytes written.
 Napi::Promise start_synth(Napi::Env env, SyntheticSpec spec, std::string out);

@@ -18,6 +18,7 @@
 #include "keymate/model.h"
 #include "keymate/tokenizer.h"
 #include "backend_factory.h"
+#include "kv_state.h"
 #include "membw.h"
 #include "quant/convert.h"
 #include "quant/weight_formats.h"
@@ -427,6 +428,58 @@ int32_t Engine::step(const int32_t* history, const int32_t* tokens, int n, int p
 void Engine::recover(const Error& e, const int32_t* history, int pos) {
   fall_back_to_cpu(std::string("the CUDA backend failed during a forward pass: ") + e.what());
   if (pos > 0) backend_->forward(history, pos, 0, nullptr, false);
+}
+
+KvStateHeader Engine::state_identity() {
+  if (model_hash_ == 0) model_hash_ = kv_state_model_hash(*model_);
+  return kv_state_identity(*model_, model_hash_, opts_.weights, opts_.kv);
+}
+
+StateInfo Engine::save_state(const std::string& path) {
+  const int n = static_cast<int>(kv_tokens_.size());
+  auto read = [&](uint8_t* payload) {
+    try {
+      backend_->read_kv(n, payload);
+      return;
+    } catch (const Error& e) {
+      if (backend_->name() != "cuda") throw;
+      // The state is the same bytes from the CPU, once its cache is rebuilt.
+      fall_back_to_cpu(std::string("the CUDA backend failed reading the KV cache: ") + e.what());
+      if (n > 0) backend_->forward(kv_tokens_.data(), n, 0, nullptr, false);
+    }
+    backend_->read_kv(n, payload);
+  };
+  StateInfo info;
+  info.tokens = n;
+  info.bytes = write_kv_state(path, state_identity(), kv_tokens_, backend_->kv_bytes(n), read);
+  return info;
+}
+
+StateInfo Engine::load_state(const std::string& path) {
+  const KvStateFile f = read_kv_state(path, state_identity());
+  const int n = static_cast<int>(f.tokens.size());
+  if (n > backend_->context())
+    fail("load_state: %s holds %d tokens, more than this engine's context of %d (load the model with a context of "
+         "at least %d)",
+         path.c_str(), n, backend_->context(), n);
+  if (f.payload_bytes != backend_->kv_bytes(n))
+    fail("load_state: %s holds %llu bytes of K/V for %d tokens, where this engine's layout has %llu", path.c_str(),
+         (unsigned long long)f.payload_bytes, n, (unsigned long long)backend_->kv_bytes(n));
+  // Everything is checked: from here the cache changes, and until the copy
+  // is done nothing in it is trusted.
+  kv_tokens_.clear();
+  try {
+    backend_->write_kv(n, f.payload());
+  } catch (const Error& e) {
+    if (backend_->name() != "cuda") throw;
+    fall_back_to_cpu(std::string("the CUDA backend failed loading a KV state: ") + e.what());
+    backend_->write_kv(n, f.payload());
+  }
+  kv_tokens_ = f.tokens;
+  StateInfo info;
+  info.tokens = n;
+  info.bytes = f.bytes.size();
+  return info;
 }
 
 void Engine::set_pacing(double ms) {

@@ -3,15 +3,11 @@
 // does); tensor data is produced by each tensor's fill function at write time.
 #include "gguf_writer.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "atomic_file.h"
 #include "keymate/error.h"
 
 namespace km {
@@ -44,17 +40,6 @@ void put_string(std::vector<uint8_t>& out, std::string_view s) {
   put<uint64_t>(out, s.size());
   out.insert(out.end(), s.begin(), s.end());
 }
-
-// Closes and removes the temporary file unless the write completed.
-struct TempFile {
-  std::string path;
-  FILE* f = nullptr;
-  bool done = false;
-  ~TempFile() {
-    if (f) std::fclose(f);
-    if (!done) ::unlink(path.c_str());
-  }
-};
 
 }  // namespace
 
@@ -202,43 +187,21 @@ void GgufWriter::write_memory(uint8_t* dst) const {
 }
 
 void GgufWriter::write_file(const std::string& path) const {
-  TempFile tmp;
-  tmp.path = path + ".tmp-" + std::to_string(::getpid());
-  tmp.f = std::fopen(tmp.path.c_str(), "wb");
-  if (!tmp.f) fail("%s: cannot create %s: %s", path.c_str(), tmp.path.c_str(), std::strerror(errno));
-  auto write = [&](const void* p, size_t n) {
-    if (n && std::fwrite(p, 1, n, tmp.f) != n)
-      fail("%s: write failed: %s", path.c_str(), std::strerror(errno));
-  };
+  AtomicFile out(path);
   const std::vector<uint8_t> h = header();
-  write(h.data(), h.size());
+  out.write(h.data(), h.size());
   std::vector<uint8_t> buf;
   const std::vector<uint8_t> zeros(alignment_, 0);  // padding is < alignment
   uint64_t at = 0;
   for (const auto& t : tensors_) {
-    write(zeros.data(), static_cast<size_t>(t.offset - at));
+    out.write(zeros.data(), t.offset - at);
     buf.resize(static_cast<size_t>(t.n_bytes));
     t.fill(buf.data(), t.n_bytes);
-    write(buf.data(), buf.size());
+    out.write(buf.data(), buf.size());
     at = t.offset + t.n_bytes;
   }
-  write(zeros.data(), static_cast<size_t>(align_up(data_bytes_, alignment_) - at));
-  if (std::fflush(tmp.f) != 0 || ::fsync(fileno(tmp.f)) != 0)
-    fail("%s: write failed: %s", path.c_str(), std::strerror(errno));
-  const int rc = std::fclose(tmp.f);
-  tmp.f = nullptr;
-  if (rc != 0) fail("%s: write failed: %s", path.c_str(), std::strerror(errno));
-  if (std::rename(tmp.path.c_str(), path.c_str()) != 0)
-    fail("%s: cannot rename the finished file into place: %s", path.c_str(), std::strerror(errno));
-  tmp.done = true;
-  // Make the rename itself durable.
-  const size_t slash = path.find_last_of('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
+  out.write(zeros.data(), align_up(data_bytes_, alignment_) - at);
+  out.commit();
 }
 
 }  // namespace km

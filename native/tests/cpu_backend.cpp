@@ -18,6 +18,7 @@
 #include "keymate/error.h"
 #include "keymate/gguf.h"
 #include "keymate/model.h"
+#include "logit_diff.h"
 #include "test.h"
 
 namespace {
@@ -82,17 +83,6 @@ std::vector<float> step_logits(km::Backend& b, const std::vector<int32_t>& token
   return out;
 }
 
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b, int vocab) {
-  double worst = 0;
-  for (size_t row = 0; row < a.size() / vocab; row++) {
-    float lo = a[row * vocab], hi = lo;
-    for (int i = 0; i < vocab; i++) lo = std::min(lo, a[row * vocab + i]), hi = std::max(hi, a[row * vocab + i]);
-    for (int i = 0; i < vocab; i++)
-      worst = std::max(worst, std::fabs((double)a[row * vocab + i] - b[row * vocab + i]) / (hi - lo));
-  }
-  return worst;
-}
-
 std::vector<int32_t> greedy(km::Backend& b, std::vector<int32_t> prompt, int n, int vocab) {
   std::vector<float> lg(vocab);
   b.forward(prompt.data(), (int)prompt.size(), 0, lg.data(), false);
@@ -149,7 +139,7 @@ TEST(cpu_backend, prefill_equals_decode) {
     auto m = load(f.file);
     auto b = backend(m, 2);
     const int V = m->config.vocab;
-    const double d = max_rel_diff(batch_logits(*b, toks, V), step_logits(*b, toks, V), V);
+    const double d = kt::max_rel_diff(step_logits(*b, toks, V), batch_logits(*b, toks, V), V);
     if (!(d <= f.tol)) kt::report_failure(__FILE__, __LINE__, km::format("%s: %.3g > %.3g", f.file, d, f.tol));
   }
 }
@@ -182,7 +172,7 @@ TEST(cpu_backend, simd_levels_agree_with_scalar) {
     const std::vector<float> ref = batch_logits(*scalar, toks, V);
     for (const char* lvl : {"avx2", "avx512vnni"}) {
       auto b = backend(m, 2, lvl);
-      const double d = max_rel_diff(ref, batch_logits(*b, toks, V), V);
+      const double d = kt::max_rel_diff(batch_logits(*b, toks, V), ref, V);
       if (!(d <= f.tol))
         kt::report_failure(__FILE__, __LINE__, km::format("%s %s: %.3g > %.3g", f.file, lvl, d, f.tol));
     }
@@ -205,10 +195,10 @@ TEST(cpu_backend, tiny_models_of_every_type_run) {
     CHECK(all_finite(ref));
     const double tol = kTinyTol;
     auto fast = backend(tm.model, 2);
-    const double d = max_rel_diff(ref, batch_logits(*fast, toks, V), V);
+    const double d = kt::max_rel_diff(batch_logits(*fast, toks, V), ref, V);
     if (!(d <= tol))
       kt::report_failure(__FILE__, __LINE__, km::format("%s: simd vs scalar %.3g > %.3g", km::ggml_type_info(t).name, d, tol));
-    const double pd = max_rel_diff(ref, step_logits(*scalar, toks, V), V);
+    const double pd = kt::max_rel_diff(step_logits(*scalar, toks, V), ref, V);
     if (!(pd <= tol))
       kt::report_failure(__FILE__, __LINE__, km::format("%s: batch vs steps %.3g > %.3g", km::ggml_type_info(t).name, pd, tol));
   }
@@ -236,12 +226,12 @@ TEST(cpu_backend, qwen2_rope_freqs_and_scaling_change_the_output) {
   for (const kt::TinySpec* s : {&qwen, &qwen_bias, &freqs, &scaled}) {
     const std::vector<float> lg = logits_of(*s);
     CHECK(all_finite(lg));
-    CHECK(max_rel_diff(plain, lg, base.vocab) > 1e-4);
+    CHECK(kt::max_rel_diff(lg, plain, base.vocab) > 1e-4);
   }
   // qwen2 with biases: still prefill == decode
   const kt::TinyModel tm = kt::tiny_model(qwen_bias);
   auto b = backend(tm.model, 2);
-  CHECK(max_rel_diff(batch_logits(*b, toks, base.vocab), step_logits(*b, toks, base.vocab), base.vocab) < kBatchTolF32);
+  CHECK(kt::max_rel_diff(step_logits(*b, toks, base.vocab), batch_logits(*b, toks, base.vocab), base.vocab) < kBatchTolF32);
 }
 
 TEST(cpu_backend, long_prompts_run_in_batches) {
@@ -260,7 +250,7 @@ TEST(cpu_backend, long_prompts_run_in_batches) {
   b->forward(toks.data(), (int)toks.size(), 0, last.data(), false);
   CHECK(std::equal(last.begin(), last.end(), all.end() - V));
   const std::vector<float> steps = step_logits(*b, toks, V);
-  CHECK(max_rel_diff(all, steps, V) < kBatchTolF32);
+  CHECK(kt::max_rel_diff(steps, all, V) < kBatchTolF32);
 }
 
 TEST(cpu_backend, bad_calls_fail_with_a_message) {

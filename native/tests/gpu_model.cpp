@@ -16,6 +16,7 @@
 
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
+#include "logit_diff.h"
 #include "sampling_settings.h"
 #include "test.h"
 
@@ -84,20 +85,6 @@ km::GenerateResult greedy(km::Engine& e, int tokens, const std::string& prompt =
   return e.generate(r, nullptr);
 }
 
-double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b, int vocab) {
-  double worst = 0;
-  for (size_t row = 0; row < a.size() / vocab; row++) {
-    float lo = b[row * vocab], hi = lo;
-    for (int i = 0; i < vocab; i++) {
-      lo = std::min(lo, b[row * vocab + i]);
-      hi = std::max(hi, b[row * vocab + i]);
-    }
-    for (int i = 0; i < vocab; i++)
-      worst = std::max(worst, std::fabs((double)a[row * vocab + i] - b[row * vocab + i]) / std::max(1e-6, (double)(hi - lo)));
-  }
-  return worst;
-}
-
 // One test per model, so a failure names the weight format (and the harness
 // can hold the quantized ones apart while their known difference stands).
 void greedy_parity(const char* model) {
@@ -124,13 +111,13 @@ void logit_parity(const char* model) {
     const int vocab = cpu->info().vocab;
     const std::vector<float> a = cpu->logits(toks, true), b = gpu->logits(toks, true);
     REQUIRE(a.size() == b.size());
-    const double d = max_rel_diff(b, a, vocab);
+    const double d = kt::max_rel_diff(b, a, vocab);
     if (d > kLogitTolerance) std::fprintf(stderr, "  %s kv %s: max logit difference %g of the range\n", model, kv, d);
     CHECK(d <= kLogitTolerance);
     // the last-token path (decode GEMV) agrees with the all-positions one
     const std::vector<float> last = gpu->logits(toks, false);
     const std::vector<float> tail(b.end() - vocab, b.end());
-    CHECK(max_rel_diff(last, tail, vocab) <= kLogitTolerance);
+    CHECK(kt::max_rel_diff(last, tail, vocab) <= kLogitTolerance);
   }
 }
 
@@ -148,7 +135,7 @@ TEST(gpu_model, long_prompts_run_in_steps_and_match_the_cpu) {
   std::vector<int32_t> toks;
   for (int i = 0; i < 300; i++) toks.push_back(1 + (i * 37) % 500);  // > one step of 256 tokens
   const std::vector<float> a = cpu->logits(toks), b = gpu->logits(toks);
-  CHECK(max_rel_diff(b, a, cpu->info().vocab) <= kLogitTolerance);
+  CHECK(kt::max_rel_diff(b, a, cpu->info().vocab) <= kLogitTolerance);
 }
 
 TEST(gpu_model, logits_are_bit_identical_run_after_run) {

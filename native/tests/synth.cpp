@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -23,44 +22,12 @@
 #include "quantize.h"
 #include "rng.h"
 #include "synth.h"
+#include "temp_dir.h"
 #include "test.h"
 
 namespace {
 
-// A fresh folder under /tmp, removed with what it holds when done.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/keymate-synth-XXXXXX";
-    const char* p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path + "'";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path.c_str());
-  }
-  std::vector<std::string> list() const {
-    std::vector<std::string> out;
-    std::string cmd = "ls -A '" + path + "'";
-    FILE* f = popen(cmd.c_str(), "r");
-    char line[512];
-    while (f && std::fgets(line, sizeof line, f)) {
-      std::string s(line);
-      if (!s.empty() && s.back() == '\n') s.pop_back();
-      out.push_back(s);
-    }
-    if (f) pclose(f);
-    return out;
-  }
-};
-
 std::string vocab_dir() { return kt::models_dir() + "/vocab"; }
-
-std::vector<uint8_t> read_all(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), {});
-}
 
 km::SynthOptions opts(const std::string& shape, const std::string& type, uint64_t seed) {
   km::SynthOptions o;
@@ -126,7 +93,7 @@ TEST(synth, shapes_are_the_real_ones) {
 }
 
 TEST(synth, writes_a_valid_llama_gguf) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   const std::string path = dir.path + "/m.gguf";
   const uint64_t bytes = km::write_synthetic_gguf(opts("test-llama2", "f32", 1), path);
   auto f = km::GgufFile::open(path);
@@ -177,7 +144,7 @@ TEST(synth, writes_a_valid_llama_gguf) {
 }
 
 TEST(synth, carries_the_real_vocabulary) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   const std::string path = dir.path + "/m.gguf";
   km::write_synthetic_gguf(opts("test-llama2", "q8_0", 3), path);
   auto synth = km::GgufFile::open(path);
@@ -198,14 +165,14 @@ TEST(synth, carries_the_real_vocabulary) {
 }
 
 TEST(synth, same_seed_same_bytes) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   auto o = opts("test-llama2", "q8_0", 42);
   o.threads = 1;
   km::write_synthetic_gguf(o, dir.path + "/a.gguf");
   o.threads = 3;
   km::write_synthetic_gguf(o, dir.path + "/b.gguf");
-  const auto a = read_all(dir.path + "/a.gguf");
-  const auto b = read_all(dir.path + "/b.gguf");
+  const auto a = kt::read_all(dir.path + "/a.gguf");
+  const auto b = kt::read_all(dir.path + "/b.gguf");
   REQUIRE(!a.empty());
   CHECK(a == b);
   // Pinned: these bytes are what every machine must write for this shape,
@@ -214,11 +181,11 @@ TEST(synth, same_seed_same_bytes) {
   CHECK_EQ(km::fnv1a64(a.data(), a.size()), 0xaf4281889fcf7594ull);
   o.seed = 43;
   km::write_synthetic_gguf(o, dir.path + "/c.gguf");
-  CHECK(read_all(dir.path + "/c.gguf") != a);
+  CHECK(kt::read_all(dir.path + "/c.gguf") != a);
 }
 
 TEST(synth, memory_image_equals_the_file) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   for (const char* type : {"f16", "q4_0"}) {
     const auto o = opts("test-llama3", type, 5);
     km::write_synthetic_gguf(o, dir.path + "/m.gguf");
@@ -239,7 +206,7 @@ TEST(synth, memory_image_equals_the_file) {
 }
 
 TEST(synth, quantized_types_approximate_the_floats) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   km::write_synthetic_gguf(opts("test-llama2", "f32", 9), dir.path + "/f32.gguf");
   auto ref = km::GgufFile::open(dir.path + "/f32.gguf");
   const auto exact = decode(*ref->tensor("blk.0.ffn_up.weight"));
@@ -304,7 +271,7 @@ TEST(synth, missing_vocabulary_says_which_file) {
 }
 
 TEST(synth, writer_round_trips_metadata) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   km::GgufWriter w(64);
   w.add_string("s", "text \xE2\x96\x81 with bytes");
   w.add_u32("u32", 4000000000u);
@@ -340,11 +307,11 @@ TEST(synth, writer_round_trips_metadata) {
   // The in-memory layout is the file's, byte for byte.
   std::vector<uint8_t> mem(w.total_bytes());
   w.write_memory(mem.data());
-  CHECK(mem == read_all(dir.path + "/w.gguf"));
+  CHECK(mem == kt::read_all(dir.path + "/w.gguf"));
 }
 
 TEST(synth, writes_are_atomic) {
-  TempDir dir;
+  kt::TempDir dir("keymate-synth");
   const std::string path = dir.path + "/m.gguf";
   {
     std::ofstream(path) << "previous contents";

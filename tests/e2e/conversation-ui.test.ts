@@ -71,6 +71,7 @@ test('a conversation in the page: continued from the cache, kept across a restar
     const firstPrompt = await numberOf(page, 'prompt-tokens');
     await ask(page, sim, 'The little dog');
     const secondCached = await numberOf(page, 'prompt-cached');
+    const secondPrompt = await numberOf(page, 'prompt-tokens');
     assert.ok(secondCached >= firstPrompt, `second press: ${secondCached} tokens from the cache, first prompt ${firstPrompt}`);
     assert.equal(await page.getByTestId('turn-user').count(), 2);
     assert.equal(await page.getByTestId('turn-assistant').count(), 2);
@@ -87,8 +88,14 @@ test('a conversation in the page: continued from the cache, kept across a restar
     await waitUntil('the conversation after the restart', 10_000, async () => (await page!.getByTestId('turn-assistant').count()) === 2);
     assert.equal(await page.getByTestId('turn-user').count(), 2);
 
-    // Five more presses of up to 128 tokens each: past the 512-token context, and every one answered.
-    for (const text of ['The cat', 'A big tree', 'The sun', 'A red ball', 'The end']) await ask(page, sim, text);
+    // The conversation's K/V was saved at the stop and loaded back: the first press after the
+    // restart prefills only its own turn.
+    await ask(page, sim, 'The cat');
+    const cachedAfterRestart = await numberOf(page, 'prompt-cached');
+    assert.ok(cachedAfterRestart >= secondPrompt, `after the restart ${cachedAfterRestart} tokens from the cache; the last prompt had ${secondPrompt}`);
+
+    // Four more presses of up to 128 tokens each: past the 512-token context, and every one answered.
+    for (const text of ['A big tree', 'The sun', 'A red ball', 'The end']) await ask(page, sim, text);
     assert.equal(await page.getByTestId('turn-user').count(), 7);
     assert.equal(await page.getByTestId('turn-assistant').count(), 7);
     assert.equal(await page.getByTestId('turn-notice').count(), 1, 'the user is told once that old turns left the context');

@@ -20,6 +20,7 @@ import type {
   NativeModelShape,
   NativePlanMemoryOptions,
   NativePlanOptions,
+  NativeStateInfo,
   NativeSynthSpec,
   NativeSyntheticSpec,
   NativeTokenEvent,
@@ -43,6 +44,7 @@ export type PlanMemoryOptions = NativePlanMemoryOptions;
 export type MemoryPlan = NativeMemoryPlan;
 export type FormatList = NativeFormatList;
 export type ModelShape = NativeModelShape;
+export type StateInfo = NativeStateInfo;
 
 export interface GenerateOptions {
   onToken?: (event: TokenEvent) => void;
@@ -133,6 +135,19 @@ export class Engine {
     } finally {
       signal?.removeEventListener('abort', stop);
     }
+  }
+
+  /** The KV cache and its tokens to a .kmkv file (atomically), so a conversation can be resumed later. */
+  saveState(path: string): Promise<StateInfo> {
+    return this.handle.saveState(path);
+  }
+
+  /**
+   * Resumes a conversation saved by saveState: its next prompt prefills only what follows the
+   * saved tokens. Rejects with one line (a damaged file, another model or format), the cache as it was.
+   */
+  loadState(path: string): Promise<StateInfo> {
+    return this.handle.loadState(path);
   }
 
   plan(options: PlanOptions = {}): MemoryPlan {

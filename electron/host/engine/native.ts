@@ -10,7 +10,7 @@
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
-export const ADDON_ABI_VERSION = 4;
+export const ADDON_ABI_VERSION = 5;
 
 declare const engineHandleBrand: unique symbol;
 
@@ -284,9 +284,17 @@ export interface NativeBackendReport {
   };
 }
 
+/** What saveState wrote or loadState read. */
+export interface NativeStateInfo {
+  /** Positions whose K/V the file holds: the prefix cache's tokens. */
+  tokens: number;
+  /** The file's size. */
+  bytes: number;
+}
+
 export interface NativeEngineHandle {
   readonly [engineHandleBrand]: true;
-  /** The running operation ("load", "generate", "bench", "eval"), or null. */
+  /** The running operation ("load", "generate", "bench", "eval", "saveState", "loadState"), or null. */
   readonly busy: string | null;
   readonly loaded: boolean;
   /** Loads a GGUF file; the previous model, if any, stays until the new one is ready. */
@@ -307,6 +315,18 @@ export interface NativeEngineHandle {
   bench(request?: NativeBenchRequest): Promise<NativeBenchResult>;
   /** KLD, top-1 agreement and perplexity against the full-precision model; rejects when the text is shorter than two chunks. */
   eval(request: NativeEvalRequest): Promise<NativeEvalResult>;
+  /**
+   * Writes the KV cache and the tokens it holds to `path` (a .kmkv file), atomically: a temporary
+   * file beside it, then a rename. Busy while it runs, like generate.
+   */
+  saveState(path: string): Promise<NativeStateInfo>;
+  /**
+   * Loads a file saveState wrote, for this model and these weight and KV formats (either backend
+   * may have written it). The whole file is checked first; a damaged file, another model or format,
+   * or more tokens than the context rejects with one line naming the problem, the cache as it was.
+   * Afterwards a generate whose prompt starts with the file's tokens prefills only the rest.
+   */
+  loadState(path: string): Promise<NativeStateInfo>;
   /** The memory plan of the loaded model in its formats (synchronous). */
   plan(options?: NativePlanOptions): NativeMemoryPlan;
   /** Frees the model now instead of at garbage collection. */

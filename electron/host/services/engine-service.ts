@@ -22,7 +22,7 @@
 import * as path from 'node:path';
 
 import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
-import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions, probeBackends } from '../engine/engine';
+import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions, type StateInfo, probeBackends } from '../engine/engine';
 import type { NativeModelInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
 
@@ -185,6 +185,23 @@ export class EngineService {
       const status = this.status();
       if (status.model === null || status.backend === null) throw new Error('engine: no model after a generation');
       return { result, model: status.model, backend: status.backend };
+    });
+  }
+
+  /** The engine's KV cache to `file` (kmkv), if what `config` names is the model loaded; null otherwise (another model's cache is not that one's). */
+  saveState(config: EngineConfig, file: string): Promise<StateInfo | null> {
+    return this.exclusive(async () => {
+      const engine = this.loadedFor(config);
+      return engine === null ? null : engine.saveState(file);
+    });
+  }
+
+  /** Loads what `config` names if needed, then its KV cache from `file`: the next prompt that starts with the file's tokens prefills only the rest. */
+  restoreState(config: EngineConfig, file: string): Promise<StateInfo | null> {
+    return this.exclusive(async () => {
+      const engine = await this.loadNow(config);
+      this.cachedPrefix = null;
+      return engine.loadState(file);
     });
   }
 

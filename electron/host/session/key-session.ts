@@ -33,6 +33,7 @@ import type { ConversationStore } from '../storage/conversation-store';
 import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
 import { KeyboardReply } from './keyboard-reply';
 import { Chat, type ChatPress } from './chat';
+import type { ConversationCache } from './conversation-cache';
 import { PromptBuilder } from './prompt';
 import { TOKEN_FRAME_MS, TokenBatcher } from './token-batcher';
 
@@ -63,6 +64,8 @@ export interface SessionContext {
   warn(message: string): void;
   /** The saved conversations; presses continue the current one. */
   conversations: ConversationStore;
+  /** Whose K/V the engine holds, saved and restored across switches and restarts. */
+  kv: ConversationCache;
 }
 
 /** A press held at most this long with nothing typed is a tap... */
@@ -186,6 +189,7 @@ export class KeySession {
     void running
       .then(() => this.chat.withdraw(tap.press, tap.pressId))
       .then(() => this.chat.startNew())
+      .then(() => this.ctx.kv.leave())
       .catch((e: unknown) => this.ctx.warn(`new conversation: ${e instanceof Error ? e.message : String(e)}`));
   }
 
@@ -193,6 +197,7 @@ export class KeySession {
   async newConversation(character: Character | null = null): Promise<Conversation> {
     this.refuseWhileBusy('new conversation');
     this.lastTap = null;
+    await this.ctx.kv.leave();
     return this.chat.startNew(character);
   }
 
@@ -200,6 +205,7 @@ export class KeySession {
   async openConversation(id: string): Promise<Conversation> {
     this.refuseWhileBusy('open conversation');
     this.lastTap = null;
+    await this.ctx.kv.leave();
     return this.chat.open(id);
   }
 
@@ -224,7 +230,13 @@ export class KeySession {
   async branch(id: string, turns: number): Promise<Conversation> {
     this.refuseWhileBusy('branch');
     this.lastTap = null;
+    await this.ctx.kv.leave();
     return this.chat.branch(id, turns);
+  }
+
+  /** Saves the K/V of the conversation the engine holds (the host is stopping). */
+  saveConversationCache(): Promise<void> {
+    return this.ctx.kv.leave();
   }
 
   /** Refuses while a press is held or a reply runs: what would change the conversation under it. */
@@ -341,8 +353,10 @@ export class KeySession {
     try {
       const model = this.ctx.model();
       if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
+      const config = engineConfig(model, settings);
+      this.ctx.kv.enter(config, press.conversationId);
       const { result, model: info, backend } = await this.ctx.engine.generate(
-        engineConfig(model, settings),
+        config,
         (t) => {
           const r = this.chat.prompt(press, this.prompts(t), this.chat.persona(press, settings), text, t, settings.max_tokens);
           const sampling = this.chat.sampling(press, settings);
@@ -383,6 +397,7 @@ export class KeySession {
         },
       );
       tokens.flush();
+      this.ctx.kv.ran(press.conversationId);
       // The GPU failed mid-reply and the engine finished on the CPU: the reply
       // is whole, but the user must know why the next ones are slower.
       if (result.fallback !== null) this.ctx.warn(`the GPU failed, so this reply and the next run on the CPU: ${result.fallback}`);
@@ -475,7 +490,12 @@ export class KeySession {
     const next = this.chat.next();
     const history = this.chat.history(next);
     const persona = this.chat.persona(next, settings);
-    this.ctx.engine.warm(engineConfig(model, settings), (t) => this.prompts(t).prefix(persona, history)).catch(() => undefined);
+    const config = engineConfig(model, settings);
+    this.ctx.kv.enter(config, next.conversationId);
+    this.ctx.engine.warm(config, (t) => this.prompts(t).prefix(persona, history)).then(
+      () => this.ctx.kv.ran(next.conversationId),
+      () => undefined,
+    );
   }
 
   private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }): PromptBuilder {

@@ -41,6 +41,39 @@ struct DeviceSample {
   double uniform = 0;       // in [0, 1)
 };
 
+// The KV state of positions [0, n): one layout for every backend, so a state
+// read from one backend writes into another that runs the same KV format (the
+// payload of a .kmkv file, native/src/kv_state.h). For each layer in order,
+// arrays back to back with no padding, elements as the KV format stores them
+// (keymate/formats_run.h):
+//   K quants  [n_kv_heads][n][head_dim]   kv_elem_bytes(kv) each
+//   K scales  [n_kv_heads][n]             fp16; INT8 only, absent otherwise
+//   V quants  [n_kv_heads][n][head_dim]
+//   V scales  [n_kv_heads][n]             INT8 only
+// Head-major as the CPU cache is, cut at n: the CPU copies one run per head,
+// the CUDA backend regathers its pages on the host.
+struct KvStateLayout {
+  int n_layers = 0;
+  uint64_t quants = 0;  // one layer's K (or V) quants
+  uint64_t scales = 0;  // one layer's K (or V) scales; 0 when the format has none
+  uint64_t layer() const { return 2 * (quants + scales); }
+  uint64_t total() const { return layer() * static_cast<uint64_t>(n_layers); }
+  // Offsets of layer l's arrays from the start of the state.
+  uint64_t k_quants(int l) const { return layer() * static_cast<uint64_t>(l); }
+  uint64_t k_scales(int l) const { return k_quants(l) + quants; }
+  uint64_t v_quants(int l) const { return k_scales(l) + scales; }
+  uint64_t v_scales(int l) const { return v_quants(l) + quants; }
+};
+
+inline KvStateLayout kv_state_layout(const Config& c, KvType kv, int n) {
+  KvStateLayout s;
+  s.n_layers = c.n_layers;
+  const uint64_t vectors = static_cast<uint64_t>(c.n_kv_heads) * static_cast<uint64_t>(n);
+  s.quants = vectors * static_cast<uint64_t>(c.head_dim) * kv_elem_bytes(kv);
+  s.scales = kv_has_scales(kv) ? vectors * sizeof(uint16_t) : 0;
+  return s;
+}
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -62,6 +95,13 @@ class Backend {
                                  float* /*logits*/) {
     return -1;
   }
+
+  // The K/V of positions [0, n) in the KvStateLayout above (0 <= n <=
+  // context(), else km::Error): its size, a copy out of the cache, and a copy
+  // into it. After write_kv, positions >= n hold nothing a caller may use.
+  virtual uint64_t kv_bytes(int n) const = 0;
+  virtual void read_kv(int n, uint8_t* out) const = 0;
+  virtual void write_kv(int n, const uint8_t* in) = 0;
 
   virtual StageTimes stats() const = 0;
   virtual void reset_stats() = 0;

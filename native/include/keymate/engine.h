@@ -18,6 +18,7 @@ namespace km {
 class Tokenizer;
 class Sampler;
 class Error;
+struct KvStateHeader;
 
 struct LoadOptions {
   std::string backend = "auto";  // auto | cpu | cuda
@@ -193,6 +194,12 @@ struct BenchResult {
   double bandwidth_gb_s = 0;
 };
 
+// What Engine::save_state wrote or load_state read.
+struct StateInfo {
+  int tokens = 0;      // positions whose K/V the file holds (the prefix cache's tokens)
+  uint64_t bytes = 0;  // the file's size
+};
+
 struct CudaDevice {
   std::string name;
   int cc = 0;
@@ -240,6 +247,18 @@ class Engine {
 
   BenchResult bench(const BenchRequest& req);
 
+  // The prefix cache to a file and back (the format: src/kv_state.h), so a
+  // conversation left for another one, or for a restart, continues without
+  // re-reading it. save_state writes the tokens the cache holds and their K/V
+  // atomically (a temporary file beside `path`, then a rename). load_state
+  // checks the whole file first (format, checksum, the model and formats it
+  // was written with, that it fits the context) and on any mismatch throws one
+  // line naming it, the cache as it was; once loaded, a generate() whose
+  // prompt starts with the file's tokens prefills only the rest. A file
+  // loads into either backend, whichever wrote it, in the same KV format.
+  StateInfo save_state(const std::string& path);
+  StateInfo load_state(const std::string& path);
+
   // The memory plan of this engine's model in its formats, weights as held.
   // context 0 = the engine's context.
   MemoryPlan plan(int context, uint64_t vram_bytes) const;
@@ -264,6 +283,9 @@ class Engine {
   LoadOptions opts_;
   std::vector<int32_t> kv_tokens_;  // tokens whose K/V sit in the cache at positions 0..n-1
   std::string fallback_;  // why the engine left the CUDA backend for the CPU; "" if it did not
+  uint64_t model_hash_ = 0;  // kv_state_model_hash, computed at the first save or load; 0 = not yet
+  // This engine's model and formats, as a state file's header names them.
+  KvStateHeader state_identity();
   // backend_->forward(), falling back to the CPU when the CUDA backend fails:
   // history[0..pos) are the tokens whose K/V the cache holds, re-prefilled on
   // the CPU. Returns the failure's message on a fallback, else "".

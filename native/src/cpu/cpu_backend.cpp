@@ -10,7 +10,8 @@
 //   ffn:       RMSNorm fused, one fused gate|up matmul; SwiGLU fused into the
 //              down projection's input conversion, the residual in its epilogue
 // Long prompts run in batches of kMaxBatch tokens, each seeing the cache the
-// previous ones wrote.
+// previous ones wrote. read_kv / write_kv copy the cache to and from the KV
+// state layout (keymate/backend.h), one run per layer, array and head.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -136,6 +137,43 @@ class CpuBackend final : public Backend {
       const bool last = b + nb == n;
       float* out = all_logits ? logits + (int64_t)b * c.vocab : (last ? logits : nullptr);
       batch(tokens + b, nb, pos + b, out, all_logits);
+    }
+  }
+
+  uint64_t kv_bytes(int n) const override {
+    check_state_tokens(n);
+    return kv_state_layout(model_->config, kv_, n).total();
+  }
+
+  // The cache is [n_kv_heads][context][...] per array, so each head's first
+  // n entries are one run both here and in the state.
+  void read_kv(int n, uint8_t* out) const override {
+    check_state_tokens(n);
+    const KvStateLayout s = kv_state_layout(model_->config, kv_, n);
+    const uint64_t vec = vector_bytes();
+    for (int l = 0; l < (int)layers_.size(); l++) {
+      const Layer& L = layers_[(size_t)l];
+      copy_heads(L.k_cache.get(), ctx_, out + s.k_quants(l), n, n, vec);
+      copy_heads(L.v_cache.get(), ctx_, out + s.v_quants(l), n, n, vec);
+      if (s.scales) {
+        copy_heads(L.k_scale.get(), ctx_, out + s.k_scales(l), n, n, sizeof(uint16_t));
+        copy_heads(L.v_scale.get(), ctx_, out + s.v_scales(l), n, n, sizeof(uint16_t));
+      }
+    }
+  }
+
+  void write_kv(int n, const uint8_t* in) override {
+    check_state_tokens(n);
+    const KvStateLayout s = kv_state_layout(model_->config, kv_, n);
+    const uint64_t vec = vector_bytes();
+    for (int l = 0; l < (int)layers_.size(); l++) {
+      Layer& L = layers_[(size_t)l];
+      copy_heads(in + s.k_quants(l), n, L.k_cache.get(), ctx_, n, vec);
+      copy_heads(in + s.v_quants(l), n, L.v_cache.get(), ctx_, n, vec);
+      if (s.scales) {
+        copy_heads(in + s.k_scales(l), n, L.k_scale.get(), ctx_, n, sizeof(uint16_t));
+        copy_heads(in + s.v_scales(l), n, L.v_scale.get(), ctx_, n, sizeof(uint16_t));
+      }
     }
   }
 
@@ -299,6 +337,20 @@ class CpuBackend final : public Backend {
         kv_store(k_, kv_, v, hd, vc + (uint64_t)tok * hd * eb, vs ? vs + tok : nullptr);
       }
     }
+  }
+
+  void check_state_tokens(int n) const {
+    if (n < 0 || n > ctx_) fail("cpu backend: a KV state of %d tokens does not fit the context of %d tokens", n, ctx_);
+  }
+
+  uint64_t vector_bytes() const { return (uint64_t)model_->config.head_dim * kv_elem_bytes(kv_); }
+
+  // The first n entries (`entry` bytes each) of every KV head, from an array
+  // of [n_kv_heads][src_len] entries to one of [n_kv_heads][dst_len].
+  void copy_heads(const uint8_t* src, int src_len, uint8_t* dst, int dst_len, int n, uint64_t entry) const {
+    for (int h = 0; h < model_->config.n_kv_heads; h++)
+      std::memcpy(dst + (uint64_t)h * (uint64_t)dst_len * entry, src + (uint64_t)h * (uint64_t)src_len * entry,
+                  (uint64_t)n * entry);
   }
 
   static void add(float* x, const float* b, int n) {

@@ -3,6 +3,8 @@
 // the conversation outlives a restart, a long one drops its oldest turns
 // instead of failing, and a double tap of the key starts a new one.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { DOUBLE_TAP_MS } from '../../../electron/host/session/key-session';
@@ -43,6 +45,8 @@ test('after a restart with the same data folder the conversation is there, and a
   const after = await b.next('reply.done');
   assert.ok(after.timings !== null && before.timings !== null);
   assert.ok(after.timings.prompt_tokens > before.timings.prompt_tokens + 2, 'the new prompt holds the first exchange');
+  // The K/V was saved when the host stopped and loaded back: only the new press is prefilled.
+  assert.ok(after.timings.cached_tokens >= before.timings.prompt_tokens, `after the restart ${after.timings.cached_tokens} cached of ${after.timings.prompt_tokens}`);
   await b.next('conversation.turn', (e) => e.index === 3);
   assert.equal(b.host.state().conversation.id, kept.id);
 });
@@ -164,4 +168,37 @@ test('a branch starts a new conversation from the turns up to a point; rename, e
   // Deleting the current conversation makes another current.
   await h['conversation.delete']({ id: branch.id }, undefined);
   assert.equal(host.state().conversation.id, trunk.id);
+});
+
+test('switching conversations keeps each one\'s cache: coming back prefills only the new press; a bad cache file is dropped', async (t) => {
+  const { host, next, home } = await startHost(t);
+  const h = host.handlers;
+  await h.generate({ prompt: 'A dog' }, undefined);
+  await next('reply.done');
+  await h.generate({ prompt: 'A cat' }, undefined);
+  const second = await next('reply.done');
+  const a = host.state().conversation.id;
+  await h['conversation.new']({}, undefined);
+  await h.generate({ prompt: 'Something else entirely' }, undefined);
+  await next('reply.done');
+  const b = host.state().conversation.id;
+  assert.ok(fs.existsSync(path.join(home, 'kv', `${a}.kmkv`)), 'the first conversation\'s K/V was saved when it was left');
+
+  await h['conversation.open']({ id: a }, undefined);
+  await h.generate({ prompt: 'A fox' }, undefined);
+  const back = await next('reply.done');
+  assert.ok(second.timings !== null && back.timings !== null);
+  assert.ok(back.timings.cached_tokens >= second.timings.prompt_tokens, `back in the first: ${back.timings.cached_tokens} cached, its last prompt ${second.timings.prompt_tokens}`);
+
+  // The second conversation's file, damaged: not used, removed, and the press is answered all the same.
+  const bFile = path.join(home, 'kv', `${b}.kmkv`);
+  assert.ok(fs.existsSync(bFile));
+  const bytes = fs.readFileSync(bFile);
+  bytes[bytes.length - 20] = (bytes[bytes.length - 20] ?? 0) ^ 0xff;
+  fs.writeFileSync(bFile, bytes);
+  await h['conversation.open']({ id: b }, undefined);
+  await h.generate({ prompt: 'And then?' }, undefined);
+  const damaged = await next('reply.done');
+  assert.ok(damaged.completion.length > 0);
+  assert.equal(fs.existsSync(bFile), false, 'a file that cannot load is removed');
 });
