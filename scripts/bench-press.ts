@@ -306,6 +306,9 @@ async function main(): Promise<void> {
     const presses: Array<{ id: string; edge: number }> = [];
     let lastId = '';
     const press = async (timeoutMs: number): Promise<{ id: string; edge: number }> => {
+      // Each press a question of its own, as before presses continued a conversation: the
+      // prompt (and the engine's TTFT) stays the same size from press to press.
+      await client.request('conversation.new', {});
       await edge('press');
       await sleep(o.holdMs);
       const t = await edge('release');
