@@ -113,8 +113,7 @@ export class Chat {
   history(press: ChatPress): History {
     const c = this.store.get(press.conversationId);
     const from = Math.min(c.context_from, press.upTo);
-    const last = c.turns[press.upTo - 1];
-    return { key: `${c.id}:${from}:${press.upTo}:${last?.press_id ?? ''}`, turns: modelTurns(c.turns, from, press.upTo) };
+    return { key: historyKey(c, from, press.upTo), turns: modelTurns(c.turns, from, press.upTo) };
   }
 
   /**
@@ -130,7 +129,7 @@ export class Chat {
     const from = Math.min(c.context_from, press.upTo);
     const upTo = press.upTo;
     const count = (f: number): number => {
-      const r = builder.render(persona, text, { key: `${c.id}:${f}:${upTo}:fit`, turns: modelTurns(c.turns, f, upTo) });
+      const r = builder.render(persona, text, { key: historyKey(c, f, upTo), turns: modelTurns(c.turns, f, upTo) });
       return model.count(r.prompt, r.addBos, r.parseSpecial);
     };
     const fitted = fitFrom(c.turns.slice(0, upTo), from, budget, count);
@@ -190,4 +189,17 @@ export class Chat {
       (e: unknown) => this.events.failed(`conversation: the ${turn.role} turn was not saved: ${e instanceof Error ? e.message : String(e)}`),
     );
   }
+}
+
+/**
+ * Names the turns [from, upTo) exactly, for the prompt builder's cache: turns
+ * are only ever added, except that a reply's shown version can change (a
+ * swipe, a choice), so the chosen versions are part of the name.
+ */
+function historyKey(c: Conversation, from: number, upTo: number): string {
+  const chosen = c.turns
+    .slice(from, upTo)
+    .map((t) => (t.versions === undefined ? '' : String(t.chosen ?? 0)))
+    .join(',');
+  return `${c.id}:${from}:${upTo}:${c.turns[upTo - 1]?.press_id ?? ''}:${chosen}`;
 }
