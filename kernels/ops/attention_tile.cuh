@@ -58,7 +58,10 @@ __device__ inline void attn_partial_tile(const AttentionArgs& a, const StepState
   float* qs = reinterpret_cast<float*>(smem);  // [group][hd]: the group's queries, read by every warp
   float* red = qs + group * hd;                // [kWarps][hd + 2]: the warps' states, merged per head
 
-  __syncthreads();  // qs and red are free (previous tile)
+  // The previous tile's last reads (after its last barrier) are of `red`; before the next
+  // barrier this tile writes only `qs`, a disjoint range. Kept: a barrier per tile is cheap, and
+  // only a GPU run could show dropping it is worth leaning on that reading (simt/FINDINGS.md).
+  __syncthreads();  // not required: the previous tile reads only red after its last barrier; this one writes only qs before its next
   for (int e = threadIdx.x; e < group * hd; e += kThreads)
     qs[e] = a.q[(int64_t)t * a.ldq + (int64_t)(kvh * group + e / hd) * hd + e % hd];
   __syncthreads();

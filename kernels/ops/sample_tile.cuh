@@ -95,7 +95,11 @@ __device__ inline void sample_partial_tile(const SampleArgs& a, const StepState&
   }
   float* v = reinterpret_cast<float*>(smem);
   int* id = reinterpret_cast<int*>(smem) + kSampleChunk;
-  __syncthreads();  // smem is free (previous tile)
+  // The previous tile's last reads are v[i], id[i] (i < kSampleMaxK) by thread i; this tile's
+  // first writes, before the sort's first barrier, are v[i], id[i] by thread i mod kThreads:
+  // each thread rewrites only what it read itself. Kept, as in attention_tile.cuh.
+  static_assert(kSampleMaxK <= kThreads, "the copy-out below must read v[i] in thread i");
+  __syncthreads();  // not required: each thread rewrites only the elements it read last (simt/FINDINGS.md)
   for (int i = threadIdx.x; i < kSampleChunk; i += kThreads) {
     v[i] = i < n ? logit_of(a.logits[base + i]) : -INFINITY;
     id[i] = i < n ? base + i : INT_MAX;
