@@ -3,17 +3,23 @@
 #
 # Each mutant breaks the kernels in one place: every __syncthreads() in
 # kernels/ removed in turn, plus a few shifted tail guards and changed scales.
-# For each, the harness's test binary is rebuilt and the suites that run that
-# file are run (run-ahead schedule first: it is the one that exposes a missing
-# barrier) until one fails. A mutant no suite notices is "MISSED": a barrier
-# no test needs, or a test that cannot see it. The file is restored after each
-# mutant, whatever happens (also on Ctrl-C).
+# For each, the harness's test binary is rebuilt and the simt ctest runs of
+# the suites that cover that file are run, with ctest's environment, until one
+# fails: single tests first (they are short), then whole suites, run-ahead
+# first (the schedule that exposes most missing barriers). The runs are read
+# from ctest itself, so this script and `ctest -L simt` agree on what catches
+# a mutant. A mutant no run notices is "MISSED": a barrier no test needs, or a
+# test that cannot see it. A barrier whose line says why it is not required
+# (`__syncthreads();  // not required: REASON`) is not removed but listed as
+# "KEPT". The file is restored after each mutant, whatever happens (also on
+# Ctrl-C).
 #
 #   scripts/simt-mutants.sh [BUILD_DIR] [FILTER]
 #     BUILD_DIR  a configured simt tree (default build/simt; configured here if missing)
 #     FILTER     only mutants whose file path contains this text
 # Prints one line per mutant and a summary; exits 1 if any mutant was missed.
-# Takes about a minute per mutant on 2 cores (the rebuild and one suite).
+# Takes about a minute per mutant on 2 cores (the rebuild and one suite), after
+# a first pass that runs every selected ctest run once unmutated.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD=${1:-build/simt}
@@ -45,7 +51,12 @@ suites_for() {
 # one is checked without anyone remembering to add it here.
 mutants() {
   grep -rn --include='*.cuh' --include='*.cu' '__syncthreads();' kernels | grep -v '/dev/' |
-    while IFS=: read -r file line _; do echo "$file|$line|remove __syncthreads()"; done
+    while IFS=: read -r file line text; do
+      case "$text" in
+        *"// not required:"*) echo "$file|$line|keep: not required:${text#*// not required:}" ;;
+        *) echo "$file|$line|remove __syncthreads()" ;;
+      esac
+    done
   # Tail guards and scales, by the text they change (the line is found at run time).
   echo "kernels/ops/attention_tile.cuh|j0 + kAttnSplitKeys, n_keys)|tail guard: the split's last key dropped"
   echo "kernels/ops/rmsnorm_tile.cuh|sqrtf(mean + a.eps)|scale: eps added twice"
@@ -79,24 +90,64 @@ open(path, "w").write("\n".join(lines))
 PY
 }
 
-# The mutants of this run, and the suites they need. A suite that fails
-# unmutated would "catch" every mutant: only those that pass as the code is
-# are used.
+# Every simt ctest run of keymate_simt_tests: "name|filter|env" lines, the
+# filter a suite ("gpu_ops") or one test ("gpu_exec.NAME"), env the run's
+# ENVIRONMENT as VAR=VALUE words.
+mapfile -t ctest_runs < <(ctest --test-dir "$BUILD" -L simt --show-only=json-v1 | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin)["tests"]:
+    cmd = t.get("command") or []
+    if len(cmd) != 2 or os.path.basename(cmd[0]) != "keymate_simt_tests":
+        continue
+    env = next((p["value"] for p in t.get("properties", []) if p["name"] == "ENVIRONMENT"), [])
+    print("%s|%s|%s" % (t["name"], cmd[1], " ".join(env)))
+')
+if [ "${#ctest_runs[@]}" -eq 0 ]; then
+  echo "simt-mutants: ctest lists no simt runs of keymate_simt_tests in $BUILD" >&2
+  exit 2
+fi
+
+# The runs that can catch a mutant of a file, in the order they are tried:
+# single tests of its suites first (in ctest's order), then whole suites in
+# suites_for's order, run-ahead before the other schedules.
+runs_for() {
+  local suites rank s r name filter env single ahead
+  suites=$(suites_for "$1")
+  for r in "${ctest_runs[@]}"; do
+    IFS='|' read -r name filter env <<< "$r"
+    rank=0
+    for s in $suites; do
+      rank=$((rank + 1))
+      [ "${filter%%.*}" = "$s" ] || continue
+      single=1 ahead=1
+      [[ "$filter" == *.* ]] && single=0 rank=0
+      [[ " $env " == *" KEYMATE_SIMT_SCHEDULE=run-ahead "* ]] && ahead=0
+      [ "$single" = 0 ] && ahead=0
+      printf '%d %d %d %s\n' "$single" "$rank" "$ahead" "$r"
+    done
+  done | sort -k1,1n -k2,2n -k3,3n -s | cut -d' ' -f4-
+}
+
+# The mutants of this run, and the runs they need. A run that fails unmutated
+# would "catch" every mutant: only those that pass as the code is are used.
 mapfile -t todo < <(mutants | while IFS='|' read -r file rest; do
   [ -z "$FILTER" ] || [[ "$file" == *"$FILTER"* ]] && echo "$file|$rest"
 done)
 usable=""
-for suite in $(for m in "${todo[@]}"; do suites_for "${m%%|*}"; done | tr ' ' '\n' | sort -u); do
-  if KEYMATE_SIMT_SCHEDULE=run-ahead timeout 900 "$BIN" "$suite" > /dev/null 2>&1; then
-    usable="$usable $suite"
+while IFS='|' read -r name filter env; do
+  [ -n "$name" ] || continue
+  # shellcheck disable=SC2086  # env is VAR=VALUE words
+  if env $env timeout 900 "$BIN" "$filter" < /dev/null > /dev/null 2>&1; then
+    usable="$usable $name"
   else
-    echo "simt-mutants: $suite fails without a mutant; it is not used" >&2
+    echo "simt-mutants: ctest $name fails without a mutant; it is not used" >&2
   fi
-done
+done < <(for m in "${todo[@]}"; do [[ "$m" == *"|keep:"* ]] || runs_for "${m%%|*}"; done | sort -u)
 
 caught=0
 missed=0
 skipped=0
+kept=0
 backup=$(mktemp)
 current=""
 restore() { [ -n "$current" ] && cp "$backup" "$current"; current=""; }
@@ -104,6 +155,11 @@ trap 'restore; rm -f "$backup"; exit 130' INT TERM
 
 for m in "${todo[@]}"; do
   IFS='|' read -r file where what <<< "$m"
+  if [[ "$what" == keep:* ]]; then
+    echo "KEPT     $file:$where: __syncthreads() (${what#keep: })"
+    kept=$((kept + 1))
+    continue
+  fi
   cp "$file" "$backup"
   current=$file
   if ! mutate "$file" "$where" "$what"; then
@@ -116,16 +172,14 @@ for m in "${todo[@]}"; do
   if ! cmake --build "$BUILD" -j "$JOBS" --target keymate_simt_tests > /dev/null 2>&1; then
     verdict="caught by the compiler"
   else
-    for suite in $(suites_for "$file"); do
-      [[ " $usable " == *" $suite "* ]] || continue
-      for sched in run-ahead round-robin; do
-        # gpu_ops also with a block running several tiles (KEYMATE_OPS_MAX_BLOCKS), as on the persistent path.
-        if ! KEYMATE_SIMT_SCHEDULE=$sched KEYMATE_OPS_MAX_BLOCKS=$([ "$suite" = gpu_ops ] && echo 2) timeout 900 "$BIN" "$suite" > /dev/null 2>&1; then
-          verdict="caught by $suite ($sched)"
-          break 2
-        fi
-      done
-    done
+    while IFS='|' read -r name filter env; do
+      [[ " $usable " == *" $name "* ]] || continue
+      # shellcheck disable=SC2086  # env is VAR=VALUE words
+      if ! env $env timeout 900 "$BIN" "$filter" < /dev/null > /dev/null 2>&1; then
+        verdict="caught by ctest $name"
+        break
+      fi
+    done < <(runs_for "$file")
   fi
   restore
   if [ -n "$verdict" ]; then
@@ -139,5 +193,5 @@ done
 
 rm -f "$backup"
 cmake --build "$BUILD" -j "$JOBS" --target keymate_simt_tests > /dev/null 2>&1  # back to the unmutated binary
-echo "simt-mutants: $caught caught, $missed missed, $skipped skipped"
+echo "simt-mutants: $caught caught, $missed missed, $skipped skipped, $kept kept (not required)"
 [ "$missed" -eq 0 ]

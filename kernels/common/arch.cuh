@@ -26,8 +26,11 @@ __device__ __forceinline__ float warp_max(float v) {
 }
 
 // Sum over the tile's kThreads threads; every thread gets the result. `red`
-// is kWarps floats of shared memory. Starts and ends with a barrier, so it
-// may be called back to back with the same `red`.
+// is kWarps floats of shared memory. The barrier before the partials are
+// written lets every reader of the previous call finish first, so it may be
+// called back to back with the same `red`; the one after makes all the
+// partials visible before any thread reads them. It ends with reads, not a
+// barrier: a caller that writes `red` itself must sync first.
 __device__ __forceinline__ float block_sum(float v, float* red) {
   v = warp_sum(v);
   __syncthreads();

@@ -20,6 +20,7 @@
 namespace km::cuda {
 
 static_assert(kStages <= kMaxStages, "the mailbox has a slot per Stage");
+static_assert(kMaxStages <= 32 && kThreads >= 32, "s_stage_ns is zeroed by lanes of warp 0 (see a round's end)");
 static_assert(sizeof(Instr) % 4 == 0 && sizeof(StepState) % 4 == 0, "copied to shared memory as words");
 
 namespace {
@@ -121,7 +122,17 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
       const int tiles = instr_tiles(in, s_st);
       for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
         run_tile(in, s_st, t, tile_smem);
-        __syncthreads();  // the next tile of this block reuses tile_smem
+        // The next tile of this block reuses tile_smem, but every tile
+        // function already keeps its shared memory from the previous tile's
+        // readers (a barrier before its first write, or after its last read),
+        // as the op convention has it: the launch path's loops (KM_OP_KERNEL,
+        // the matmul loop kernel) put no barrier between tiles, and the SIMT
+        // tests run tiles so (ctest simt_gpu_ops_tiles_looped; gpu_matmul,
+        // whose GEMM and QuantizeAct cases are simt/kernel_tests/tiles_looped.cu).
+        // The tile's writes are gathered for the grid barrier by
+        // GridBarrier::sync() itself. Kept as a margin for a tile function
+        // that forgets; only a GPU run could show dropping it is worth it.
+        __syncthreads();  // not required: tile functions guard their own shared memory
       }
       if (i + 1 < n_run)  // the other slot: nobody has read it since the last barrier
         load_words(reinterpret_cast<uint32_t*>(&s_in[(i + 1) & 1]),
@@ -148,7 +159,16 @@ __global__ void __launch_bounds__(kThreads, kZlMinBlocksPerSm) zero_launch_kerne
       __threadfence_system();
       st_release_sys(&a->done, seq);
     }
-    __syncthreads();  // s_stage_ns and s_in[0] are rewritten for the next step
+    // The next round rewrites s_stage_ns and s_in[0] before its first grid
+    // barrier (everything else after it), but nothing of this round reads
+    // them past here. s_in is read only before the last bar.sync() above,
+    // which every thread of the block has passed. s_stage_ns is read only by
+    // block 0's thread 0, for the answer; the threads that zero it are lanes
+    // of warp 0 (static_assert above), which in block 0 wait at the doorbell's
+    // __shfl_sync() and __syncwarp() until lane 0 gets there, after the
+    // answer; no other block reads it. Kept as a margin (one block barrier a
+    // step); simt/FINDINGS.md has the reasoning in full.
+    __syncthreads();  // not required: the doorbell's warp sync holds back the next round's writers
   }
 }
 
