@@ -86,7 +86,7 @@ const importBoundaries = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'build-*/**', 'node_modules/**', 'native/**', 'kernels/**', 'out/**'] },
+  { ignores: ['dist/**', 'build/**', 'build-*/**', 'node_modules/**', 'native/**', 'kernels/**', 'out/**', 'scripts/reference/llama.cpp/**', 'scripts/reference/node_modules/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

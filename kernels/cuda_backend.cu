@@ -285,6 +285,24 @@ class CudaBackend final : public Backend {
            c.n_kv_heads, kMaxGroup);
     if (c.dim % 32 != 0 || (c.n_heads * c.head_dim) % 32 != 0)
       fail("cuda backend: width %d and attention width %d must be multiples of 32", c.dim, c.n_heads * c.head_dim);
+    // Parts of model.h's layer the kernels do not run yet.
+    std::string missing;
+    auto lacks = [&](bool needed, const char* what) {
+      if (needed) missing += (missing.empty() ? "" : ", ") + std::string(what);
+    };
+    bool unrotated = false;
+    for (const LayerSpec& l : c.layers) unrotated |= l.rope < 0;
+    lacks(c.qk_norm, "q/k head norms");
+    lacks(c.post_norms, "post-norms");
+    lacks(c.activation != Activation::Silu, "GeGLU");
+    lacks(c.embed_scale != 1.0f, "scaled embeddings");
+    lacks(c.sliding_window() > 0 || c.ropes.size() > 1, "sliding-window layers");
+    lacks(unrotated, "layers without RoPE");
+    lacks(c.rope_dims != c.head_dim, "partial rotation");
+    lacks(!model_->weights.rope_long.empty() || c.rope_attn_factor != 1.0f, "LongRoPE");
+    if (!missing.empty())
+      fail("cuda backend: the %s architecture needs %s, which the CUDA kernels do not run yet", c.architecture.c_str(),
+           missing.c_str());
   }
 
   // ---- upload ---------------------------------------------------------------
@@ -590,7 +608,7 @@ class CudaBackend final : public Backend {
         a.ldq = ld;
         a.kv = kv_layer(L);
         a.n_heads = c.n_heads;
-        a.scale = 1.0f / std::sqrt((float)c.head_dim);
+        a.scale = c.attn_scale;
         a.out = att_.get<float>();
         a.ldo = q_dim_;
         a.partials = partials_.get<float>();

@@ -8,6 +8,7 @@
 // decoded to f32 into buffers the model owns.
 #include "keymate/model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -19,15 +20,33 @@
 namespace km {
 namespace {
 
-// Architectures whose graph is the Llama one (RMSNorm, RoPE, GQA, SwiGLU),
-// with the RoPE pairing llama.cpp uses for them.
-struct ArchInfo {
+// What each architecture adds to the common block (model.h's Config), and
+// the values llama.cpp fixes for it where the file carries none. Everything
+// else comes from the file's metadata and tensors.
+struct Family {
   const char* name;
   RopeStyle rope;
+  Activation activation;
+  bool qk_norm;       // blk.N.attn_q_norm / attn_k_norm, [head_dim]
+  bool post_norms;    // blk.N.attn_post_norm / ffn_post_norm, [dim]
+  bool embed_scale;   // embeddings times sqrt(dim)
+  bool fused_ffn_up;  // ffn_up holds gate then up (2 * ffn rows) and there is no ffn_gate
+  int no_rope_every;  // layer l is not rotated when (l + 1) % this == 0; 0: every layer is
+  int swa_pattern;    // with a sliding window: of each `swa_pattern` layers the last is global,
+                      // unless <arch>.attention.sliding_window_pattern says otherwise
+  bool swa_ignored;   // a window in the file is not applied (llama.cpp disables Phi-3's)
+  int wide_scale_layers;  // a model of this many layers scales queries by 1/sqrt(dim/heads)
 };
-constexpr ArchInfo kArchs[] = {
-    {"llama", RopeStyle::Normal},  // Llama 2/3, Mistral, SmolLM, TinyLlama, TinyStories
-    {"qwen2", RopeStyle::NeoX},
+constexpr Family kFamilies[] = {
+    // name      rope               activation            qk_n   post   embed  fused  norope swa  ign    wide
+    {"llama",    RopeStyle::Normal, Activation::Silu,     false, false, false, false, 0,     0,   false, 0},
+    {"qwen2",    RopeStyle::NeoX,   Activation::Silu,     false, false, false, false, 0,     0,   false, 0},
+    {"qwen3",    RopeStyle::NeoX,   Activation::Silu,     true,  false, false, false, 0,     0,   false, 0},
+    // Gemma 3 27B (62 layers) scales queries by its query_pre_attn_scalar, dim/heads, which the
+    // file does not carry; llama.cpp recognizes it by its depth, and so does this.
+    {"gemma3",   RopeStyle::NeoX,   Activation::GeluTanh, true,  true,  true,  false, 0,     6,   false, 62},
+    {"phi3",     RopeStyle::NeoX,   Activation::Silu,     false, false, false, true,  0,     0,   true,  0},
+    {"smollm3",  RopeStyle::Normal, Activation::Silu,     false, false, false, false, 4,     0,   false, 0},
 };
 
 // Limits that keep every size computed from them far from overflow.
@@ -59,16 +78,18 @@ class Loader {
   void hparams() {
     Config& c = m_.config;
     c.architecture = std::string(f_.get_string("general.architecture"));
-    const ArchInfo* arch = nullptr;
-    for (const ArchInfo& a : kArchs)
-      if (c.architecture == a.name) arch = &a;
-    if (!arch) {
+    for (const Family& f : kFamilies)
+      if (c.architecture == f.name) fam_ = &f;
+    if (!fam_) {
       std::string names;
-      for (const ArchInfo& a : kArchs) names += std::string(names.empty() ? "" : ", ") + a.name;
+      for (const Family& f : kFamilies) names += std::string(names.empty() ? "" : ", ") + f.name;
       fail("%s: architecture '%s' is not supported (supported: %s)", path_, c.architecture.c_str(), names.c_str());
     }
     c.name = std::string(f_.get_string("general.name", ""));
-    c.rope_style = arch->rope;
+    c.rope_style = fam_->rope;
+    c.activation = fam_->activation;
+    c.qk_norm = fam_->qk_norm;
+    c.post_norms = fam_->post_norms;
 
     c.dim = (int)bounded(key("embedding_length"), kMaxDim);
     c.n_layers = (int)bounded(key("block_count"), kMaxLayers);
@@ -91,10 +112,17 @@ class Loader {
     if (head_k > 1024 || head_k % 2)
       fail("%s: head size %llu is not an even number up to 1024", path_, (unsigned long long)head_k);
     c.head_dim = (int)head_k;
+    // Partial rotation (Phi-4-mini turns 96 of 128): llama.cpp refuses it for
+    // the llama architecture, and so does this.
     const uint64_t rot = f_.get_uint(key("rope.dimension_count"), head_k);
-    if (rot != head_k)
-      fail("%s: rope.dimension_count %llu differs from the head size %llu (partial rotary embedding is not "
-           "supported)", path_, (unsigned long long)rot, (unsigned long long)head_k);
+    if (rot > head_k || rot % 2 || rot == 0 || (c.architecture == "llama" && rot != head_k))
+      fail("%s: rope.dimension_count %llu does not fit the head size %llu (%s)", path_, (unsigned long long)rot,
+           (unsigned long long)head_k, c.architecture == "llama" ? "the llama architecture rotates whole heads"
+                                                                  : "an even number up to the head size");
+    c.rope_dims = (int)rot;
+    c.embed_scale = fam_->embed_scale ? std::sqrt((float)c.dim) : 1.0f;
+    c.attn_scale = fam_->wide_scale_layers == c.n_layers ? 1.0f / std::sqrt((float)(c.dim / c.n_heads))
+                                                         : 1.0f / std::sqrt((float)c.head_dim);
 
     const GgufValue* eps = f_.find(key("attention.layer_norm_rms_epsilon"));
     if (!eps) fail("%s: missing metadata %s", path_, key("attention.layer_norm_rms_epsilon").c_str());
@@ -113,6 +141,46 @@ class Loader {
     if (factor == 0.0) factor = f_.get_float(key("rope.scale_linear"), 0.0);
     if (!(factor >= 0 && std::isfinite(factor))) fail("%s: rope scaling factor %g is invalid", path_, factor);
     c.rope_freq_scale = factor == 0.0 ? 1.0f : (float)(1.0 / factor);
+    const double attn_factor = f_.get_float(key("rope.scaling.attn_factor"), 1.0);
+    if (!(attn_factor > 0 && attn_factor < 16)) fail("%s: rope.scaling.attn_factor %g is invalid", path_, attn_factor);
+    c.rope_attn_factor = (float)attn_factor;
+    c.rope_orig_context = (int)std::min<uint64_t>(f_.get_uint(key("rope.scaling.original_context_length"),
+                                                              (uint64_t)c.context), kMaxContext);
+    layer_specs();
+  }
+
+  // Which rotation and which window each layer has.
+  void layer_specs() {
+    Config& c = m_.config;
+    c.ropes = {RopeSpec{c.rope_theta, c.rope_freq_scale}};
+    c.layers.assign((size_t)c.n_layers, LayerSpec{});
+    if (fam_->no_rope_every)
+      for (int l = 0; l < c.n_layers; l++)
+        if ((l + 1) % fam_->no_rope_every == 0) c.layers[(size_t)l].rope = -1;
+
+    const uint64_t window = f_.get_uint(key("attention.sliding_window"), 0);
+    if (window == 0 || fam_->swa_ignored) return;
+    if (!fam_->swa_pattern)
+      fail("%s: %s has a sliding window, which the %s graph does not use", path_, key("attention.sliding_window").c_str(),
+           c.architecture.c_str());
+    if (window > kMaxContext) fail("%s: sliding window %llu is out of range", path_, (unsigned long long)window);
+    // Sliding layers rotate with their own base (llama.cpp's default 10000) and no scaling.
+    const double base = f_.get_float(key("rope.freq_base_swa"), 10000.0);
+    if (!(base > 0 && std::isfinite(base))) fail("%s: rope.freq_base_swa %g is not a positive number", path_, base);
+    c.ropes.push_back(RopeSpec{(float)base, 1.0f});
+    std::vector<bool> slides((size_t)c.n_layers);
+    const std::string pk = key("attention.sliding_window_pattern");
+    const GgufValue* pv = f_.find(pk);
+    if (pv && pv->kind == GgufKind::ARRAY) {  // one flag per layer
+      if (pv->count != (uint64_t)c.n_layers || (pv->item_kind != GgufKind::BOOL && item_size(pv->item_kind) != 1))
+        fail("%s: %s must hold one boolean per layer (%d)", path_, pk.c_str(), c.n_layers);
+      for (int l = 0; l < c.n_layers; l++) slides[(size_t)l] = pv->items[l] != 0;
+    } else {
+      const uint64_t n = pv ? pv->as_uint(pk) : (uint64_t)fam_->swa_pattern;
+      for (int l = 0; l < c.n_layers; l++) slides[(size_t)l] = n == 0 || (uint64_t)l % n < n - 1;
+    }
+    for (int l = 0; l < c.n_layers; l++)
+      if (slides[(size_t)l]) c.layers[(size_t)l] = LayerSpec{1, (int)window};
   }
 
   void tensors() {
@@ -144,14 +212,15 @@ class Loader {
       if (!matrix_runnable(w.token_embd.type)) w.token_embd = decode(*embd, w.token_embd);
       w.output = w.token_embd;
     }
-    if (const GgufTensor* rf = f_.tensor("rope_freqs.weight")) {
-      w.rope_freqs = bind(*rf, {(uint64_t)c.head_dim / 2}, Use::Vector);
-      c.has_rope_freqs = true;
-      const float* ff = static_cast<const float*>(w.rope_freqs.data);
-      for (int i = 0; i < c.head_dim / 2; i++)
-        if (!(ff[i] > 0 && std::isfinite(ff[i])))
-          fail("%s: rope_freqs.weight[%d] = %g is not a positive factor", path_, i, ff[i]);
-    }
+    const uint64_t half_rot = (uint64_t)c.rope_dims / 2;
+    w.rope_freqs = factors("rope_freqs.weight", half_rot);
+    w.rope_long = factors("rope_factors_long.weight", half_rot);
+    w.rope_short = factors("rope_factors_short.weight", half_rot);
+    if (w.rope_long.empty() != w.rope_short.empty())
+      fail("%s: rope_factors_long.weight and rope_factors_short.weight come together; the file has one", path_);
+    if (!w.rope_freqs.empty() && !w.rope_long.empty())
+      fail("%s: the file has both rope_freqs.weight and LongRoPE factors; a model uses one", path_);
+    c.has_rope_freqs = !w.rope_freqs.empty() || !w.rope_long.empty();
 
     w.layers.resize((size_t)c.n_layers);
     bool any_bias = false;
@@ -159,22 +228,47 @@ class Loader {
       LayerWeights& L = w.layers[(size_t)l];
       const std::string p = "blk." + std::to_string(l) + ".";
       L.attn_norm = bind(*need(p + "attn_norm.weight"), {dim}, Use::Vector);
-      L.wq = bind(*need(p + "attn_q.weight"), {dim, q_dim}, Use::Matrix);
-      L.wk = bind(*need(p + "attn_k.weight"), {dim, kv_dim}, Use::Matrix);
-      L.wv = bind(*need(p + "attn_v.weight"), {dim, kv_dim}, Use::Matrix);
+      if (const GgufTensor* qkv = f_.tensor(p + "attn_qkv.weight")) {
+        const Tensor fused = bind(*qkv, {dim, q_dim + 2 * kv_dim}, Use::Matrix);
+        L.wq = rows(fused, 0, q_dim, "q");
+        L.wk = rows(fused, q_dim, kv_dim, "k");
+        L.wv = rows(fused, q_dim + kv_dim, kv_dim, "v");
+      } else {
+        L.wq = bind(*need(p + "attn_q.weight"), {dim, q_dim}, Use::Matrix);
+        L.wk = bind(*need(p + "attn_k.weight"), {dim, kv_dim}, Use::Matrix);
+        L.wv = bind(*need(p + "attn_v.weight"), {dim, kv_dim}, Use::Matrix);
+      }
       L.wo = bind(*need(p + "attn_output.weight"), {q_dim, dim}, Use::Matrix);
       L.ffn_norm = bind(*need(p + "ffn_norm.weight"), {dim}, Use::Vector);
-      L.w_gate = bind(*need(p + "ffn_gate.weight"), {dim, ffn}, Use::Matrix);
-      L.w_up = bind(*need(p + "ffn_up.weight"), {dim, ffn}, Use::Matrix);
+      if (fam_->fused_ffn_up) {
+        const Tensor up = bind(*need(p + "ffn_up.weight"), {dim, 2 * ffn}, Use::Matrix);
+        L.w_gate = rows(up, 0, ffn, "gate");
+        L.w_up = rows(up, ffn, ffn, "up");
+      } else {
+        L.w_gate = bind(*need(p + "ffn_gate.weight"), {dim, ffn}, Use::Matrix);
+        L.w_up = bind(*need(p + "ffn_up.weight"), {dim, ffn}, Use::Matrix);
+      }
       L.w_down = bind(*need(p + "ffn_down.weight"), {ffn, dim}, Use::Matrix);
       if (const GgufTensor* b = f_.tensor(p + "attn_q.bias")) L.bq = bind(*b, {q_dim}, Use::Vector), any_bias = true;
       if (const GgufTensor* b = f_.tensor(p + "attn_k.bias")) L.bk = bind(*b, {kv_dim}, Use::Vector), any_bias = true;
       if (const GgufTensor* b = f_.tensor(p + "attn_v.bias")) L.bv = bind(*b, {kv_dim}, Use::Vector), any_bias = true;
+      if (c.qk_norm) {
+        L.q_norm = bind(*need(p + "attn_q_norm.weight"), {(uint64_t)c.head_dim}, Use::Vector);
+        L.k_norm = bind(*need(p + "attn_k_norm.weight"), {(uint64_t)c.head_dim}, Use::Vector);
+      }
+      if (c.post_norms) {
+        L.attn_post_norm = bind(*need(p + "post_attention_norm.weight"), {dim}, Use::Vector);
+        L.ffn_post_norm = bind(*need(p + "post_ffw_norm.weight"), {dim}, Use::Vector);
+      }
       // Tensors this graph has no place for: refusing beats silently wrong output.
-      for (const char* extra : {"attn_output.bias", "ffn_gate.bias", "ffn_up.bias", "ffn_down.bias",
-                                "attn_q_norm.weight", "attn_k_norm.weight", "ffn_gate_inp.weight"})
+      std::vector<std::string> extras = {"attn_output.bias", "ffn_gate.bias", "ffn_up.bias", "ffn_down.bias",
+                                         "attn_qkv.bias", "ffn_gate_inp.weight"};
+      if (!c.qk_norm) extras.insert(extras.end(), {"attn_q_norm.weight", "attn_k_norm.weight"});
+      if (!c.post_norms) extras.insert(extras.end(), {"post_attention_norm.weight", "post_ffw_norm.weight"});
+      if (fam_->fused_ffn_up) extras.push_back("ffn_gate.weight");
+      for (const std::string& extra : extras)
         if (f_.tensor(p + extra))
-          fail("%s: tensor %s%s is not part of the %s graph the engine runs", path_, p.c_str(), extra,
+          fail("%s: tensor %s%s is not part of the %s graph the engine runs", path_, p.c_str(), extra.c_str(),
                c.architecture.c_str());
     }
     c.qkv_bias = any_bias;
@@ -281,6 +375,27 @@ class Loader {
     return t;
   }
 
+  // Rows [first, first + n) of a bound matrix: a fused tensor's parts.
+  static Tensor rows(const Tensor& t, uint64_t first, uint64_t n, const char* part) {
+    Tensor out = t;
+    out.rows = (int64_t)n;
+    out.data = static_cast<const uint8_t*>(t.data) + first * t.row_bytes;
+    out.name = t.name + "[" + part + "]";
+    return out;
+  }
+
+  // An optional vector of positive RoPE frequency factors.
+  Tensor factors(const char* name, uint64_t n) {
+    const GgufTensor* g = f_.tensor(name);
+    if (!g) return Tensor{};
+    Tensor t = bind(*g, {n}, Use::Vector);
+    const float* ff = static_cast<const float*>(t.data);
+    for (uint64_t i = 0; i < n; i++)
+      if (!(ff[i] > 0 && std::isfinite(ff[i])))
+        fail("%s: %s[%llu] = %g is not a positive factor", path_, name, (unsigned long long)i, ff[i]);
+    return t;
+  }
+
   // Decodes a tensor the kernels cannot multiply into f32 owned by the model.
   Tensor decode(const GgufTensor& g, const Tensor& t) {
     Tensor out = t;
@@ -300,6 +415,7 @@ class Loader {
   const GgufFile& f_;
   Model& m_;
   const char* path_;
+  const Family* fam_ = nullptr;
 };
 
 }  // namespace
@@ -317,16 +433,30 @@ Model load_model(std::shared_ptr<const GgufFile> file) {
 // Every distinct weight tensor once (a tied output is the embedding).
 static std::vector<const Tensor*> distinct_weights(const Model& m) {
   const Weights& w = m.weights;
-  std::vector<const Tensor*> all{&w.token_embd, &w.output_norm, &w.output, &w.rope_freqs};
+  std::vector<const Tensor*> all{&w.token_embd, &w.output_norm, &w.output, &w.rope_freqs, &w.rope_long,
+                                 &w.rope_short};
   for (const LayerWeights& L : w.layers)
-    for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.bq, &L.bk, &L.bv, &L.wo, &L.ffn_norm, &L.w_gate,
-                            &L.w_up, &L.w_down})
+    for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.bq, &L.bk, &L.bv, &L.q_norm, &L.k_norm, &L.wo,
+                            &L.attn_post_norm, &L.ffn_norm, &L.w_gate, &L.w_up, &L.w_down, &L.ffn_post_norm})
       all.push_back(t);
   std::set<const void*> seen;
   std::vector<const Tensor*> out;
   for (const Tensor* t : all)
     if (!t->empty() && seen.insert(t->data).second) out.push_back(t);
   return out;
+}
+
+int Config::sliding_window() const {
+  int w = 0;
+  for (const LayerSpec& l : layers) w = std::max(w, l.window);
+  return w;
+}
+
+const float* rope_factors(const Model& m, int context) {
+  const Weights& w = m.weights;
+  if (!w.rope_freqs.empty()) return static_cast<const float*>(w.rope_freqs.data);
+  if (w.rope_long.empty()) return nullptr;
+  return static_cast<const float*>(context > m.config.rope_orig_context ? w.rope_long.data : w.rope_short.data);
 }
 
 uint64_t Model::parameters() const {

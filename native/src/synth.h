@@ -6,10 +6,19 @@
 // Weights: every row of every tensor has its own random stream, seeded from
 // (seed, tensor name, row) with FNV-1a, drawn from rng.h's integer-only normal
 // approximation and scaled to N(0, 0.02) like a real initialization; norm
-// weights are 1, so activations stay finite through any depth. Rows are then
+// weights are N(1, 0.1), so activations stay finite through any depth and a
+// norm applied to the wrong vector shows in the output. Rows are then
 // written in the chosen type by quantize.h. The vocabulary (tokens, scores,
 // types, merges, special ids) is copied from a real vocabulary GGUF, so the
-// tokenizer works and prompts have real token ids.
+// tokenizer works and prompts have real token ids. A shape whose family's
+// vocabulary is not at hand (Gemma 3's 262144 tokens, Phi-4-mini's 200064)
+// takes a smaller real one, padded with unused tokens to the real size, so
+// the embedding and output matrices are the real model's.
+//
+// Each shape is in its family's architecture, as llama.cpp's converter
+// writes it: Qwen3's head size and q/k norms, Gemma 3's sliding window and
+// extra norms, Phi's fused attn_qkv and gate|up, partial rotation and
+// LongRoPE factors, Llama 3.1's rope_freqs.
 #pragma once
 
 #include <cstdint>
@@ -36,8 +45,17 @@ struct SynthShape {
   float rope_theta;
   float norm_eps;
   bool tied;               // no output.weight: logits use token_embd
-  const char* vocab_file;  // the vocabulary GGUF whose tokenizer it carries
+  const char* vocab_file;  // the vocabulary GGUF whose tokenizer it carries (padded to `vocab`)
   const char* about;       // what real model it mirrors
+  // The family (model.h's Config); the defaults are Llama 2's.
+  const char* arch = "llama";  // general.architecture: llama, qwen3, gemma3, phi3, smollm3
+  int head_dim = 0;            // 0: dim / heads
+  int window = 0;              // gemma3: the sliding layers' window (five layers in six slide)
+  int rope_dims = 0;           // rotated dimensions of a head, 0: all of them
+  int orig_context = 0;        // phi3: LongRoPE's original context (short and long factors written)
+  bool llama3_rope = false;    // Llama 3.1's rope_freqs (factor 32, original context 8192)
+
+  int head_size() const { return head_dim ? head_dim : dim / heads; }
 };
 
 // Every shape, in a fixed order (keymate synth --help lists them).
@@ -47,7 +65,7 @@ const SynthShape& synth_shape(std::string_view name);
 
 struct SynthOptions {
   std::string shape = "tiny-125m";
-  std::string type = "f16";  // f32 | f16 | bf16 | q8_0 | q4_0 (norms stay f32)
+  std::string type = "f16";  // f32 | f16 | bf16 | q8_0 | q4_0 (norms and RoPE factors stay f32)
   uint64_t seed = 0;
   // A vocabulary GGUF or the folder holding it; "" searches KEYMATE_VOCAB_DIR,
   // KEYMATE_MODELS_DIR/vocab, then ../shared/models/vocab above the working
@@ -58,7 +76,7 @@ struct SynthOptions {
 
 // The generator's version, written into the file (keymate.synth.version):
 // it changes whenever the same options would give different bytes.
-constexpr uint32_t kSynthVersion = 1;
+constexpr uint32_t kSynthVersion = 2;  // 2: norms N(1, 0.1), families, rope_freqs
 
 // The storage type of a --type name; throws km::Error for others.
 GgmlType synth_type(std::string_view name);

@@ -27,6 +27,7 @@ namespace {
 constexpr double kDotTol = 1e-6;     // f32 dot / axpy of up to 256 terms, relative to sum |x*y|
 constexpr double kExpTol = 4e-7;     // vector exp: a few ulp
 constexpr double kSwigluTol = 1e-6;  // silu through the vector exp and a division
+constexpr double kGegluTol = 2e-6;   // the same, and the cubic before the exp
 constexpr double kRopeTol = 2e-6;    // relative to |x|; float angles from repeated products
 constexpr double kAttnTol = 2e-6;    // relative to max |v|
 
@@ -179,6 +180,30 @@ TEST(cpu_ops, exp_sum_and_swiglu) {
   }
 }
 
+// GeGLU against GELU's tanh form itself in float64 (not the exp rewrite the
+// kernels use), over the range where it bends, past ggml's +-10 ends, and at
+// the ends themselves.
+TEST(cpu_ops, geglu_matches_gelu_tanh) {
+  for (Simd lvl : {Simd::Scalar, Simd::Avx2, Simd::Avx512Vnni}) {
+    if (lvl > detect_simd()) continue;
+    const Kernels& k = kernels_for(lvl);
+    for (int n : {1, 7, 8, 29, 256}) {
+      std::vector<float> g = randv(n, n + 3, -12, 12), u = randv(n, n + 4), y(n);
+      g[0] = -10.0f;
+      if (n > 1) g[1] = 10.0f;
+      k.geglu(g.data(), u.data(), y.data(), n);
+      for (int i = 0; i < n; i++) {
+        const double x = g[i];
+        double gelu = 0.5 * x * (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+        if (x <= -10) gelu = 0;
+        if (x >= 10) gelu = x;
+        const double ref = gelu * u[i];
+        CHECK_NEAR(y[i], ref, kGegluTol * std::fabs(u[i]) * (std::fabs(x) + 1e-3));
+      }
+    }
+  }
+}
+
 TEST(cpu_ops, rope_matches_formula) {
   for (RopeStyle style : {RopeStyle::Normal, RopeStyle::NeoX}) {
     for (bool factors : {false, true}) {
@@ -209,9 +234,38 @@ TEST(cpu_ops, rope_matches_formula) {
   }
 }
 
+// Partial rotation (Phi-4-mini turns 96 of 128 dimensions): the first `dims`
+// of a 40-wide head rotate as a 24-wide head would, the rest pass through;
+// LongRoPE's attention factor scales the rotated part only.
+TEST(cpu_ops, rope_partial_rotation_and_attn_factor) {
+  for (RopeStyle style : {RopeStyle::Normal, RopeStyle::NeoX}) {
+    RopeParams full;
+    full.dims = 24;
+    full.style = style;
+    RopeParams scaled = full;
+    scaled.attn_factor = 1.25f;
+    for (int64_t pos : {0, 5, 99}) {
+      std::vector<float> cs(24), cs2(24), x = randv(40, (uint32_t)pos + 7), y = x, z = x;
+      rope_angles(full, pos, cs.data());
+      rope_angles(scaled, pos, cs2.data());
+      rope_apply(full, cs.data(), y.data());
+      rope_apply(scaled, cs2.data(), z.data());
+      std::vector<float> head(x.begin(), x.begin() + 24);
+      rope_apply(full, cs.data(), head.data());
+      for (int i = 0; i < 24; i++) {
+        CHECK_EQ(y[i], head[i]);
+        CHECK_NEAR(z[i], 1.25 * y[i], 1e-6 * (std::fabs(y[i]) + 1));
+      }
+      for (int i = 24; i < 40; i++) CHECK(y[i] == x[i] && z[i] == x[i]);
+    }
+  }
+}
+
 TEST(cpu_ops, attention_phase_matches_reference) {
   // GQA (6 query heads on 2 KV heads); a batch of 11 queries at positions
   // 60..70, so key tiles (64) and query tiles (8) both have partial ends.
+  // Windows: none; one whose lower edge crosses the key tile boundary at 64
+  // within the batch; one smaller than the batch; one of a single key.
   const int n_heads = 6, n_kv = 2, hd = 40, ctx = 80, n = 11, pos = 60;
   std::vector<uint16_t> kc((size_t)n_kv * ctx * hd), vc(kc.size());
   std::vector<float> kf = randv(kc.size(), 11, -2, 2), vf = randv(vc.size(), 12, -2, 2);
@@ -220,31 +274,34 @@ TEST(cpu_ops, attention_phase_matches_reference) {
     kf[i] = km::fp16_to_fp32(kc[i]), vf[i] = km::fp16_to_fp32(vc[i]);  // the cache as the kernels read it
   }
   std::vector<float> q = randv((size_t)n * n_heads * hd, 13, -1, 1);
-  const std::vector<double> ref = kt::reference_attention(q, kf, vf, n, pos, n_heads, n_kv, hd, ctx);
-  for (Simd lvl : {Simd::Scalar, Simd::Avx2, Simd::Avx512Vnni}) {
-    if (lvl > detect_simd()) continue;
-    for (int threads : {1, 3}) {
-      ThreadPool pool(threads);
-      std::vector<float> out((size_t)n * n_heads * hd, -1),
-          scratch((size_t)threads * attention_scratch_floats(n_heads, n_kv, hd));
-      AttentionArgs a;
-      a.q = q.data();
-      a.ldq = n_heads * hd;
-      a.k = kc.data();
-      a.v = vc.data();
-      a.context = ctx;
-      a.n = n;
-      a.pos = pos;
-      a.n_heads = n_heads;
-      a.n_kv_heads = n_kv;
-      a.head_dim = hd;
-      a.scale = 1.0f / std::sqrt((float)hd);
-      a.out = out.data();
-      a.ldo = n_heads * hd;
-      a.scratch = scratch.data();
-      WorkCounter counter;
-      pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, counter); });
-      for (size_t i = 0; i < ref.size(); i++) CHECK_NEAR(out[i], ref[i], kAttnTol * 2);
+  for (int window : {0, 6, 9, 1}) {
+    const std::vector<double> ref = kt::reference_attention(q, kf, vf, n, pos, n_heads, n_kv, hd, ctx, window);
+    for (Simd lvl : {Simd::Scalar, Simd::Avx2, Simd::Avx512Vnni}) {
+      if (lvl > detect_simd()) continue;
+      for (int threads : {1, 3}) {
+        ThreadPool pool(threads);
+        std::vector<float> out((size_t)n * n_heads * hd, -1),
+            scratch((size_t)threads * attention_scratch_floats(n_heads, n_kv, hd));
+        AttentionArgs a;
+        a.q = q.data();
+        a.ldq = n_heads * hd;
+        a.k = kc.data();
+        a.v = vc.data();
+        a.context = ctx;
+        a.n = n;
+        a.pos = pos;
+        a.n_heads = n_heads;
+        a.n_kv_heads = n_kv;
+        a.head_dim = hd;
+        a.scale = 1.0f / std::sqrt((float)hd);
+        a.window = window;
+        a.out = out.data();
+        a.ldo = n_heads * hd;
+        a.scratch = scratch.data();
+        WorkCounter counter;
+        pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, counter); });
+        for (size_t i = 0; i < ref.size(); i++) CHECK_NEAR(out[i], ref[i], kAttnTol * 2);
+      }
     }
   }
 }

@@ -30,6 +30,7 @@ struct TinySpec {
   bool tied = false;
   bool qkv_bias = false;
   bool rope_freqs = false;
+  bool qk_norm = false;  // attn_q_norm / attn_k_norm (qwen3, gemma3)
   float rope_theta = 10000.f;
   float rope_scale = 0;  // rope.scaling.factor when > 0
   uint32_t seed = 1;
@@ -168,6 +169,10 @@ inline std::shared_ptr<const km::GgufFile> tiny_gguf(const TinySpec& s, std::vec
       add(p + "attn_q.bias", km::GgmlType::F32, {q}, 0.1f);
       add(p + "attn_k.bias", km::GgmlType::F32, {kv}, 0.1f);
       add(p + "attn_v.bias", km::GgmlType::F32, {kv}, 0.1f);
+    }
+    if (s.qk_norm) {
+      add_norm(p + "attn_q_norm.weight", hd);
+      add_norm(p + "attn_k_norm.weight", hd);
     }
     add(p + "attn_output.weight", s.type, {q, (uint64_t)s.dim}, ws);
     add_norm(p + "ffn_norm.weight", (uint64_t)s.dim);

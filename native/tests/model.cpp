@@ -178,7 +178,7 @@ TEST(model, errors_name_the_problem) {
   {
     kt::TinySpec b = s;
     b.extra_meta = [](km::GgufWriter& w) { w.add_u32("llama.rope.dimension_count", 8); };
-    expect_error(b, "partial rotary");
+    expect_error(b, "rotates whole heads");
   }
   {
     kt::TinySpec b = s;

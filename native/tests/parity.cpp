@@ -5,34 +5,29 @@
 // range at every golden position, computed as llama.cpp did (the prompt in one
 // batch, then one token per step, teacher-forcing the golden continuation).
 // Q8_0 / Q4_0: sensible text, and agreement with llama.cpp's own tokens.
-#include <algorithm>
-#include <cmath>
+#include <cctype>
+#include <cstdio>
 #include <string>
-#include <vector>
 
-#include "json.h"
+#include "golden.h"
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
 #include "test.h"
 #include "utf8_stream.h"
 
+using kt::Agreement;
+using kt::expected_tokens;
+using kt::golden;
+using kt::run_case;
+
 namespace {
 
-// The acceptance tolerance: |ours - llama.cpp| <= 1e-3 * (max - min of llama.cpp's logits).
-constexpr double kLogitTolerance = 1e-3;
+using kt::kLogitTolerance;
 // Quantized weights: llama.cpp rounds the activations too (to Q8_0 with an
 // fp16 scale for Q8_0/Q4_0 weights, to f16 for the f16 ffn_down of these
 // files), so the same formula lands ~9e-3 of the range away (measured when
 // this test was written); a wrong formula misses by far more.
 constexpr double kQuantLogitTolerance = 2e-2;
-
-kt::Json golden(const std::string& file) {
-  const std::string path = kt::fixtures_dir() + "/golden/" + file;
-  REQUIRE(kt::file_exists(path));  // committed; scripts/reference/make-golden.mjs regenerates it
-  kt::Json j = kt::Json::parse_file(path);
-  REQUIRE(j["format"].as_string() == "keymate-golden/1");
-  return j;
-}
 
 std::unique_ptr<km::Engine> load(const kt::Json& g) {
   km::LoadOptions o;
@@ -40,36 +35,6 @@ std::unique_ptr<km::Engine> load(const kt::Json& g) {
   o.threads = 2;
   o.context = static_cast<int>(g["settings"]["n_ctx"].as_number());
   return km::Engine::load(kt::models_dir() + "/" + g["model"].as_string(), o);
-}
-
-km::GenerateRequest greedy(const std::string& prompt, int max_tokens) {
-  km::GenerateRequest r;
-  r.prompt = prompt;
-  r.max_tokens = max_tokens;
-  r.sampling.temperature = 0.f;
-  r.sampling.repeat_penalty = 1.f;
-  return r;
-}
-
-// The golden continuation without its end token, as generate() returns it.
-std::vector<int32_t> expected_tokens(const kt::Json& c) {
-  auto t = c["tokens"].as_vector<int32_t>();
-  if (c["stop"].as_string() == "eog" && !t.empty()) t.pop_back();
-  return t;
-}
-
-struct Agreement {
-  size_t first_diff;  // index of the first differing token (== size when none)
-  std::string text;
-};
-
-Agreement run_case(km::Engine& e, const kt::Json& c) {
-  const auto want = expected_tokens(c);
-  const auto r = e.generate(greedy(c["prompt"].as_string(), static_cast<int>(c["tokens"].size())), nullptr);
-  size_t i = 0;
-  while (i < want.size() && i < r.tokens.size() && want[i] == r.tokens[i]) i++;
-  if (i == want.size() && r.tokens.size() != want.size()) i = std::min(want.size(), r.tokens.size());
-  return {i, r.completion};
 }
 
 bool valid_utf8(const std::string& s) {
@@ -105,56 +70,9 @@ TEST(parity, f32_greedy_tokens_equal_llama_cpp) {
   }
 }
 
-// Worst |ours - llama.cpp| / range over the golden logit vectors of `g`,
-// computed as llama.cpp did: the prompt in one batch (all its logits), then
-// one token per step with the golden tokens fed back. Reports each vector
-// beyond `tolerance`.
 static double worst_logit_difference(const kt::Json& g, double tolerance, int* checked) {
   auto e = load(g);
-  const int vocab = static_cast<int>(g["n_vocab"].as_number());
-  if (vocab != e->info().vocab) throw std::runtime_error("golden n_vocab differs from the model's");
-  double worst = 0;
-  *checked = 0;
-  for (size_t ci = 0; ci < g["cases"].size(); ci++) {
-    std::vector<const kt::Json*> wanted;
-    int last = -1;
-    for (const auto& l : g["logits"].items)
-      if (static_cast<size_t>(l["case"].as_number()) == ci) {
-        wanted.push_back(&l);
-        last = std::max(last, static_cast<int>(l["position"].as_number()));
-      }
-    if (wanted.empty()) continue;
-    const kt::Json& c = g["cases"][ci];
-    std::vector<int32_t> seq = c["prompt_tokens"].as_vector<int32_t>();
-    const int n_prompt = static_cast<int>(seq.size());
-    for (int32_t t : c["tokens"].as_vector<int32_t>()) seq.push_back(t);
-    if (last >= static_cast<int>(seq.size())) throw std::runtime_error("golden position past its tokens");
-
-    std::vector<float> logits(static_cast<size_t>(std::max(last + 1, n_prompt)) * static_cast<size_t>(vocab));
-    km::Backend& b = e->backend();
-    b.forward(seq.data(), n_prompt, 0, logits.data(), true);
-    for (int p = n_prompt; p <= last; p++)
-      b.forward(&seq[static_cast<size_t>(p)], 1, p, logits.data() + static_cast<size_t>(p) * vocab, false);
-
-    for (const kt::Json* l : wanted) {
-      const int pos = static_cast<int>((*l)["position"].as_number());
-      const auto ref = (*l)["values"].as_vector<double>();
-      if (ref.size() != static_cast<size_t>(vocab)) throw std::runtime_error("golden logits of the wrong size");
-      const double range = *std::max_element(ref.begin(), ref.end()) - *std::min_element(ref.begin(), ref.end());
-      double diff = 0;
-      for (int i = 0; i < vocab; i++)
-        diff = std::max(diff, std::fabs(logits[static_cast<size_t>(pos) * vocab + i] - ref[static_cast<size_t>(i)]));
-      worst = std::max(worst, diff / range);
-      (*checked)++;
-      if (diff > tolerance * range)
-        kt::report_failure(__FILE__, __LINE__,
-                           g["model"].as_string() + " case " + std::to_string(ci) + " position " +
-                               std::to_string(pos) + ": logits differ by " + std::to_string(diff) + " = " +
-                               std::to_string(diff / range) + " of the range (tolerance " +
-                               std::to_string(tolerance) + ")");
-    }
-  }
-  return worst;
+  return kt::worst_logit_difference(*e, g, tolerance, checked);
 }
 
 TEST(parity, f32_logits_within_tolerance) {

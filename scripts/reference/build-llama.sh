@@ -2,7 +2,8 @@
 # Builds the reference: llama.cpp exactly as node-llama-cpp bundles it (its
 # gitRelease.bundle, so the golden files name one fixed source), the llama.cpp
 # tools we compare against (llama-completion, llama-bench, llama-tokenize,
-# llama-perplexity) and our own km-dump-logits (dump_logits.cpp, linked to the
+# llama-perplexity, llama-quantize for the K-quant files, llama-server as the
+# remote OpenAI-compatible engine) and our own km-dump-logits (dump_logits.cpp, linked to the
 # libllama of that build).
 #
 # A CPU build always; a second one with -DGGML_CUDA=ON when nvcc and a GPU are
@@ -33,7 +34,7 @@ while [[ $# -gt 0 ]]; do
 done
 case "$cuda" in auto|on|off) ;; *) echo "build-llama.sh: --cuda must be auto, on or off" >&2; exit 2 ;; esac
 
-tools=(llama-completion llama-bench llama-tokenize llama-perplexity)
+tools=(llama-completion llama-bench llama-tokenize llama-perplexity llama-quantize llama-server)
 
 # 0. What CUDA this machine offers; decided before any building.
 have_gpu=0
@@ -70,7 +71,7 @@ echo "build-llama.sh: source $llama_dir at $(git -C "$llama_dir" rev-parse HEAD)
 build_one() {
   local build_dir="$1"; shift
   cmake -S "$llama_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_SERVER=OFF "$@" >&2
+    -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_SERVER=ON "$@" >&2
   cmake --build "$build_dir" -j"$jobs" --target "${tools[@]}" >&2
   local bin="$build_dir/bin"
   c++ -O2 -std=c++17 -Wall -Wextra "$here/dump_logits.cpp" \

@@ -44,11 +44,13 @@ struct Options {
   std::vector<int> continuation;        // when given: feed these tokens instead of greedy ones
   int gpu_layers = 0;                   // 0: the CPU backend, the reference; >0 only in a CUDA build
   bool verbose = false;
+  bool lossy_text = false;              // invalid UTF-8 in the text becomes U+FFFD (random-weight models)
 };
 
 // What the library logged about flash attention when it resolved "auto".
 std::string g_fa_resolved;
 bool g_verbose = false;
+bool g_lossy_text = false;
 
 void on_log(ggml_log_level level, const char* text, void*) {
   const std::string line = text ? text : "";
@@ -62,7 +64,7 @@ void on_log(ggml_log_level level, const char* text, void*) {
           "dump_logits: %s\n"
           "usage: dump_logits -m MODEL -p PROMPT [-n 96] [--positions 8,32,64] [-t 1] [-c 512]\n"
           "                   [--fa on|off|auto] [--kv f16|f32] [--logits-mode decode|batch]\n"
-          "                   [--continuation ID,ID,...] [-ngl N] [-v]\n",
+          "                   [--continuation ID,ID,...] [-ngl N] [--lossy-text] [-v]\n",
           why);
   exit(2);
 }
@@ -105,6 +107,7 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--positions") o.positions = parse_positions(value());
     else if (a == "--continuation") o.continuation = parse_positions(value());
     else if (a == "-v" || a == "--verbose") o.verbose = true;
+    else if (a == "--lossy-text") o.lossy_text = true;
     else usage(("unknown argument " + a).c_str());
   }
   if (o.model.empty()) usage("-m MODEL is required");
@@ -116,15 +119,22 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// JSON string body; rejects invalid UTF-8 so the golden files stay valid JSON.
+// JSON string body; rejects invalid UTF-8 so the golden files stay valid JSON
+// (with --lossy-text, each byte that does not start a valid sequence becomes
+// U+FFFD instead: a random-weight model's text is made of byte tokens).
 std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (len == 0 || i + len > s.size()) throw std::runtime_error("text is not valid UTF-8");
-    for (size_t k = 1; k < len; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) throw std::runtime_error("text is not valid UTF-8");
+    bool ok = len != 0 && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (!ok) {
+      if (!g_lossy_text) throw std::runtime_error("text is not valid UTF-8");
+      out += "\xEF\xBF\xBD";
+      i += 1;
+      continue;
+    }
     if (len == 1) {
       if (c == '"') out += "\\\"";
       else if (c == '\\') out += "\\\\";
@@ -214,6 +224,7 @@ struct Decoder {
 
 int run(const Options& o) {
   g_verbose = o.verbose;
+  g_lossy_text = o.lossy_text;
   llama_log_set(on_log, nullptr);
   llama_backend_init();
 

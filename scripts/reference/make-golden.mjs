@@ -12,9 +12,18 @@
 // - Provenance (llama.cpp commit and tag, node-llama-cpp version, CPU features,
 //   the model's sha256, the date) is written into each file's "reference" block.
 //
-// usage: node scripts/reference/make-golden.mjs [--check]
+// - Families (qwen3, gemma3, phi3, smollm3, llama with rope_freqs): seeded
+//   random-weight files written by `keymate synth` (test-* shapes; the tests
+//   write the same bytes again and check their FNV-1a). Their vocabularies are
+//   large, so each logits vector keeps a fixed sample of ids (llama.cpp's top
+//   16 and every k-th id) with the whole vector's min and max. Their texts are
+//   byte tokens, often not valid UTF-8 (kept lossy), so the llama-completion
+//   text check is left to the stories files.
+//
+// usage: node scripts/reference/make-golden.mjs [--check] [--only NAME]
 //   --check  regenerate in memory and compare with the committed files
 //            (token ids and texts exact, logits within 1e-6 of the range)
+//   --only   one model file or synth shape (e.g. test-gemma3)
 // env: KM_LLAMA_DIR (default scripts/reference/llama.cpp), KM_MODELS (default ../shared/models)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -29,6 +38,8 @@ const bin = join(llamaDir, 'build', 'bin');
 const modelsDir = resolve(process.env.KM_MODELS ?? join(root, '..', 'shared', 'models'));
 const outDir = join(root, 'tests', 'fixtures', 'golden');
 const checkOnly = process.argv.includes('--check');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
 
 // Settings shared by every run; the engine's parity test must use the same.
 const N_PREDICT = 96;
@@ -55,6 +66,22 @@ const MODELS = [
   { file: 'stories260K-Q4_0.gguf', positions: [] },
 ];
 
+// Families: small random-weight files of each architecture (native/src/synth.cpp's
+// test-* shapes), f32, seed 1. Prompts long enough that the continuation crosses
+// test-gemma3's 16-token window several times, and logits past it.
+const FAMILIES = ['test-llama3', 'test-qwen3', 'test-gemma3', 'test-phi3', 'test-smollm3'];
+const FAMILY_SEED = 1;
+const FAMILY_PREDICT = 48;
+const FAMILY_POSITIONS = [6, 20, 33, 50];
+const FAMILY_PROMPTS = [
+  { text: 'Once upon a time there was a little robot who wanted to paint the sea, so it went to the shore every morning.', logits: true },
+  { text: 'The quick brown fox', logits: true },
+  { text: 'Q: What is 12 + 30?\nA:', logits: true },
+  { text: 'Ünïcödé and 日本語, mixed: ça va?' },
+];
+const SAMPLE_TOP = 16; // llama.cpp's highest logits, always kept
+const SAMPLE_EVERY = 240; // and about this many ids spread over the vocabulary
+
 function fail(what) {
   process.stderr.write(`make-golden: ${what}\n`);
   process.exit(1);
@@ -67,10 +94,11 @@ function run(exe, args) {
   return r.stdout;
 }
 
-function dump(model, prompt, positions) {
-  const args = ['-m', model, '-p', prompt, '-n', String(N_PREDICT), '-t', String(THREADS),
+function dump(model, prompt, positions, nPredict = N_PREDICT, lossy = false) {
+  const args = ['-m', model, '-p', prompt, '-n', String(nPredict), '-t', String(THREADS),
     '-c', String(N_CTX), '--fa', 'auto'];
   if (positions.length) args.push('--positions', positions.join(','));
+  if (lossy) args.push('--lossy-text');
   return JSON.parse(run(join(bin, 'km-dump-logits'), args));
 }
 
@@ -169,6 +197,74 @@ function makeModel(m, reference) {
   };
 }
 
+// FNV-1a 64 of a file, as native/src/rng.h's fnv1a64 computes it (hex).
+function fnv1a64(file) {
+  let h = 0xcbf29ce484222325n;
+  for (const b of readFileSync(file)) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+
+// The ids a family's logits vector keeps: llama.cpp's top SAMPLE_TOP, then
+// every k-th id, in increasing order.
+function sampleIds(values) {
+  const top = values.map((v, i) => [v, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, SAMPLE_TOP);
+  const ids = new Set(top.map(([, i]) => i));
+  const step = Math.ceil(values.length / SAMPLE_EVERY);
+  for (let i = 0; i < values.length; i += step) ids.add(i);
+  return [...ids].sort((a, b) => a - b);
+}
+
+function makeFamily(shape, reference) {
+  const tmp = join(outDir, '..', '..', '..', 'build', 'golden');
+  mkdirSync(tmp, { recursive: true });
+  const path = join(tmp, `${shape}.gguf`);
+  run(join(root, 'bin', 'keymate'), ['synth', '--shape', shape, '--type', 'f32', '--seed', String(FAMILY_SEED),
+    '--out', path]);
+  const cases = [];
+  const logits = [];
+  let settings;
+  let systemInfo;
+  let nVocab;
+  FAMILY_PROMPTS.forEach((p, index) => {
+    const d = dump(path, p.text, p.logits ? FAMILY_POSITIONS : [], FAMILY_PREDICT, true);
+    settings ??= d.settings;
+    systemInfo ??= d.system_info;
+    nVocab ??= d.n_vocab;
+    cases.push({ prompt: p.text, prompt_tokens: d.prompt_tokens, tokens: d.tokens, stop: d.stop, text: d.text,
+      margins: d.margins });
+    if (p.logits) {
+      for (const l of d.logits) {
+        const ids = sampleIds(l.values);
+        logits.push({ case: index, position: l.position, min: l.values.reduce((a, b) => Math.min(a, b)),
+          max: l.values.reduce((a, b) => Math.max(a, b)),
+          ids, values: ids.map((i) => l.values[i]) });
+      }
+    }
+  });
+  const version = readFileSync(join(root, 'native', 'src', 'synth.h'), 'utf8').match(/kSynthVersion = (\d+)/)?.[1];
+  return {
+    format: 'keymate-golden/1',
+    generated_by: 'scripts/reference/make-golden.mjs (see tests/fixtures/golden/README.md)',
+    date: new Date().toISOString().slice(0, 10),
+    reference: { ...reference, system_info: systemInfo, tools: 'km-dump-logits (scripts/reference/dump_logits.cpp on libllama, CPU build), --lossy-text' },
+    model: `synth:${shape}`,
+    synth: { shape, type: 'f32', seed: FAMILY_SEED, version: version ? Number(version) : null },
+    model_fnv1a64: fnv1a64(path),
+    model_sha256: sha256(path),
+    settings: {
+      ...settings,
+      n_predict: FAMILY_PREDICT,
+      sampling: 'greedy: argmax of the logits, lowest id wins a tie; no penalties, no other samplers',
+      bos: 'added as llama.cpp does by default for the vocabulary',
+      positions: 'position p = index in prompt_tokens ++ tokens (BOS is 0); logits at p are the output for that token',
+      logits_sample: `ids: llama.cpp's top ${SAMPLE_TOP} and every ceil(n_vocab / ${SAMPLE_EVERY})-th id; min and max of the whole vector`,
+    },
+    n_vocab: nVocab,
+    cases,
+    logits,
+  };
+}
+
 // Pretty JSON, but every array of numbers on one line: diffs stay readable.
 function format(obj) {
   return JSON.stringify(obj, null, 2).replace(/\[\s+(-?[\d.eE+-]+(?:,\s+-?[\d.eE+-]+)*)\s+\]/g,
@@ -190,7 +286,8 @@ function compare(file, fresh) {
   fresh.logits.forEach((l, i) => {
     const o = old.logits[i];
     if (!o || o.case !== l.case || o.position !== l.position) { problems.push(`logits ${i}: other case/position`); return; }
-    const range = Math.max(...l.values) - Math.min(...l.values);
+    if (JSON.stringify(o.ids) !== JSON.stringify(l.ids)) { problems.push(`logits ${i}: other sampled ids`); return; }
+    const range = l.ids ? l.max - l.min : Math.max(...l.values) - Math.min(...l.values);
     const worst = Math.max(...l.values.map((v, k) => Math.abs(v - o.values[k])));
     if (worst > 1e-6 * range) problems.push(`logits ${i}: differ by ${(worst / range).toExponential(2)} of the range`);
   });
@@ -200,8 +297,14 @@ function compare(file, fresh) {
 const reference = provenance();
 if (!checkOnly) mkdirSync(outDir, { recursive: true });
 let bad = 0;
-for (const m of MODELS) {
-  const golden = makeModel(m, reference);
+const jobs = [
+  ...MODELS.map((m) => ({ name: m.file, make: () => makeModel(m, reference) })),
+  ...FAMILIES.map((shape) => ({ name: `${shape}.gguf`, make: () => makeFamily(shape, reference) })),
+].filter((j) => !only || j.name === only || j.name === `${only}.gguf`);
+if (!jobs.length) fail(`--only ${only}: no such model or shape`);
+for (const { name, make } of jobs) {
+  const m = { file: name };
+  const golden = make();
   const file = join(outDir, m.file.replace(/\.gguf$/, '.json'));
   if (checkOnly) {
     const problems = existsSync(file) ? compare(file, golden) : [`${file} is missing`];

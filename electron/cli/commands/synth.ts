@@ -11,7 +11,7 @@ import { checkOutputPath } from '../model-path';
 import { bytes, table, writeJson } from '../output';
 
 const specs = {
-  shape: { kind: 'string', placeholder: 'SHAPE', required: true, help: 'llama2-7b, llama3-8b, llama3.2-1b, tiny-125m, test-llama2, ...' },
+  shape: { kind: 'string', placeholder: 'SHAPE', required: true, help: 'llama3.2-1b, qwen3-1.7b, gemma3-1b, phi4-mini, smollm3-3b, tiny-125m, test-qwen3, ...' },
   out: { kind: 'string', placeholder: 'FILE.gguf', required: true, help: 'where to write the model' },
   type: { kind: 'enum', choices: SYNTH_TYPES, default: 'f16', help: 'tensor type of the weights' },
   seed: { kind: 'int', placeholder: 'S', min: 0, max: Number.MAX_SAFE_INTEGER, default: 0, help: 'weight seed' } satisfies NumberOption,

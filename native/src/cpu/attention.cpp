@@ -44,7 +44,9 @@ void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs
     const uint16_t* ks = a.k_scale ? a.k_scale + (int64_t)kvh * a.context : nullptr;
     const uint16_t* vs = a.v_scale ? a.v_scale + (int64_t)kvh * a.context : nullptr;
     const int n_keys = a.pos + t0 + nt;  // the last token of the tile sees them all
-    for (int j0 = 0; j0 < n_keys; j0 += kKeyTile) {
+    // The first key any query of the tile sees: tiles wholly before it are skipped.
+    const int first_key = a.window > 0 ? std::max(0, a.pos + t0 - a.window + 1) : 0;
+    for (int j0 = first_key / kKeyTile * kKeyTile; j0 < n_keys; j0 += kKeyTile) {
       const int nk = std::min(kKeyTile, n_keys - j0);
       kv_load(k, a.kv, kc + (uint64_t)j0 * hd * eb, ks ? ks + j0 : nullptr, nk, hd, kbuf);
       kv_load(k, a.kv, vc + (uint64_t)j0 * hd * eb, vs ? vs + j0 : nullptr, nk, hd, vbuf);
@@ -54,14 +56,17 @@ void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs
         for (int i = 0; i < nt; i++) {
           float* s = sbuf + (int64_t)i * kKeyTile;
           const int qi = g * nt + i;
-          // causal: token t0+i sees keys up to its own position
-          const int valid = std::min(nk, a.pos + t0 + i + 1 - j0);
-          if (valid <= 0) {
+          // Keys [lo, hi) of the tile: causal (up to the token's own
+          // position) and inside its window.
+          const int p = a.pos + t0 + i;
+          const int hi = std::min(nk, p + 1 - j0);
+          const int lo = a.window > 0 ? std::max(0, p - a.window + 1 - j0) : 0;
+          if (hi <= lo) {
             std::fill(s, s + nk, 0.0f);
             continue;
           }
-          float mx = s[0];
-          for (int j = 1; j < valid; j++) mx = std::max(mx, s[j]);
+          float mx = s[lo];
+          for (int j = lo + 1; j < hi; j++) mx = std::max(mx, s[j]);
           if (mx > mbuf[qi]) {
             if (mbuf[qi] != -INFINITY) {
               const float ms = std::exp(mbuf[qi] - mx);
@@ -71,8 +76,9 @@ void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs
             }
             mbuf[qi] = mx;
           }
-          lbuf[qi] += k.exp_sum(s, valid, mbuf[qi]);
-          std::fill(s + valid, s + nk, 0.0f);
+          lbuf[qi] += k.exp_sum(s + lo, hi - lo, mbuf[qi]);
+          std::fill(s, s + lo, 0.0f);
+          std::fill(s + hi, s + nk, 0.0f);
         }
         k.attn_values(sbuf, kKeyTile, nt, vbuf, nk, hd, obuf + (int64_t)g * nt * hd, hd);
       }

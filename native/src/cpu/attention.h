@@ -1,4 +1,4 @@
-// Causal grouped-query attention over the KV cache (fp16, int8 or fp8; see
+// Causal grouped-query attention (optionally in a sliding window) over the KV cache (fp16, int8 or fp8; see
 // kv_cache.h), for a batch of queries at consecutive positions, in the manner
 // of llama.cpp's tiled CPU flash attention: keys are visited in tiles of
 // kKeyTile, each tile widened from the cache format to f32 once and shared by every query that reads it (all query
@@ -36,6 +36,7 @@ struct AttentionArgs {
   int n = 0, pos = 0;  // tokens pos .. pos+n-1
   int n_heads = 0, n_kv_heads = 0, head_dim = 0;
   float scale = 1.f;
+  int window = 0;  // sliding window: a query at p sees keys after p - window; 0: every earlier key
   float* out = nullptr;  // [n][n_heads * head_dim], row stride ldo
   int64_t ldo = 0;
   float* scratch = nullptr;  // attention_scratch_floats() per thread

@@ -1,14 +1,18 @@
 // The CPU backend: the Llama forward pass on the thread pool. One forward
 // batch is ONE pool run; its ops are phases separated by barriers (as ggml's
 // graph executor does), so a decoded token costs a few barriers per layer and
-// no thread wake-ups. Phases of a layer:
+// no thread wake-ups. Phases of a layer (the block model.h's Config describes):
 //   qkv:       RMSNorm fused into the input conversion, one fused q|k|v matmul
-//   rope:      biases (qwen2), RoPE on q and k, k and v stored into the cache
-//              in its format (fp16, int8 or fp8; kv_cache.h)
-//   attention: causal GQA over the cache, then the output projection with the
-//              residual add in its epilogue (x += Wo att)
-//   ffn:       RMSNorm fused, one fused gate|up matmul; SwiGLU fused into the
-//              down projection's input conversion, the residual in its epilogue
+//   rope:      biases (qwen2), q/k head norms (qwen3, gemma3), RoPE on q and k
+//              with the layer's rotation (or none), k and v stored into the
+//              cache in its format (fp16, int8 or fp8; kv_cache.h)
+//   attention: causal GQA over the cache (in the layer's window), then the
+//              output projection with the residual add in its epilogue
+//              (x += Wo att); with post-norms, Wo att goes to a buffer and is
+//              normed before the add
+//   ffn:       RMSNorm fused, one fused gate|up matmul; SwiGLU or GeGLU fused
+//              into the down projection's input conversion, the residual in
+//              its epilogue (or after the post-norm, as above)
 // Long prompts run in batches of kMaxBatch tokens, each seeing the cache the
 // previous ones wrote. read_kv / write_kv copy the cache to and from the KV
 // state layout (keymate/backend.h), one run per layer, array and head.
@@ -45,6 +49,12 @@ struct Layer {
   const float* bq = nullptr;
   const float* bk = nullptr;
   const float* bv = nullptr;
+  const float* q_norm = nullptr;    // [head_dim], qk_norm only
+  const float* k_norm = nullptr;
+  const float* attn_post = nullptr; // [dim], post_norms only
+  const float* ffn_post = nullptr;
+  int rope = 0;                     // index into ropes_, -1: none
+  int window = 0;
   AlignedBuffer k_cache, v_cache;  // [n_kv_heads][context][head_dim] in the KV format (kv_cache.h)
   AlignedBuffer k_scale, v_scale;  // INT8 KV: [n_kv_heads][context] fp16
 };
@@ -62,7 +72,16 @@ class CpuBackend final : public Backend {
     kv_dim_ = (int64_t)c.n_kv_heads * c.head_dim;
 
     const Weights& w = model_->weights;
-    if (c.has_rope_freqs) freq_factors_ = static_cast<const float*>(w.rope_freqs.data);
+    for (const RopeSpec& r : c.ropes) {
+      RopeParams rp;
+      rp.dims = c.rope_dims;
+      rp.base = r.base;
+      rp.freq_scale = r.freq_scale;
+      rp.freq_factors = rope_factors(*model_, ctx_);
+      rp.style = c.rope_style;
+      rp.attn_factor = c.rope_attn_factor;
+      ropes_.push_back(rp);
+    }
     layers_.resize((size_t)c.n_layers);
     int64_t max_cols = c.dim;
     uint64_t max_act = 0;
@@ -79,6 +98,12 @@ class CpuBackend final : public Backend {
       y.bq = static_cast<const float*>(L.bq.data);
       y.bk = static_cast<const float*>(L.bk.data);
       y.bv = static_cast<const float*>(L.bv.data);
+      y.q_norm = static_cast<const float*>(L.q_norm.data);
+      y.k_norm = static_cast<const float*>(L.k_norm.data);
+      y.attn_post = static_cast<const float*>(L.attn_post_norm.data);
+      y.ffn_post = static_cast<const float*>(L.ffn_post_norm.data);
+      y.rope = c.layers[(size_t)l].rope;
+      y.window = c.layers[(size_t)l].window;
       const size_t cache = kv_quant_bytes(kv_, c.n_kv_heads, ctx_, c.head_dim);
       y.k_cache = aligned_buffer(cache);
       y.v_cache = aligned_buffer(cache);
@@ -104,7 +129,8 @@ class CpuBackend final : public Backend {
     qkv_ = aligned_buffer((size_t)kMaxBatch * (q_dim_ + 2 * kv_dim_) * sizeof(float));
     att_ = aligned_buffer((size_t)kMaxBatch * q_dim_ * sizeof(float));
     gu_ = aligned_buffer((size_t)kMaxBatch * 2 * c.ffn_dim * sizeof(float));
-    rope_cs_ = aligned_buffer((size_t)kMaxBatch * c.head_dim * sizeof(float));
+    rope_cs_ = aligned_buffer(ropes_.size() * (size_t)kMaxBatch * c.rope_dims * sizeof(float));
+    if (c.post_norms) post_ = aligned_buffer((size_t)kMaxBatch * c.dim * sizeof(float));
     scores_ = aligned_buffer((size_t)pool_.size() *
                              (size_t)attention_scratch_floats(c.n_heads, c.n_kv_heads, c.head_dim) * sizeof(float));
     // Work counters: per layer, one per matrix of qkv, wo, gate_up, down, plus
@@ -232,7 +258,8 @@ class CpuBackend final : public Backend {
         aa.n_heads = c.n_heads;
         aa.n_kv_heads = c.n_kv_heads;
         aa.head_dim = c.head_dim;
-        aa.scale = 1.0f / std::sqrt((float)c.head_dim);
+        aa.scale = c.attn_scale;
+        aa.window = L.window;
         aa.out = att();
         aa.ldo = q_dim_;
         aa.scratch = reinterpret_cast<float*>(scores_.get());
@@ -241,7 +268,7 @@ class CpuBackend final : public Backend {
         MatInput ai;
         ai.x = att();
         ai.ldx = q_dim_;
-        matmul_phase(ith, nth, pool_, k_, L.wo, ai, n, x(), c.dim, true, scratch_, next_counters(ci, L.wo));
+        project_residual(ith, nth, L.wo, ai, n, L.attn_post, ci);
         stage_end(st.attention);
         // ffn
         MatInput fi;
@@ -254,11 +281,11 @@ class CpuBackend final : public Backend {
                      next_counters(ci, L.gate_up));
         pool_.barrier();
         MatInput di;
-        di.kind = MatInput::SwiGlu;
+        di.kind = c.activation == Activation::GeluTanh ? MatInput::GeGlu : MatInput::SwiGlu;
         di.x = gu();
         di.u = gu() + c.ffn_dim;
         di.ldx = 2 * c.ffn_dim;
-        matmul_phase(ith, nth, pool_, k_, L.down, di, n, x(), c.dim, true, scratch_, next_counters(ci, L.down));
+        project_residual(ith, nth, L.down, di, n, L.ffn_post, ci);
         stage_end(st.ffn);
       }
       if (logits) {
@@ -283,6 +310,26 @@ class CpuBackend final : public Backend {
     }
   }
 
+  // x += W in, the residual add in the matmul's epilogue; or, with a
+  // post-norm, x += rmsnorm(W in) * post, through the post_ buffer.
+  void project_residual(int ith, int nth, const MatGroup& g, const MatInput& in, int n, const float* post,
+                        size_t& ci) {
+    const Config& c = model_->config;
+    if (!post) {
+      matmul_phase(ith, nth, pool_, k_, g, in, n, x(), c.dim, true, scratch_, next_counters(ci, g));
+      return;
+    }
+    float* y = reinterpret_cast<float*>(post_.get());
+    matmul_phase(ith, nth, pool_, k_, g, in, n, y, c.dim, false, scratch_, next_counters(ci, g));
+    pool_.barrier();
+    const Range r = split_range(n, ith, nth);
+    for (int64_t t = r.begin; t < r.end; t++) {
+      float* yt = y + t * c.dim;
+      k_.rms_norm(yt, post, c.norm_eps, c.dim, yt);
+      add(x() + t * c.dim, yt, c.dim);
+    }
+  }
+
   // Hands out `g.mats.size()` fresh counters; every thread advances `ci` alike.
   WorkCounter* const* next_counters(size_t& ci, const MatGroup& g) {
     thread_local std::vector<WorkCounter*> ptrs;
@@ -292,15 +339,18 @@ class CpuBackend final : public Backend {
     return ptrs.data();
   }
 
-  // Token embeddings into x, and the RoPE angles of each position (shared by all layers).
+  // Token embeddings into x, and the RoPE angles of each position for each
+  // rotation (shared by the layers that use it).
   void embed(int ith, int nth, const int32_t* tokens, int n, int pos) {
     const Config& c = model_->config;
     const Tensor& e = model_->weights.token_embd;
-    const RopeParams rp = rope_params();
     const Range r = split_range(n, ith, nth);
     for (int64_t t = r.begin; t < r.end; t++) {
-      quant::tensor_row(e, tokens[t], x() + t * c.dim);
-      rope_angles(rp, pos + t, rope_cs() + t * c.head_dim);
+      float* xt = x() + t * c.dim;
+      quant::tensor_row(e, tokens[t], xt);
+      if (c.embed_scale != 1.0f)
+        for (int i = 0; i < c.dim; i++) xt[i] *= c.embed_scale;
+      for (size_t ri = 0; ri < ropes_.size(); ri++) rope_angles(ropes_[ri], pos + t, rope_cs((int)ri) + t * c.rope_dims);
     }
   }
 
@@ -308,7 +358,7 @@ class CpuBackend final : public Backend {
     const Config& c = model_->config;
     const int hd = c.head_dim;
     const int64_t ld = q_dim_ + 2 * kv_dim_;
-    const RopeParams rp = rope_params();
+    const RopeParams* rp = L.rope >= 0 ? &ropes_[(size_t)L.rope] : nullptr;
     uint8_t* kc = L.k_cache.get();
     uint8_t* vc = L.v_cache.get();
     uint16_t* ks = reinterpret_cast<uint16_t*>(L.k_scale.get());
@@ -320,18 +370,20 @@ class CpuBackend final : public Backend {
     for (int64_t it = r.begin; it < r.end; it++) {
       const int t = (int)(it / heads), h = (int)(it % heads);
       float* row = qkv() + t * ld;
-      const float* cs = rope_cs() + (int64_t)t * hd;
+      const float* cs = rp ? rope_cs(L.rope) + (int64_t)t * c.rope_dims : nullptr;
       if (h < c.n_heads) {
         float* q = row + (int64_t)h * hd;
         if (L.bq) add(q, L.bq + (int64_t)h * hd, hd);
-        rope_apply(rp, cs, q);
+        if (L.q_norm) k_.rms_norm(q, L.q_norm, c.norm_eps, hd, q);
+        if (rp) rope_apply(*rp, cs, q);
       } else {
         const int kh = h - c.n_heads;
         float* k = row + q_dim_ + (int64_t)kh * hd;
         float* v = row + q_dim_ + kv_dim_ + (int64_t)kh * hd;
         if (L.bk) add(k, L.bk + (int64_t)kh * hd, hd);
         if (L.bv) add(v, L.bv + (int64_t)kh * hd, hd);
-        rope_apply(rp, cs, k);
+        if (L.k_norm) k_.rms_norm(k, L.k_norm, c.norm_eps, hd, k);
+        if (rp) rope_apply(*rp, cs, k);
         const int64_t tok = (int64_t)kh * ctx_ + pos + t;  // (head, token) index
         kv_store(k_, kv_, k, hd, kc + (uint64_t)tok * hd * eb, ks ? ks + tok : nullptr);
         kv_store(k_, kv_, v, hd, vc + (uint64_t)tok * hd * eb, vs ? vs + tok : nullptr);
@@ -357,22 +409,13 @@ class CpuBackend final : public Backend {
     for (int i = 0; i < n; i++) x[i] += b[i];
   }
 
-  RopeParams rope_params() const {
-    const Config& c = model_->config;
-    RopeParams rp;
-    rp.dims = c.head_dim;
-    rp.base = c.rope_theta;
-    rp.freq_scale = c.rope_freq_scale;
-    rp.freq_factors = freq_factors_;
-    rp.style = c.rope_style;
-    return rp;
-  }
-
   float* x() { return reinterpret_cast<float*>(x_.get()); }
   float* qkv() { return reinterpret_cast<float*>(qkv_.get()); }
   float* att() { return reinterpret_cast<float*>(att_.get()); }
   float* gu() { return reinterpret_cast<float*>(gu_.get()); }
-  float* rope_cs() { return reinterpret_cast<float*>(rope_cs_.get()); }
+  float* rope_cs(int r) {
+    return reinterpret_cast<float*>(rope_cs_.get()) + (int64_t)r * kMaxBatch * model_->config.rope_dims;
+  }
 
   std::shared_ptr<const Model> model_;
   Simd simd_;
@@ -382,12 +425,12 @@ class CpuBackend final : public Backend {
   KvType kv_;
   int ctx_ = 0;
   int64_t q_dim_ = 0, kv_dim_ = 0;
-  const float* freq_factors_ = nullptr;
+  std::vector<RopeParams> ropes_;  // one per Config::ropes entry
   std::vector<Layer> layers_;
   MatGroup output_;
   size_t max_mats_ = 1;
   MatScratch scratch_;
-  AlignedBuffer x_, qkv_, att_, gu_, rope_cs_, scores_;
+  AlignedBuffer x_, qkv_, att_, gu_, rope_cs_, post_, scores_;
   std::unique_ptr<WorkCounter[]> counters_;
   size_t n_counters_ = 0;
   StageTimes stats_;

@@ -12,6 +12,10 @@
 
 namespace km::cpu {
 
+// GELU's tanh approximation: sqrt(2/pi) and the cubic's coefficient.
+constexpr float kSqrt2OverPi = 0.79788456080286535588f;
+constexpr float kGeluCoef = 0.044715f;
+
 // An activation batch in the form a matrix wants: row t at data + t * stride.
 struct ActView {
   ActFormat format = ActFormat::F32;
@@ -60,6 +64,11 @@ struct Kernels {
   void (*rms_norm)(const float* x, const float* w, float eps, int64_t n, float* y) = nullptr;
   // y[i] = silu(g[i]) * u[i], silu(x) = x / (1 + exp(-x)).
   void (*swiglu)(const float* g, const float* u, float* y, int n) = nullptr;
+  // y[i] = gelu(g[i]) * u[i], GELU's tanh approximation
+  // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), computed as the equal
+  // x / (1 + exp(-2 sqrt(2/pi) (x + 0.044715 x^3))); 0 at x <= -10 and x at
+  // x >= 10, as ggml's.
+  void (*geglu)(const float* g, const float* u, float* y, int n) = nullptr;
 
   MatKernel mat(const MatPart& p) const;  // never null for a part CpuMatrix built
 };

@@ -551,23 +551,37 @@ void rms_norm(const float* x, const float* w, float eps, int64_t n, float* y) {
   for (; i < n; i++) y[i] = x[i] * scale * w[i];
 }
 
-void swiglu(const float* g, const float* u, float* y, int n) {
-  const __m256 one = _mm256_set1_ps(1.0f), neg = _mm256_set1_ps(-0.0f);
+// x / (1 + exp(-x)): SiLU.
+inline __m256 silu_ps(__m256 x) {
+  return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp_ps(_mm256_xor_ps(x, _mm256_set1_ps(-0.0f)))));
+}
+
+// GELU's tanh form as x / (1 + exp(-2 sqrt(2/pi) x (1 + 0.044715 x^2))),
+// with ggml's ends: 0 at x <= -10, x at x >= 10.
+inline __m256 gelu_ps(__m256 x) {
+  const __m256 x2 = _mm256_mul_ps(x, x);
+  const __m256 inner = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0f * kSqrt2OverPi), x),
+                                     _mm256_fmadd_ps(_mm256_set1_ps(kGeluCoef), x2, _mm256_set1_ps(1.0f)));
+  __m256 y = _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), exp_ps(inner)));
+  y = _mm256_blendv_ps(y, _mm256_setzero_ps(), _mm256_cmp_ps(x, _mm256_set1_ps(-10.0f), _CMP_LE_OQ));
+  return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, _mm256_set1_ps(10.0f), _CMP_GE_OQ));
+}
+
+// y = act(g) * u, eight at a time; the tail through a zero-padded vector.
+template <__m256 (*Act)(__m256)>
+void gated(const float* g, const float* u, float* y, int n) {
   int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 gv = _mm256_loadu_ps(g + i);
-    const __m256 silu = _mm256_div_ps(gv, _mm256_add_ps(one, exp_ps(_mm256_xor_ps(gv, neg))));
-    _mm256_storeu_ps(y + i, _mm256_mul_ps(silu, _mm256_loadu_ps(u + i)));
-  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_mul_ps(Act(_mm256_loadu_ps(g + i)), _mm256_loadu_ps(u + i)));
   if (i < n) {
     float tg[8] = {0, 0, 0, 0, 0, 0, 0, 0}, tu[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int j = i; j < n; j++) tg[j - i] = g[j], tu[j - i] = u[j];
-    const __m256 gv = _mm256_loadu_ps(tg);
-    const __m256 silu = _mm256_div_ps(gv, _mm256_add_ps(one, exp_ps(_mm256_xor_ps(gv, neg))));
-    _mm256_storeu_ps(tg, _mm256_mul_ps(silu, _mm256_loadu_ps(tu)));
+    _mm256_storeu_ps(tg, _mm256_mul_ps(Act(_mm256_loadu_ps(tg)), _mm256_loadu_ps(tu)));
     for (int j = i; j < n; j++) y[j] = tg[j - i];
   }
 }
+
+void swiglu(const float* g, const float* u, float* y, int n) { gated<silu_ps>(g, u, y, n); }
+void geglu(const float* g, const float* u, float* y, int n) { gated<gelu_ps>(g, u, y, n); }
 
 }  // namespace
 }  // namespace km::cpu
@@ -602,6 +616,7 @@ Kernels avx2_kernels() {
   k.exp_sum = exp_sum;
   k.rms_norm = rms_norm;
   k.swiglu = swiglu;
+  k.geglu = geglu;
   add_run_kernels_avx2(k);
   return k;
 }

@@ -183,6 +183,17 @@ void swiglu(const float* g, const float* u, float* y, int n) {
   for (int i = 0; i < n; i++) y[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
 }
 
+void geglu(const float* g, const float* u, float* y, int n) {
+  for (int i = 0; i < n; i++) {
+    const float x = g[i];
+    float gelu;
+    if (x <= -10.0f) gelu = 0.0f;
+    else if (x >= 10.0f) gelu = x;
+    else gelu = x / (1.0f + std::exp(-2.0f * kSqrt2OverPi * x * (1.0f + kGeluCoef * x * x)));
+    y[i] = gelu * u[i];
+  }
+}
+
 }  // namespace
 
 Kernels scalar_kernels() {
@@ -206,6 +217,7 @@ Kernels scalar_kernels() {
   k.exp_sum = exp_sum;
   k.rms_norm = rms_norm;
   k.swiglu = swiglu;
+  k.geglu = geglu;
   k.quantize_q8row = quantize_q8row_scalar;
   add_run_kernels_scalar(k);
   return k;

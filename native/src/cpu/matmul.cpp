@@ -82,8 +82,8 @@ void matmul_phase(int ith, int nth, ThreadPool& pool, const Kernels& k, const Ma
         if (in.kind == MatInput::RmsNorm) {
           k.rms_norm(src, in.norm, in.eps, cols, row);
           src = row;
-        } else if (in.kind == MatInput::SwiGlu) {
-          k.swiglu(src, in.u + t * in.ldx, row, (int)cols);
+        } else if (in.kind == MatInput::SwiGlu || in.kind == MatInput::GeGlu) {
+          (in.kind == MatInput::SwiGlu ? k.swiglu : k.geglu)(src, in.u + t * in.ldx, row, (int)cols);
           src = row;
         }
         if (!f32) convert_row(k, m.act(), src, s.act.get() + t * s.act_row, cols);

@@ -1,6 +1,6 @@
 // One matrix multiply of the forward pass, run by every thread of a pool run:
-// (1) each thread prepares its share of input rows (the prologue: RMSNorm or
-// SwiGLU when the op is fused with one, then conversion to the matrix's
+// (1) each thread prepares its share of input rows (the prologue: RMSNorm,
+// SwiGLU or GeGLU when the op is fused with one, then conversion to the matrix's
 // activation form), (2) a barrier, (3) threads take chunks of output rows
 // from a shared counter until none are left. Each output is computed whole
 // by one thread in a fixed order, so results do not depend on the thread
@@ -21,10 +21,10 @@ namespace km::cpu {
 
 // Where a matmul's input rows come from.
 struct MatInput {
-  enum Kind { Plain, RmsNorm, SwiGlu } kind = Plain;
-  const float* x = nullptr;  // rows (SwiGlu: the gate rows)
+  enum Kind { Plain, RmsNorm, SwiGlu, GeGlu } kind = Plain;
+  const float* x = nullptr;  // rows (SwiGlu, GeGlu: the gate rows)
   int64_t ldx = 0;           // floats between rows
-  const float* u = nullptr;  // SwiGlu: the up rows (same ldx)
+  const float* u = nullptr;  // SwiGlu, GeGlu: the up rows (same ldx)
   const float* norm = nullptr;  // RmsNorm: the weight [cols]
   float eps = 0;
 };

@@ -11,8 +11,8 @@ void rope_angles(const RopeParams& rp, int64_t p, float* cs) {
   for (int i0 = 0; i0 < rp.dims; i0 += 2) {
     const float ff = rp.freq_factors ? rp.freq_factors[i0 / 2] : 1.0f;
     const float t = rp.freq_scale * (theta / ff);
-    cs[i0] = std::cos(t);
-    cs[i0 + 1] = std::sin(t);
+    cs[i0] = std::cos(t) * rp.attn_factor;
+    cs[i0 + 1] = std::sin(t) * rp.attn_factor;
     theta *= theta_scale;
   }
 }
