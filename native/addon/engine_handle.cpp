@@ -97,13 +97,14 @@ static SyntheticSpec synthetic_spec(const Napi::CallbackInfo& info, size_t i, co
                                     bool with_vocab) {
   Napi::Object obj = object_arg(info, i, call + ": spec", false);
   const std::string what = call + ": spec";
-  Fields f = with_vocab ? Fields(obj, what, {"shape", "type", "seed", "vocab"})
+  Fields f = with_vocab ? Fields(obj, what, {"shape", "type", "seed", "vocab", "chatTemplate"})
                         : Fields(obj, what, {"shape", "type", "seed"});
   SyntheticSpec s;
   s.shape = f.required_string("shape");
   s.type = f.string("type", "f16");
   s.seed = f.seed("seed", 0);
   s.vocab = f.string("vocab", "");
+  s.chat_template = f.string("chatTemplate", "");
   return s;
 }
 
@@ -308,13 +309,14 @@ Napi::Value EngineHandle::PlanShape(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string what_shape = "planShape: shape";
   Fields s(object_arg(info, 0, what_shape, false), what_shape,
-           {"layers", "dim", "heads", "kvHeads", "ffn", "vocab", "contextLength", "tiedOutput", "fileType"});
+           {"layers", "dim", "heads", "kvHeads", "headDim", "ffn", "vocab", "contextLength", "tiedOutput", "fileType"});
   constexpr int64_t kMaxCount = 1 << 24;
   ModelShape shape;
   shape.layers = static_cast<int>(s.integer("layers", 0, 1, kMaxCount));
   shape.dim = static_cast<int>(s.integer("dim", 0, 1, kMaxCount));
   shape.heads = static_cast<int>(s.integer("heads", 0, 1, kMaxCount));
   shape.kv_heads = static_cast<int>(s.integer("kvHeads", 0, 1, kMaxCount));
+  shape.head_dim = static_cast<int>(s.integer("headDim", 0, 0, kMaxCount));
   shape.ffn = static_cast<int>(s.integer("ffn", 0, 1, kMaxCount));
   shape.vocab = static_cast<int>(s.integer("vocab", 0, 1, kMaxCount));
   shape.context = static_cast<int>(s.integer("contextLength", 0, 1, kMaxContext));

@@ -21,6 +21,7 @@ class SynthWorker : public PromiseWorker {
     o.type = spec_.type;
     o.seed = spec_.seed;
     o.vocab = spec_.vocab;
+    o.chat_template = spec_.chat_template;
     bytes_ = write_synthetic_gguf(o, out_);
   }
   Napi::Value Finish() override { return Napi::Number::New(Env(), static_cast<double>(bytes_)); }

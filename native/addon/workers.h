@@ -21,6 +21,7 @@ struct SyntheticSpec {
   std::string type;   // "f32" | "f16" | "bf16" | "q8_0" | "q4_0"
   uint64_t seed = 0;
   std::string vocab;  // synth only: the vocabulary GGUF or its folder; "" = searched for
+  std::string chat_template;  // synth only: Jinja source for tokenizer.chat_template; "" = the vocabulary's
 };
 
 Napi::Promise start_load(Napi::Env env, EngineHandle* handle, std::string path, LoadOptions opts);

@@ -96,8 +96,9 @@ PlanInput plan_input(const ModelShape& s, const quant::WeightFormat& f) {
   if (s.layers <= 0 || s.dim <= 0 || s.heads <= 0 || s.kv_heads <= 0 || s.ffn <= 0 || s.vocab <= 0 || s.context <= 0)
     fail("model shape: every count must be positive (layers %d, dim %d, heads %d, kv heads %d, ffn %d, vocab %d, "
          "context %d)", s.layers, s.dim, s.heads, s.kv_heads, s.ffn, s.vocab, s.context);
-  if (s.dim % s.heads != 0 || s.heads % s.kv_heads != 0)
-    fail("model shape: dim %d must divide into %d heads, and heads into %d kv heads", s.dim, s.heads, s.kv_heads);
+  if (s.head_dim < 0 || (s.head_dim == 0 && s.dim % s.heads != 0) || s.heads % s.kv_heads != 0)
+    fail("model shape: dim %d must divide into %d heads (or a head size be given), and heads into %d kv heads", s.dim,
+         s.heads, s.kv_heads);
   const GgmlType type = ggml_type_named(s.file_type);
   PlanInput in;
   in.layers = s.layers;
@@ -107,7 +108,8 @@ PlanInput plan_input(const ModelShape& s, const quant::WeightFormat& f) {
   in.ffn = s.ffn;
   in.vocab = s.vocab;
   in.context_max = s.context;
-  in.head_dim = s.dim / s.heads;
+  in.head_dim = s.head_dim ? s.head_dim : s.dim / s.heads;
+  const int64_t q_dim = (int64_t)s.heads * in.head_dim;
   const int64_t kv_dim = (int64_t)s.kv_heads * in.head_dim;
   // A matrix as the file stores it: `cols` is the input width (ggml's ne0).
   auto add = [&](int64_t cols, int64_t rows, bool embd = false, bool output = false) {
@@ -118,10 +120,10 @@ PlanInput plan_input(const ModelShape& s, const quant::WeightFormat& f) {
   add(s.dim, s.vocab, true, false);  // token_embd
   if (!s.tied_output) add(s.dim, s.vocab, false, true);  // output
   for (int l = 0; l < s.layers; l++) {
-    add(s.dim, s.dim);   // attn_q
+    add(s.dim, q_dim);   // attn_q
     add(s.dim, kv_dim);  // attn_k
     add(s.dim, kv_dim);  // attn_v
-    add(s.dim, s.dim);   // attn_output
+    add(q_dim, s.dim);   // attn_output
     add(s.dim, s.ffn);   // ffn_gate
     add(s.dim, s.ffn);   // ffn_up
     add(s.ffn, s.dim);   // ffn_down

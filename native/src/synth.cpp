@@ -181,7 +181,7 @@ GgufWriter::Fill fixed_f32(std::vector<float> values) {
 // The vocabulary's tokenizer metadata, padded to `vocab` tokens when the file
 // has fewer: unused tokens ("<keymate_pad_N>", type 5, the lowest score) that
 // no text tokenizes to, so only the matrices grow.
-void copy_vocabulary(GgufWriter& w, const GgufFile& vocab, int n_vocab, const std::string& need) {
+void copy_vocabulary(GgufWriter& w, const GgufFile& vocab, int n_vocab, const std::string& need, bool skip_template) {
   const GgufValue* tokens = vocab.find("tokenizer.ggml.tokens");
   if (!tokens || tokens->kind != GgufKind::ARRAY || tokens->item_kind != GgufKind::STRING)
     fail("%s: no tokenizer.ggml.tokens array: not a vocabulary GGUF", vocab.path().c_str());
@@ -199,6 +199,7 @@ void copy_vocabulary(GgufWriter& w, const GgufFile& vocab, int n_vocab, const st
          n_vocab, need.c_str());
   for (const auto& kv : vocab.metadata()) {
     if (kv.key.rfind("tokenizer.", 0) != 0) continue;
+    if (skip_template && kv.key == "tokenizer.chat_template") continue;
     if (pad && kv.key == "tokenizer.ggml.merges") fail("%s: a BPE vocabulary cannot be padded", vocab.path().c_str());
     if (!pad || (kv.key != "tokenizer.ggml.tokens" && kv.key != "tokenizer.ggml.scores" &&
                  kv.key != "tokenizer.ggml.token_type")) {
@@ -271,7 +272,8 @@ void describe(GgufWriter& w, const SynthShape& s, const SynthOptions& opts, cons
               static_cast<float>(std::sqrt(1 + std::log(scale) / std::log(static_cast<double>(s.orig_context)))));
   }
   u32("vocab_size", s.vocab);
-  copy_vocabulary(w, vocab, s.vocab, s.vocab_file);
+  copy_vocabulary(w, vocab, s.vocab, s.vocab_file, !opts.chat_template.empty());
+  if (!opts.chat_template.empty()) w.add_string("tokenizer.chat_template", opts.chat_template);
 
   auto matrix = [&](const std::string& name, int64_t rows, int64_t cols) {
     w.add_tensor(name, type, {static_cast<uint64_t>(cols), static_cast<uint64_t>(rows)},

@@ -72,6 +72,9 @@ struct SynthOptions {
   // folder and above the executable.
   std::string vocab;
   int threads = 0;  // 0 = hardware threads (the bytes do not depend on it)
+  // Jinja source written as tokenizer.chat_template in place of the
+  // vocabulary's (a family's real template, for the app's tests); "" keeps it.
+  std::string chat_template;
 };
 
 // The generator's version, written into the file (keymate.synth.version):

@@ -42,6 +42,8 @@ export interface NativeSyntheticSpec {
 export interface NativeSynthSpec extends NativeSyntheticSpec {
   /** The vocabulary GGUF the shape needs, or its folder; searched for when absent. */
   vocab?: string;
+  /** Jinja source written as tokenizer.chat_template instead of the vocabulary's. */
+  chatTemplate?: string;
 }
 
 export interface NativeGenerateRequest {
@@ -232,6 +234,8 @@ export interface NativeModelShape {
   dim: number;
   heads: number;
   kvHeads: number;
+  /** Attention head size; 0 or absent: dim / heads (Qwen3 and Gemma 3 give their own). */
+  headDim?: number;
   ffn: number;
   vocab: number;
   /** The trained context. */

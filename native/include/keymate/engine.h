@@ -133,6 +133,7 @@ MemoryPlan plan_memory(const std::string& path, const std::string& weights, cons
 // norms f32. Planned exactly as plan_memory plans a file of these tensors.
 struct ModelShape {
   int layers = 0, dim = 0, heads = 0, kv_heads = 0, ffn = 0, vocab = 0;
+  int head_dim = 0;  // attention head size; 0: dim / heads (Qwen3 and Gemma 3 differ)
   int context = 0;            // the trained context
   bool tied_output = false;   // no output.weight: the embedding doubles as it
   std::string file_type = "f16";  // a ggml type name: "f16", "q8_0", "q4_K", ...
