@@ -123,6 +123,8 @@ export const ModelShape = z.strictObject({
   dim: z.number().int().positive(),
   heads: z.number().int().positive(),
   kv_heads: z.number().int().positive(),
+  /** Attention head size, given only where it is not dim / heads (Qwen3: 128, Gemma 3: 256). */
+  head_dim: z.number().int().positive().optional(),
   ffn: z.number().int().positive(),
   vocab: z.number().int().positive(),
   context_length: z.number().int().positive(),

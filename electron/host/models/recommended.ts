@@ -1,17 +1,23 @@
-// The recommended models: small-to-7B instruct GGUFs a first run can fetch,
-// with whether each fits this machine in each weight format. The fit comes
-// from the engine's own memory plan (planShape: the same make_plan that
-// planMemory applies to a file, fed the tensors a file of this shape holds;
-// the formula exists once, in native/src/memory_plan.cpp), judged against the
-// first CUDA device's memory, or system memory when there is no usable GPU.
+// The recommended models: the small instruct GGUFs people download for a
+// local companion, with whether each fits this machine in each weight format.
+// The fit comes from the engine's own memory plan (planShape: the same
+// make_plan that planMemory applies to a file, fed the tensors a file of this
+// shape holds; the formula exists once, in native/src/memory_plan.cpp), judged
+// against the first CUDA device's memory, or system memory when there is no
+// usable GPU.
 //
-// The facts: shapes are the models' published config.json values; sizes are
-// the files' sizes as listed on Hugging Face, rounded to the MB shown there
-// (the download itself trusts only the server's length and the checksum).
-// sha256 is null for every entry: none is known here for certain, so those
-// downloads are checked by length and GGUF header only. For a Q4_K_M file the
-// "native" plan counts every matrix as q4_K; the real file mixes in some q6_K,
-// so its native need is a few percent higher than shown.
+// The facts: shapes are the models' published config.json values (head_dim
+// only where it is not dim/heads: Qwen3's 128, Gemma 3's 256); params are
+// counted from that shape as the GGUF holds it (Gemma 3 4B: the text model,
+// its vision tower is a separate mmproj file). Sizes are the files' byte
+// counts where several published listings agree, else rounded to the MB
+// (marked "rounded"); the download itself trusts only the server's length and
+// the checksum. sha256 is null for every entry: none is known here for
+// certain, so those downloads are checked by length and GGUF header only. Each
+// tied_output was checked against the file size (an untied Qwen3 0.6B would be
+// a fifth bigger). For a Q4_K_M file the "native" plan counts every matrix as
+// q4_K; the real file mixes in some q6_K, so its native need is a few percent
+// higher than shown.
 import * as os from 'node:os';
 
 import type { FormatFit, ModelShape, RecommendedList, RecommendedModel } from '../../../common/contract';
@@ -34,98 +40,141 @@ export interface RecommendedFacts {
 }
 
 const MB = 1_000_000;
+const HF = 'https://huggingface.co';
+const GEMMA = 'Gemma Terms of Use';
+const LLAMA = 'Llama 3.2 Community License';
 
+/** Smallest first: the first-run screen reads top to bottom as "what this machine can run". */
 export const RECOMMENDED: readonly RecommendedFacts[] = [
   {
-    id: 'smollm2-135m-instruct-q8_0',
-    title: 'SmolLM2 135M Instruct (Q8_0)',
-    url: 'https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/resolve/main/smollm2-135m-instruct-q8_0.gguf',
-    name: 'smollm2-135m-instruct-q8_0',
-    size_bytes: 145 * MB,
-    params: 134_515_008,
+    id: 'gemma-3-270m-it-q8_0',
+    title: 'Gemma 3 270M (Q8_0)',
+    url: `${HF}/ggml-org/gemma-3-270m-it-GGUF/resolve/main/gemma-3-270m-it-Q8_0.gguf`,
+    name: 'gemma-3-270m-it-Q8_0',
+    size_bytes: 291_545_600,
+    params: 268_098_176,
+    quant: 'Q8_0',
+    file_type: 'q8_0',
+    tied_output: true,
+    license: GEMMA,
+    shape: { layers: 18, dim: 640, heads: 4, kv_heads: 1, head_dim: 256, ffn: 2048, vocab: 262144, context_length: 32768 },
+  },
+  {
+    id: 'qwen3-0.6b-q8_0',
+    title: 'Qwen3 0.6B (Q8_0)',
+    url: `${HF}/Qwen/Qwen3-0.6B-GGUF/resolve/main/Qwen3-0.6B-Q8_0.gguf`,
+    name: 'Qwen3-0.6B-Q8_0',
+    size_bytes: 639_446_688,
+    params: 596_049_920,
     quant: 'Q8_0',
     file_type: 'q8_0',
     tied_output: true,
     license: 'Apache-2.0',
-    shape: { layers: 30, dim: 576, heads: 9, kv_heads: 3, ffn: 1536, vocab: 49152, context_length: 8192 },
+    shape: { layers: 28, dim: 1024, heads: 16, kv_heads: 8, head_dim: 128, ffn: 3072, vocab: 151936, context_length: 40960 },
   },
   {
-    id: 'smollm2-360m-instruct-q8_0',
-    title: 'SmolLM2 360M Instruct (Q8_0)',
-    url: 'https://huggingface.co/HuggingFaceTB/SmolLM2-360M-Instruct-GGUF/resolve/main/smollm2-360m-instruct-q8_0.gguf',
-    name: 'smollm2-360m-instruct-q8_0',
-    size_bytes: 386 * MB,
-    params: 361_821_120,
-    quant: 'Q8_0',
-    file_type: 'q8_0',
+    id: 'gemma-3-1b-it-q4_k_m',
+    title: 'Gemma 3 1B (Q4_K_M)',
+    url: `${HF}/ggml-org/gemma-3-1b-it-GGUF/resolve/main/gemma-3-1b-it-Q4_K_M.gguf`,
+    name: 'gemma-3-1b-it-Q4_K_M',
+    size_bytes: 806_058_240,
+    params: 999_885_952,
+    quant: 'Q4_K_M',
+    file_type: 'q4_K',
     tied_output: true,
-    license: 'Apache-2.0',
-    shape: { layers: 32, dim: 960, heads: 15, kv_heads: 5, ffn: 2560, vocab: 49152, context_length: 8192 },
+    license: GEMMA,
+    shape: { layers: 26, dim: 1152, heads: 4, kv_heads: 1, head_dim: 256, ffn: 6912, vocab: 262144, context_length: 32768 },
   },
   {
-    id: 'qwen2.5-0.5b-instruct-q8_0',
-    title: 'Qwen2.5 0.5B Instruct (Q8_0)',
-    url: 'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q8_0.gguf',
-    name: 'qwen2.5-0.5b-instruct-q8_0',
-    size_bytes: 676 * MB,
-    params: 494_032_768,
-    quant: 'Q8_0',
-    file_type: 'q8_0',
-    tied_output: true,
-    license: 'Apache-2.0',
-    shape: { layers: 24, dim: 896, heads: 14, kv_heads: 2, ffn: 4864, vocab: 151936, context_length: 32768 },
-  },
-  {
-    id: 'llama-3.2-1b-instruct-q8_0',
-    title: 'Llama 3.2 1B Instruct (Q8_0)',
-    url: 'https://huggingface.co/bartowski/Llama-3.2-1B-Instruct-GGUF/resolve/main/Llama-3.2-1B-Instruct-Q8_0.gguf',
-    name: 'Llama-3.2-1B-Instruct-Q8_0',
-    size_bytes: 1321 * MB,
+    id: 'llama-3.2-1b-instruct-q4_k_m',
+    title: 'Llama 3.2 1B Instruct (Q4_K_M)',
+    url: `${HF}/bartowski/Llama-3.2-1B-Instruct-GGUF/resolve/main/Llama-3.2-1B-Instruct-Q4_K_M.gguf`,
+    name: 'Llama-3.2-1B-Instruct-Q4_K_M',
+    size_bytes: 807_694_464,
     params: 1_235_814_400,
-    quant: 'Q8_0',
-    file_type: 'q8_0',
+    quant: 'Q4_K_M',
+    file_type: 'q4_K',
     tied_output: true,
-    license: 'Llama 3.2 Community License',
+    license: LLAMA,
     shape: { layers: 16, dim: 2048, heads: 32, kv_heads: 8, ffn: 8192, vocab: 128256, context_length: 131072 },
   },
   {
-    id: 'qwen2.5-1.5b-instruct-q8_0',
-    title: 'Qwen2.5 1.5B Instruct (Q8_0)',
-    url: 'https://huggingface.co/Qwen/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/qwen2.5-1.5b-instruct-q8_0.gguf',
-    name: 'qwen2.5-1.5b-instruct-q8_0',
-    size_bytes: 1894 * MB,
-    params: 1_543_714_304,
+    id: 'qwen3-1.7b-q8_0',
+    title: 'Qwen3 1.7B (Q8_0)',
+    url: `${HF}/Qwen/Qwen3-1.7B-GGUF/resolve/main/Qwen3-1.7B-Q8_0.gguf`,
+    name: 'Qwen3-1.7B-Q8_0',
+    size_bytes: 1834 * MB, // rounded
+    params: 1_720_574_976,
     quant: 'Q8_0',
     file_type: 'q8_0',
     tied_output: true,
     license: 'Apache-2.0',
-    shape: { layers: 28, dim: 1536, heads: 12, kv_heads: 2, ffn: 8960, vocab: 151936, context_length: 32768 },
+    shape: { layers: 28, dim: 2048, heads: 16, kv_heads: 8, ffn: 6144, vocab: 151936, context_length: 40960 },
   },
   {
-    id: 'mistral-7b-instruct-v0.3-q4_k_m',
-    title: 'Mistral 7B Instruct v0.3 (Q4_K_M)',
-    url: 'https://huggingface.co/bartowski/Mistral-7B-Instruct-v0.3-GGUF/resolve/main/Mistral-7B-Instruct-v0.3-Q4_K_M.gguf',
-    name: 'Mistral-7B-Instruct-v0.3-Q4_K_M',
-    size_bytes: 4372 * MB,
-    params: 7_248_023_552,
+    id: 'smollm3-3b-q4_k_m',
+    title: 'SmolLM3 3B (Q4_K_M)',
+    url: `${HF}/ggml-org/SmolLM3-3B-GGUF/resolve/main/SmolLM3-Q4_K_M.gguf`,
+    name: 'SmolLM3-Q4_K_M',
+    size_bytes: 1925 * MB, // rounded
+    params: 3_075_098_624,
     quant: 'Q4_K_M',
     file_type: 'q4_K',
-    tied_output: false,
+    tied_output: true,
     license: 'Apache-2.0',
-    shape: { layers: 32, dim: 4096, heads: 32, kv_heads: 8, ffn: 14336, vocab: 32768, context_length: 32768 },
+    shape: { layers: 36, dim: 2048, heads: 16, kv_heads: 4, ffn: 11008, vocab: 128256, context_length: 65536 },
   },
   {
-    id: 'qwen2.5-7b-instruct-q4_k_m',
-    title: 'Qwen2.5 7B Instruct (Q4_K_M)',
-    url: 'https://huggingface.co/bartowski/Qwen2.5-7B-Instruct-GGUF/resolve/main/Qwen2.5-7B-Instruct-Q4_K_M.gguf',
-    name: 'Qwen2.5-7B-Instruct-Q4_K_M',
-    size_bytes: 4683 * MB,
-    params: 7_615_616_512,
+    id: 'llama-3.2-3b-instruct-q4_k_m',
+    title: 'Llama 3.2 3B Instruct (Q4_K_M)',
+    url: `${HF}/bartowski/Llama-3.2-3B-Instruct-GGUF/resolve/main/Llama-3.2-3B-Instruct-Q4_K_M.gguf`,
+    name: 'Llama-3.2-3B-Instruct-Q4_K_M',
+    size_bytes: 2_019_377_696,
+    params: 3_212_749_824,
     quant: 'Q4_K_M',
     file_type: 'q4_K',
-    tied_output: false,
+    tied_output: true,
+    license: LLAMA,
+    shape: { layers: 28, dim: 3072, heads: 24, kv_heads: 8, ffn: 8192, vocab: 128256, context_length: 131072 },
+  },
+  {
+    id: 'gemma-3-4b-it-q4_k_m',
+    title: 'Gemma 3 4B (Q4_K_M)',
+    url: `${HF}/ggml-org/gemma-3-4b-it-GGUF/resolve/main/gemma-3-4b-it-Q4_K_M.gguf`,
+    name: 'gemma-3-4b-it-Q4_K_M',
+    size_bytes: 2_489_757_856,
+    params: 3_880_263_168,
+    quant: 'Q4_K_M',
+    file_type: 'q4_K',
+    tied_output: true,
+    license: GEMMA,
+    shape: { layers: 34, dim: 2560, heads: 8, kv_heads: 4, head_dim: 256, ffn: 10240, vocab: 262208, context_length: 131072 },
+  },
+  {
+    id: 'phi-4-mini-instruct-q4_k_m',
+    title: 'Phi-4-mini Instruct (Q4_K_M)',
+    url: `${HF}/unsloth/Phi-4-mini-instruct-GGUF/resolve/main/Phi-4-mini-instruct-Q4_K_M.gguf`,
+    name: 'Phi-4-mini-instruct-Q4_K_M',
+    size_bytes: 2_491_874_272,
+    params: 3_836_021_760,
+    quant: 'Q4_K_M',
+    file_type: 'q4_K',
+    tied_output: true,
+    license: 'MIT',
+    shape: { layers: 32, dim: 3072, heads: 24, kv_heads: 8, ffn: 8192, vocab: 200064, context_length: 131072 },
+  },
+  {
+    id: 'qwen3-4b-q4_k_m',
+    title: 'Qwen3 4B (Q4_K_M)',
+    url: `${HF}/Qwen/Qwen3-4B-GGUF/resolve/main/Qwen3-4B-Q4_K_M.gguf`,
+    name: 'Qwen3-4B-Q4_K_M',
+    size_bytes: 2497 * MB, // rounded
+    params: 4_022_468_096,
+    quant: 'Q4_K_M',
+    file_type: 'q4_K',
+    tied_output: true,
     license: 'Apache-2.0',
-    shape: { layers: 28, dim: 3584, heads: 28, kv_heads: 4, ffn: 18944, vocab: 152064, context_length: 32768 },
+    shape: { layers: 36, dim: 2560, heads: 32, kv_heads: 8, head_dim: 128, ffn: 9728, vocab: 151936, context_length: 40960 },
   },
 ];
 
@@ -166,6 +215,7 @@ export function recommendedList(network: NetworkStatus, inLibrary: (name: string
       dim: r.shape.dim,
       heads: r.shape.heads,
       kvHeads: r.shape.kv_heads,
+      headDim: r.shape.head_dim,
       ffn: r.shape.ffn,
       vocab: r.shape.vocab,
       contextLength: r.shape.context_length,
