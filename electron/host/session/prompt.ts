@@ -14,12 +14,20 @@
 // Templates that refuse a system message (some raise_exception on it) get the
 // persona folded into the user's message instead.
 //
+// Reasoning models: the template gets `enable_thinking` as the settings say
+// (Qwen3's and SmolLM3's templates read it; llama.cpp's copies of QwQ's and
+// R1's too, and those close the block unless it is true, so it is passed
+// either way). A template that opens a <think> block in the generation
+// prompt (Qwen3.5, QwQ, R1) says so in `thinkingOpened`: the reply then
+// begins inside the thinking.
+//
 // Rendering a chat template takes a millisecond or more, and a press waits for
 // it: so the prefix is rendered once per persona, and the last few prompts
 // are kept, which lets the session render a press's prompt while the key is
 // still held (KeySession.prepare) and find it ready at release.
 import { Template } from '@huggingface/jinja';
 
+import { openedThinking } from '../../../common/thinking';
 import type { TemplateInfo } from '../services/engine-service';
 
 export interface RenderedPrompt {
@@ -31,6 +39,13 @@ export interface RenderedPrompt {
   /** A chat template's special-token text ("<|im_start|>") becomes the token; a user's plain text never does. */
   parseSpecial: boolean;
   template: 'chat' | 'plain';
+  /** The thinking block the generation prompt opens ("<think>\n"), so the reply begins inside it; '' when none. */
+  thinkingOpened: string;
+}
+
+export interface PromptOptions {
+  /** Passed to the template as enable_thinking (default true): false asks a reasoning model to answer without thinking. */
+  thinking?: boolean;
 }
 
 interface Message {
@@ -62,7 +77,13 @@ export class PromptBuilder {
   /** Set when the template failed to parse: the plain layout is used, and this says why. */
   readonly templateProblem: string | null = null;
 
-  constructor(private readonly info: TemplateInfo) {
+  private readonly thinking: boolean;
+
+  constructor(
+    private readonly info: TemplateInfo,
+    options: PromptOptions = {},
+  ) {
+    this.thinking = options.thinking ?? true;
     let template: Template | null = null;
     if (info.chatTemplate.trim() !== '') {
       try {
@@ -92,7 +113,8 @@ export class PromptBuilder {
     }
     const bos = this.info.bosToken;
     const addBos = !(this.template !== null && bos !== '' && prompt.startsWith(bos));
-    const r: RenderedPrompt = { prompt, prefix, addBos, parseSpecial: this.kind === 'chat', template: this.kind };
+    const thinkingOpened = this.template === null ? '' : openedThinking(prompt);
+    const r: RenderedPrompt = { prompt, prefix, addBos, parseSpecial: this.kind === 'chat', template: this.kind, thinkingOpened };
     if (this.prompts.size >= KEPT_PROMPTS) this.prompts.delete(this.prompts.keys().next().value as string);
     this.prompts.set(key, r);
     return r;
@@ -140,6 +162,7 @@ export class PromptBuilder {
       add_generation_prompt: true,
       bos_token: this.info.bosToken,
       eos_token: this.info.eosToken,
+      enable_thinking: this.thinking,
     });
   }
 }
