@@ -92,6 +92,7 @@ void for_each_kv_run(int n, int n_kv_heads, uint64_t entry, Run run) {
 struct Layer {
   DevMatrix qkv, wo, gate_up, down;
   DeviceBuffer attn_norm, ffn_norm, bq, bk, bv;
+  DeviceBuffer q_norm, k_norm, attn_post, ffn_post;  // qk_norm, post_norms (model.h)
   DeviceBuffer k, v, k_scale, v_scale;  // paged cache (ops/kv_paged.cuh)
 };
 
@@ -285,24 +286,8 @@ class CudaBackend final : public Backend {
            c.n_kv_heads, kMaxGroup);
     if (c.dim % 32 != 0 || (c.n_heads * c.head_dim) % 32 != 0)
       fail("cuda backend: width %d and attention width %d must be multiples of 32", c.dim, c.n_heads * c.head_dim);
-    // Parts of model.h's layer the kernels do not run yet.
-    std::string missing;
-    auto lacks = [&](bool needed, const char* what) {
-      if (needed) missing += (missing.empty() ? "" : ", ") + std::string(what);
-    };
-    bool unrotated = false;
-    for (const LayerSpec& l : c.layers) unrotated |= l.rope < 0;
-    lacks(c.qk_norm, "q/k head norms");
-    lacks(c.post_norms, "post-norms");
-    lacks(c.activation != Activation::Silu, "GeGLU");
-    lacks(c.embed_scale != 1.0f, "scaled embeddings");
-    lacks(c.sliding_window() > 0 || c.ropes.size() > 1, "sliding-window layers");
-    lacks(unrotated, "layers without RoPE");
-    lacks(c.rope_dims != c.head_dim, "partial rotation");
-    lacks(!model_->weights.rope_long.empty() || c.rope_attn_factor != 1.0f, "LongRoPE");
-    if (!missing.empty())
-      fail("cuda backend: the %s architecture needs %s, which the CUDA kernels do not run yet", c.architecture.c_str(),
-           missing.c_str());
+    if (c.rope_dims % 2 != 0 || c.rope_dims > c.head_dim)
+      fail("cuda backend: %d rotated dimensions do not fit a head of %d", c.rope_dims, c.head_dim);
   }
 
   // ---- upload ---------------------------------------------------------------
@@ -404,9 +389,17 @@ class CudaBackend final : public Backend {
       y.bq = upload_f32(L.bq);
       y.bk = upload_f32(L.bk);
       y.bv = upload_f32(L.bv);
+      y.q_norm = upload_f32(L.q_norm);
+      y.k_norm = upload_f32(L.k_norm);
+      y.attn_post = upload_f32(L.attn_post_norm);
+      y.ffn_post = upload_f32(L.ffn_post_norm);
     }
     output_norm_ = upload_f32(w.output_norm);
-    if (c.has_rope_freqs) rope_freqs_ = upload_f32(w.rope_freqs);
+    // Llama 3's factors, or LongRoPE's for this context (model.h's rope_factors).
+    if (const float* ff = rope_factors(*model_, ctx_)) {
+      rope_freqs_.alloc((uint64_t)c.rope_dims / 2 * 4);
+      rope_freqs_.upload(ff, (uint64_t)c.rope_dims / 2 * 4);
+    }
 
     // The embedding: as stored when the embed op reads its type, else f32
     // rows (exact, as the CPU widens them).
@@ -453,6 +446,7 @@ class CudaBackend final : public Backend {
     qkv_.alloc(T * (uint64_t)(q_dim_ + 2 * kv_dim_) * 4);
     att_.alloc(T * (uint64_t)q_dim_ * 4);
     ffn_.alloc(T * (uint64_t)ffn_pad_ * 4);
+    if (c.post_norms) post_.alloc(T * c.dim * 4);
     logits_.alloc((uint64_t)c.vocab * 4);
     partials_.alloc(attention_partial_floats(c.n_heads, c.head_dim, ctx_) * 4);
     cand_logit_.alloc((uint64_t)sample_chunks(c.vocab) * kSampleMaxK * 4);
@@ -564,6 +558,7 @@ class CudaBackend final : public Backend {
       a.type = embd_type_;
       a.quant = embd_quant_;
       a.x = x_.get<float>();
+      a.scale = c.embed_scale;
       push(p, Op::Embed, Stage::Embed, 0, in);
     }
     auto norm = [&](Stage stage, const DeviceBuffer& w, bool last_only) {
@@ -578,8 +573,28 @@ class CudaBackend final : public Backend {
       a.last_only = last_only;
       push(p, Op::RmsNorm, stage, kWarps * sizeof(double), in);
     };
-    const float theta_scale = std::pow(c.rope_theta, -2.0f / (float)c.head_dim);  // as cpu/rope.cpp
-    for (Layer& L : layers_) {
+    // x += W in (the residual in the matmul's epilogue), or with a post-norm
+    // x += rmsnorm(W in) * post through post_.
+    auto project_residual = [&](Stage stage, const DevMatrix& m, float* in, const DeviceBuffer& post) {
+      if (post.empty()) {
+        push_matmul(p, stage, matmul_args(m, m.buf.get(), in, x_.get<float>(), Epilogue::Residual, false));
+        return;
+      }
+      push_matmul(p, stage, matmul_args(m, m.buf.get(), in, post_.get<float>(), Epilogue::Store, false));
+      Instr pn;
+      RmsNormArgs& a = pn.a.rmsnorm;
+      a = RmsNormArgs{};
+      a.x = post_.get<float>();
+      a.w = post.get<float>();
+      a.add_to = x_.get<float>();
+      a.dim = c.dim;
+      a.eps = c.norm_eps;
+      push(p, Op::RmsNorm, stage, kWarps * sizeof(double), pn);
+    };
+    for (size_t l = 0; l < layers_.size(); l++) {
+      Layer& L = layers_[l];
+      const LayerSpec& spec = c.layers[l];
+      const RopeSpec& rope = c.ropes[(size_t)std::max(spec.rope, 0)];
       norm(Stage::Qkv, L.attn_norm, false);
       push_matmul(p, Stage::Qkv,
                   matmul_args(L.qkv, L.qkv.buf.get(), xn_.get<float>(), qkv_.get<float>(), Epilogue::Store, false));
@@ -592,9 +607,15 @@ class CudaBackend final : public Backend {
         a.bq = L.bq.get<float>();
         a.bk = L.bk.get<float>();
         a.bv = L.bv.get<float>();
+        a.q_norm = L.q_norm.get<float>();
+        a.k_norm = L.k_norm.get<float>();
+        a.eps = c.norm_eps;
         a.n_heads = c.n_heads;
-        a.theta_scale = theta_scale;
-        a.freq_scale = c.rope_freq_scale;
+        a.rope_dims = c.rope_dims;
+        a.rotate = spec.rope >= 0;
+        a.theta_scale = std::pow(rope.base, -2.0f / (float)c.rope_dims);  // as cpu/rope.cpp
+        a.freq_scale = rope.freq_scale;
+        a.attn_factor = c.rope_attn_factor;
         a.freq_factors = rope_freqs_.get<float>();
         a.neox = c.rope_style == RopeStyle::NeoX;
         a.kv = kv_layer(L);
@@ -609,6 +630,7 @@ class CudaBackend final : public Backend {
         a.kv = kv_layer(L);
         a.n_heads = c.n_heads;
         a.scale = c.attn_scale;
+        a.window = spec.window;
         a.out = att_.get<float>();
         a.ldo = q_dim_;
         a.partials = partials_.get<float>();
@@ -617,14 +639,12 @@ class CudaBackend final : public Backend {
         push(p, Op::AttnCombine, Stage::Attention, 0, in);
         push(p, Op::AttnPrefill, Stage::Attention, attn_prefill_smem(c.head_dim), in);
       }
-      push_matmul(p, Stage::Attention,
-                  matmul_args(L.wo, L.wo.buf.get(), att_.get<float>(), x_.get<float>(), Epilogue::Residual, false));
+      project_residual(Stage::Attention, L.wo, att_.get<float>(), L.attn_post);
       norm(Stage::Ffn, L.ffn_norm, false);
+      const Epilogue act = c.activation == Activation::GeluTanh ? Epilogue::GeluMul : Epilogue::SiluMul;
       push_matmul(p, Stage::Ffn,
-                  matmul_args(L.gate_up, L.gate_up.buf.get(), xn_.get<float>(), ffn_.get<float>(), Epilogue::SiluMul,
-                              false));
-      push_matmul(p, Stage::Ffn,
-                  matmul_args(L.down, L.down.buf.get(), ffn_.get<float>(), x_.get<float>(), Epilogue::Residual, false));
+                  matmul_args(L.gate_up, L.gate_up.buf.get(), xn_.get<float>(), ffn_.get<float>(), act, false));
+      project_residual(Stage::Ffn, L.down, ffn_.get<float>(), L.ffn_post);
     }
     norm(Stage::Logits, output_norm_, !all_logits);
     float* out = all_logits ? logits_all_.get<float>() : logits_.get<float>();
@@ -740,7 +760,7 @@ class CudaBackend final : public Backend {
   DevMatrix output_;
   bool out_shared_ = false;
 
-  DeviceBuffer x_, xn_, qkv_, att_, ffn_, logits_, logits_all_, partials_, cand_logit_, cand_id_, token_, st_dev_,
+  DeviceBuffer x_, xn_, qkv_, att_, ffn_, post_, logits_, logits_all_, partials_, cand_logit_, cand_id_, token_, st_dev_,
       scratch_, page_table_;
   std::vector<MatmulArgs> matmuls_;
   std::vector<Instr> prog_, prog_all_;

@@ -33,7 +33,7 @@ namespace km::cuda {
 // tiles waste little at 5-8 tokens. Measure on the GPU and retune here.
 constexpr int kGemvMaxTokens = 4;
 
-// GEMV: one warp per output row (SiluMul: per output, both of its rows).
+// GEMV: one warp per output row (gated: per output, both of its rows).
 constexpr int kGemvWarps = kThreads / 32;
 // 16-byte chunks each lane has in flight before it uses the first: 4 x 16 B x
 // 32 lanes x 8 warps x 4+ tiles per SM is > 64 KB per SM outstanding, several
@@ -48,9 +48,9 @@ constexpr int kGemmRows = 128;
 constexpr int kGemmTokens = 64;
 constexpr int kGemmK = 32;
 
-// Outputs per token: SiluMul pairs row i (gate) with row h + i (up).
+// Outputs per token: a gated epilogue pairs row i (gate) with row h + i (up).
 KM_HD int matmul_out_rows(const MatmulArgs& a) {
-  return a.epilogue == Epilogue::SiluMul ? a.rows / 2 : a.rows;
+  return gated(a.epilogue) ? a.rows / 2 : a.rows;
 }
 
 // Token rows this step multiplies.
@@ -65,9 +65,9 @@ KM_HD bool matmul_use_gemm(const MatmulArgs& a, int n) {
   return n > kGemvMaxTokens && matmul_gemm_capable(a);
 }
 
-// GEMM outputs per tile: SiluMul spends half the tile's rows on the up rows.
+// GEMM outputs per tile: a gated epilogue spends half the tile's rows on the up rows.
 KM_HD int gemm_out_per_tile(const MatmulArgs& a) {
-  return a.epilogue == Epilogue::SiluMul ? kGemmRows / 2 : kGemmRows;
+  return gated(a.epilogue) ? kGemmRows / 2 : kGemmRows;
 }
 
 }  // namespace km::cuda

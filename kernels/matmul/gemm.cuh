@@ -2,7 +2,7 @@
 // for the formats that multiply float activations (the integer formats run
 // gemm_int.cuh).
 //
-// A tile is kGemmRows weight rows x kGemmTokens tokens (SiluMul: kGemmRows/2
+// A tile is kGemmRows weight rows x kGemmTokens tokens (gated: kGemmRows/2
 // gate rows and the matching up rows, so one thread's epilogue sees both).
 // Each k step of kGemmK columns:
 //   - every thread decodes 16 weights of one row (dequant.cuh, the group scale
@@ -157,11 +157,11 @@ __device__ __forceinline__ uint32_t lds32(const __half* p) { return *reinterpret
 // and the integer GEMM: outputs o0.. (per of them) for tokens t0..; warp (wm,
 // wn) of the 4 x 2 layout, lane (g, c) of its fragments; this thread loads A
 // row ar, columns ak..ak+15 of a k step (arow: that weight row, null past the
-// matrix; SiluMul puts the up rows after the gate rows), and B token bt,
+// matrix; a gated epilogue puts the up rows after the gate rows), and B token bt,
 // columns bk..bk+7.
 struct GemmTile {
   int n, out, per, o0, t0;
-  bool silu;
+  bool gate;
   int tid, g, c, wm, wn;
   int ar, ak, bt, bk;
   const uint8_t* arow;
@@ -169,7 +169,7 @@ struct GemmTile {
   __device__ __forceinline__ GemmTile(const MatmulArgs& a, const StepState& st, int tile) {
     n = matmul_tokens(a, st);
     out = matmul_out_rows(a);
-    silu = a.epilogue == Epilogue::SiluMul;
+    gate = gated(a.epilogue);
     per = gemm_out_per_tile(a);
     const int tiles_o = (out + per - 1) / per;
     o0 = (tile % tiles_o) * per;
@@ -184,8 +184,8 @@ struct GemmTile {
     ak = (tid & 1) * 16;
     bt = tid >> 2;
     bk = (tid & 3) * 8;
-    const int r = silu ? (ar < per ? o0 + ar : out + o0 + ar - per) : o0 + ar;
-    const bool ok = silu ? o0 + (ar < per ? ar : ar - per) < out : r < out;
+    const int r = gate ? (ar < per ? o0 + ar : out + o0 + ar - per) : o0 + ar;
+    const bool ok = gate ? o0 + (ar < per ? ar : ar - per) < out : r < out;
     arow = ok ? static_cast<const uint8_t*>(a.w) + (uint64_t)r * a.row_bytes : nullptr;
   }
 };
@@ -203,7 +203,7 @@ __device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, const GemmTil
                                               char* smem, Scale scale) {
   const int n = T.n, out = T.out, per = T.per, o0 = T.o0, t0 = T.t0, tid = T.tid;
   const int g = T.g, c = T.c, wm = T.wm, wn = T.wn;
-  const bool silu = T.silu;
+  const bool gate = T.gate;
   __syncthreads();
   float* Cs = reinterpret_cast<float*>(smem);
 #pragma unroll
@@ -222,9 +222,9 @@ __device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, const GemmTil
     const int o = o0 + i, tok = t0 + t;
     if (o >= out || tok >= n) continue;
     float v = Cs[t * kGemmCLd + i];
-    float u = silu ? Cs[t * kGemmCLd + i + per] : 0.0f;
+    float u = gate ? Cs[t * kGemmCLd + i + per] : 0.0f;
     scale(o, tok, v, u);
-    if (silu) v = silu_mul(v, u);
+    if (gate) v = gate_mul(a.epilogue, v, u);
     matmul_put(a, a.y + (uint64_t)tok * out + o, v);
   }
   __syncthreads();

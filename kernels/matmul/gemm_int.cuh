@@ -86,7 +86,7 @@ __device__ void gemm_int_tile(const MatmulArgs& a, const StepState& st, int tile
   constexpr bool kBlockScales = F != WFmt::W8A8;
   const GemmTile T(a, st, tile);
   const int n = T.n, out = T.out, t0 = T.t0, g = T.g, c = T.c, wm = T.wm, wn = T.wn;
-  const bool silu = T.silu;
+  const bool gate = T.gate;
   const uint64_t arow_bytes = quant_act_row_bytes(a.cols, act_block(F));
   const uint64_t qoff = quant_act_scale_bytes(a.cols, act_block(F));
   const uint8_t* act = static_cast<const uint8_t*>(a.scratch);
@@ -188,7 +188,7 @@ __device__ void gemm_int_tile(const MatmulArgs& a, const StepState& st, int tile
     if constexpr (F == WFmt::W8A8) {  // isum * (d_w * d_a), as gemv_output
       const float da = *reinterpret_cast<const float*>(act + (uint64_t)tok * arow_bytes);
       v *= run_scale_at(a, w + (uint64_t)o * a.row_bytes, 0) * da;
-      if (silu) u *= run_scale_at(a, w + (uint64_t)(out + o) * a.row_bytes, 0) * da;
+      if (gate) u *= run_scale_at(a, w + (uint64_t)(out + o) * a.row_bytes, 0) * da;
     }
   });
 }

@@ -1,7 +1,7 @@
 // Decode GEMV: y = W x for a few tokens (n <= kGemvMaxTokens, chooser.cuh).
 // Memory-bound: the weights are read once, so everything serves streaming them
 // at full bandwidth.
-//   - a tile is kGemvWarps output rows, one warp each (SiluMul: the warp reads
+//   - a tile is kGemvWarps output rows, one warp each (gated: the warp reads
 //     the gate row and the up row of its output)
 //   - a lane takes 16-byte chunks of the row, lane-consecutive, so a warp reads
 //     512 contiguous bytes per load instruction; kGemvUnroll chunks are loaded
@@ -213,7 +213,17 @@ __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t*
   }
 }
 
-__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.0f + expf(-g)) * u; }
+// act(g) * u for a gated epilogue, the CPU's swiglu / geglu (cpu/kernels.h):
+// SiLU, or GELU's tanh form as x / (1 + exp(-2 sqrt(2/pi) x (1 + 0.044715 x^2)))
+// with ggml's ends (0 at x <= -10, x at x >= 10).
+__device__ __forceinline__ float gate_mul(Epilogue e, float g, float u) {
+  if (e == Epilogue::SiluMul) return g / (1.0f + expf(-g)) * u;
+  float gelu;
+  if (g <= -10.0f) gelu = 0.0f;
+  else if (g >= 10.0f) gelu = g;
+  else gelu = g / (1.0f + expf(-2.0f * 0.79788456080286535588f * g * (1.0f + 0.044715f * g * g)));
+  return gelu * u;
+}
 
 // __fadd_rn: never contracted with the product before it into an fma, so the
 // result cannot depend on how the compiler inlined this tile (launch kernel
@@ -231,21 +241,21 @@ __device__ __forceinline__ void gemv_output(const MatmulArgs& a, int o, int n, c
                                             const uint8_t* row1, float d0, float d1) {
   const int lane = threadIdx.x & 31;
   const int out = matmul_out_rows(a);
-  const bool silu = a.epilogue == Epilogue::SiluMul;
+  const bool gate = gated(a.epilogue);
   const uint8_t* act = static_cast<const uint8_t*>(a.scratch);  // integer formats: last_only's row is row 0
   const uint64_t arow = quant_act_row_bytes(a.cols, act_block(F));
   for (int t0 = 0; t0 < n; t0 += NT) {
     const int nt = min(n - t0, NT);
     float g[NT], u[NT];
     gemv_row_dot<F, NT>(a, row0, x + (uint64_t)t0 * a.cols, act + t0 * arow, nt, g);
-    if (silu) gemv_row_dot<F, NT>(a, row1, x + (uint64_t)t0 * a.cols, act + t0 * arow, nt, u);
+    if (gate) gemv_row_dot<F, NT>(a, row1, x + (uint64_t)t0 * a.cols, act + t0 * arow, nt, u);
 #pragma unroll
     for (int t = 0; t < NT; t++) {
       if (t >= nt || lane != t) continue;
       // W8A8 as the CPU computes it: isum * (d_w * d_a); others: sum * d_row.
       const float da = F == WFmt::W8A8 ? *reinterpret_cast<const float*>(act + (t0 + t) * arow) : 1.0f;
       float v = g[t] * (d0 * da);
-      if (silu) v = silu_mul(v, u[t] * (d1 * da));
+      if (gate) v = gate_mul(a.epilogue, v, u[t] * (d1 * da));
       matmul_put(a, a.y + (uint64_t)(t0 + t) * out + o, v);
     }
   }
@@ -257,12 +267,12 @@ __device__ void gemv_tile(const MatmulArgs& a, const StepState& st, int tile) {
   const int o = tile * kGemvWarps + (int)(threadIdx.x >> 5);
   if (o >= out) return;  // no barrier follows: the GEMV uses no shared memory
   const int n = matmul_tokens(a, st);
-  const bool silu = a.epilogue == Epilogue::SiluMul;
+  const bool gate = gated(a.epilogue);
   const uint8_t* w = static_cast<const uint8_t*>(a.w);
   const uint8_t* row0 = w + (uint64_t)o * a.row_bytes;
-  const uint8_t* row1 = silu ? w + (uint64_t)(o + out) * a.row_bytes : row0;
+  const uint8_t* row1 = gate ? w + (uint64_t)(o + out) * a.row_bytes : row0;
   const float* x = a.x + (a.last_only ? (uint64_t)(st.n - 1) * a.cols : 0);
-  const float d0 = gemv_row_scale<F>(a, row0), d1 = silu ? gemv_row_scale<F>(a, row1) : 1.0f;
+  const float d0 = gemv_row_scale<F>(a, row0), d1 = gate ? gemv_row_scale<F>(a, row1) : 1.0f;
   if (n == 1) gemv_output<F, 1>(a, o, n, x, row0, row1, d0, d1);
   else gemv_output<F, kGemvMaxTokens>(a, o, n, x, row0, row1, d0, d1);
 }

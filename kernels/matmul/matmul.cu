@@ -65,8 +65,9 @@ void matmul_check(const MatmulArgs& a) {
   if (a.rows <= 0 || a.cols <= 0 || a.cols % 32)
     fail("cuda matmul: %s matrix %dx%d: rows must be positive and cols a positive multiple of 32", f, (int)a.rows,
          (int)a.cols);
-  if (a.epilogue == Epilogue::SiluMul && a.rows % 2)
-    fail("cuda matmul: gate|up matrix has %d rows: SiluMul needs the gate and up halves stacked", (int)a.rows);
+  if (gated(a.epilogue) && a.rows % 2)
+    fail("cuda matmul: gate|up matrix has %d rows: a gated epilogue needs the gate and up halves stacked",
+         (int)a.rows);
   const uint64_t want = a.quant.none() ? ggml_row_bytes(a.type, a.cols) : run_row_bytes(a.quant, a.cols);
   if (a.row_bytes != want)
     fail("cuda matmul: %s rows of %d columns take %llu bytes, not %llu", f, (int)a.cols,

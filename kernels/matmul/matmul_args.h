@@ -9,6 +9,7 @@
 
 #include "keymate/formats_run.h"
 #include "keymate/ggml_types.h"
+#include "keymate/half.h"  // KM_HD
 
 namespace km::cuda {
 
@@ -16,16 +17,20 @@ enum class Epilogue : uint8_t {
   Store,     // y = W x
   Residual,  // y += W x            (wo and down: the residual add in the epilogue)
   SiluMul,   // W = [gate | up] (2*h rows): y[i] = silu(gate_i . x) * (up_i . x), y has h entries
+  GeluMul,   // the same with GELU's tanh form (Gemma), as the CPU's geglu (cpu/kernels.h)
 };
+
+// Whether an epilogue pairs gate row i with up row h + i (the gated FFN).
+KM_HD bool gated(Epilogue e) { return e == Epilogue::SiluMul || e == Epilogue::GeluMul; }
 
 struct MatmulArgs {
   const void* w;        // rows one after another, row_bytes apart (GGUF rows, or run rows per formats_run.h)
   uint64_t row_bytes;
-  int32_t rows, cols;   // rows = output rows (for SiluMul: 2*h)
+  int32_t rows, cols;   // rows = output rows (gated: 2*h)
   GgmlType type;        // when quant.none()
   RunQuant quant;       // run format when !quant.none()
   const float* x;       // [n][cols] f32 activations (n = StepState::n, or 1 when last_only)
-  float* y;             // [n][out] f32, out = rows (SiluMul: rows/2)
+  float* y;             // [n][out] f32, out = rows (gated: rows/2)
   Epilogue epilogue;
   bool last_only;       // logits of the last token only: x row n-1, writes one row of y
   void* scratch;        // device scratch (activation quantization etc.), matmul_scratch_bytes() bytes

@@ -63,7 +63,7 @@ MatmulHarness::~MatmulHarness() {
 
 bool MatmulHarness::uses_gemm(int n) const { return matmul_use_gemm(a_, a_.last_only ? 1 : n); }
 
-int MatmulHarness::out_rows() const { return a_.epilogue == Epilogue::SiluMul ? a_.rows / 2 : a_.rows; }
+int MatmulHarness::out_rows() const { return gated(a_.epilogue) ? a_.rows / 2 : a_.rows; }
 
 void MatmulHarness::enqueue(int n, int copy, int grid) {
   MatmulArgs a = a_;

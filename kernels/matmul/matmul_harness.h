@@ -23,7 +23,7 @@ class MatmulHarness {
   MatmulHarness(const MatmulHarness&) = delete;
   MatmulHarness& operator=(const MatmulHarness&) = delete;
 
-  int out_rows() const;  // outputs per token (SiluMul: rows / 2)
+  int out_rows() const;  // outputs per token (gated: rows / 2)
   int y_rows(int n) const { return a_.last_only ? 1 : n; }
   // Whether n tokens run the tensor-core GEMM (else the GEMV): chooser.cuh.
   bool uses_gemm(int n) const;

@@ -1,4 +1,4 @@
-// Causal GQA attention over the paged cache, three ops chosen on the device
+// Causal GQA attention (optionally in a sliding window) over the paged cache, three ops chosen on the device
 // by the step's token count (so one program serves decode and prefill):
 //   AttnPartial  n <= kAttnDecodeMaxTokens: tiles (token, KV head, split);
 //                a split is kAttnSplitKeys keys; each tile handles every
@@ -41,7 +41,8 @@ struct AttentionArgs {
   int32_t ldq;
   KvLayer kv;
   int32_t n_heads;
-  float scale;        // 1 / sqrt(head_dim)
+  float scale;        // Config::attn_scale (1 / sqrt(head_dim) for most)
+  int32_t window;     // sliding window: token p sees keys after p - window; 0: every earlier key
   float* out;         // [n][n_heads * head_dim], row stride ldo
   int32_t ldo;
   float* partials;    // [kAttnDecodeMaxTokens][n_heads][max_splits][head_dim + 2]

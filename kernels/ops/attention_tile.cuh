@@ -54,7 +54,8 @@ __device__ inline void attn_partial_tile(const AttentionArgs& a, const StepState
   const int s = tile % splits, kvh = (tile / splits) % n_kv, t = tile / splits / n_kv;
   const int lane = threadIdx.x & (kWarp - 1), warp = threadIdx.x / kWarp;
   const int n_keys = st.pos + t + 1;  // causal: token t sees keys 0 .. pos + t
-  const int j0 = s * kAttnSplitKeys, j1 = min(j0 + kAttnSplitKeys, n_keys);
+  const int first = a.window > 0 ? max(0, n_keys - a.window) : 0;  // and, in a window, none before this
+  const int j0 = s * kAttnSplitKeys, j1 = min(j0 + kAttnSplitKeys, n_keys), jb = max(j0, first);
   float* qs = reinterpret_cast<float*>(smem);  // [group][hd]: the group's queries, read by every warp
   float* red = qs + group * hd;                // [kWarps][hd + 2]: the warps' states, merged per head
 
@@ -71,7 +72,7 @@ __device__ inline void attn_partial_tile(const AttentionArgs& a, const StepState
   // L2: this tile has just read them).
   for (int g0 = 0; g0 < group; g0 += kAttnGroupPass) {
     Online o[kAttnGroupPass];
-    for (int j = j0 + warp; j < j1; j += kWarps) {
+    for (int j = jb + warp; j < j1; j += kWarps) {
       const uint64_t vec = kv_vector(a.kv, kvh, j);
       float k[kPerLane], v[kPerLane];
 #pragma unroll
@@ -164,6 +165,7 @@ __device__ inline void attn_prefill_tile(const AttentionArgs& a, const StepState
   const int lane = threadIdx.x & (kWarp - 1), warp = threadIdx.x / kWarp;
   constexpr int kQueriesPerWarp = kPrefillQueries / kWarps;  // 2
   const int n_keys = st.pos + min(t0 + kPrefillQueries, st.n);  // what the block's last query sees
+  const int block_first = a.window > 0 ? max(0, st.pos + t0 - a.window + 1) : 0;  // what its first query sees first
   float* ks = reinterpret_cast<float*>(smem);  // [kPrefillKeys][hd]
   float* vs = ks + kPrefillKeys * hd;          // [kPrefillKeys][hd]
 
@@ -179,7 +181,7 @@ __device__ inline void attn_prefill_tile(const AttentionArgs& a, const StepState
       q[r][i] = tq[r] < st.n && c < hd ? a.q[(int64_t)tq[r] * a.ldq + (int64_t)h * hd + c] : 0.0f;
     }
   }
-  for (int j0 = 0; j0 < n_keys; j0 += kPrefillKeys) {
+  for (int j0 = block_first; j0 < n_keys; j0 += kPrefillKeys) {
     __syncthreads();  // the previous chunk (or tile) is consumed
     for (int e = threadIdx.x; e < kPrefillKeys * hd; e += kThreads) {
       const int j = j0 + e / hd, c = e % hd;
@@ -197,7 +199,8 @@ __device__ inline void attn_prefill_tile(const AttentionArgs& a, const StepState
     for (int r = 0; r < kQueriesPerWarp; r++) {
       if (tq[r] >= st.n) continue;
       const int last = min(j0 + kPrefillKeys, st.pos + tq[r] + 1);  // causal
-      for (int j = j0; j < last; j++) {
+      const int first = a.window > 0 ? max(j0, st.pos + tq[r] - a.window + 1) : j0;  // in the window
+      for (int j = first; j < last; j++) {
         const float* kr = ks + (j - j0) * hd;
         const float* vr = vs + (j - j0) * hd;
         float d = 0.0f, v[kPerLane];

@@ -21,6 +21,7 @@ struct EmbedArgs {
   GgmlType type;       // when quant.none()
   RunQuant quant;
   float* x;            // [n][dim]
+  float scale;         // every element times this (Gemma: sqrt(dim)); 1 otherwise
 };
 
 bool embed_supports(GgmlType type, RunQuant quant);  // host

@@ -39,7 +39,8 @@ __device__ inline void embed_tile(const EmbedArgs& a, const StepState& st, int t
   float* x = a.x + (int64_t)tile * a.dim;
   const bool ok = tok >= 0 && tok < a.vocab;
   const uint8_t* row = static_cast<const uint8_t*>(a.table) + (ok ? (uint64_t)tok * a.row_bytes : 0);
-  for (int i = threadIdx.x; i < a.dim; i += kThreads) x[i] = ok ? row_element(a, row, i) : 0.0f;
+  // Scaled after the element is whole, as the CPU does (cpu_backend.cpp's embed).
+  for (int i = threadIdx.x; i < a.dim; i += kThreads) x[i] = ok ? row_element(a, row, i) * a.scale : 0.0f;
 }
 
 }  // namespace km::cuda

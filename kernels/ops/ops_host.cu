@@ -140,23 +140,32 @@ KvCache::KvCache(KvType t, int n_kv, int hd, int ctx) : type(t), n_kv_heads(n_kv
   }
 }
 
-void rmsnorm(const float* x, const float* w, int n, int dim, float eps, float* y) {
+// y = rmsnorm(x) * w, or acc += that when add.
+static void rmsnorm_run(const float* x, const float* w, int n, int dim, float eps, float* out, bool add) {
   DeviceBuffer dx = upload(x, (uint64_t)n * dim * 4), dw = upload(w, (uint64_t)dim * 4);
-  DeviceBuffer dy((uint64_t)n * dim * 4), st = step(n, 0);
+  DeviceBuffer dy = add ? upload(out, (uint64_t)n * dim * 4) : DeviceBuffer((uint64_t)n * dim * 4), st = step(n, 0);
   RmsNormArgs a{};
   a.x = dx.get<float>();
   a.w = dw.get<float>();
-  a.y = dy.get<float>();
+  (add ? a.add_to : a.y) = dy.get<float>();
   a.dim = dim;
   a.eps = eps;
   launch_rmsnorm(a, st.get<StepState>(), grid(n), nullptr);
   finish();
-  dy.download(y, (uint64_t)n * dim * 4);
+  dy.download(out, (uint64_t)n * dim * 4);
+}
+
+void rmsnorm(const float* x, const float* w, int n, int dim, float eps, float* y) {
+  rmsnorm_run(x, w, n, dim, eps, y, false);
+}
+
+void rmsnorm_add(const float* x, const float* w, int n, int dim, float eps, float* acc) {
+  rmsnorm_run(x, w, n, dim, eps, acc, true);
 }
 
 bool embed_supported(const Tensor& table) { return embed_supports(table.type, table.quant); }
 
-void embed(const Tensor& table, const int32_t* tokens, int n, float* x) {
+void embed(const Tensor& table, const int32_t* tokens, int n, float* x, float scale) {
   if (!embed_supported(table)) fail("ops_host: embed does not read %s's type", table.name.c_str());
   DeviceBuffer dt = upload(table.data, table.bytes()), dx((uint64_t)n * table.cols * 4), st = step(n, 0, tokens);
   EmbedArgs a{};
@@ -167,6 +176,7 @@ void embed(const Tensor& table, const int32_t* tokens, int n, float* x) {
   a.type = table.type;
   a.quant = table.quant;
   a.x = dx.get<float>();
+  a.scale = scale;
   launch_embed(a, st.get<StepState>(), grid(n), nullptr);
   finish();
   dx.download(x, (uint64_t)n * table.cols * 4);
@@ -176,11 +186,14 @@ void rope_kv(const Rope& r, int n, int pos, float* qkv, KvCache& cache) {
   const int hd = cache.head_dim, ld = (r.n_heads + 2 * cache.n_kv_heads) * hd;
   DevCache dc(cache);
   DeviceBuffer dq = upload(qkv, (uint64_t)n * ld * 4), st = step(n, pos);
-  DeviceBuffer bq, bk, bv, ff;
+  const int rd = r.rope_dims ? r.rope_dims : hd;
+  DeviceBuffer bq, bk, bv, ff, qn, kn;
   if (r.bq) bq = upload(r.bq, (uint64_t)r.n_heads * hd * 4);
   if (r.bk) bk = upload(r.bk, (uint64_t)cache.n_kv_heads * hd * 4);
   if (r.bv) bv = upload(r.bv, (uint64_t)cache.n_kv_heads * hd * 4);
-  if (r.freq_factors) ff = upload(r.freq_factors, (uint64_t)hd / 2 * 4);
+  if (r.freq_factors) ff = upload(r.freq_factors, (uint64_t)rd / 2 * 4);
+  if (r.q_norm) qn = upload(r.q_norm, (uint64_t)hd * 4);
+  if (r.k_norm) kn = upload(r.k_norm, (uint64_t)hd * 4);
   RopeKvArgs a{};
   a.qkv = dq.get<float>();
   a.ld = ld;
@@ -188,8 +201,14 @@ void rope_kv(const Rope& r, int n, int pos, float* qkv, KvCache& cache) {
   a.bk = bk.get<float>();
   a.bv = bv.get<float>();
   a.n_heads = r.n_heads;
+  a.q_norm = qn.get<float>();
+  a.k_norm = kn.get<float>();
+  a.eps = r.eps;
+  a.rope_dims = rd;
+  a.rotate = r.rotate;
   a.theta_scale = r.theta_scale;
   a.freq_scale = r.freq_scale;
+  a.attn_factor = r.attn_factor;
   a.freq_factors = ff.get<float>();
   a.neox = r.neox;
   a.kv = dc.layer(cache);
@@ -199,7 +218,8 @@ void rope_kv(const Rope& r, int n, int pos, float* qkv, KvCache& cache) {
   dc.download(cache);
 }
 
-void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache, float* out) {
+void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache, float* out, int window,
+               float scale) {
   const int hd = cache.head_dim;
   const uint64_t qbytes = (uint64_t)n * n_heads * hd * 4;
   DevCache dc(cache);
@@ -210,7 +230,8 @@ void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache
   a.ldq = n_heads * hd;
   a.kv = dc.layer(cache);
   a.n_heads = n_heads;
-  a.scale = 1.0f / std::sqrt((float)hd);
+  a.scale = scale != 0 ? scale : 1.0f / std::sqrt((float)hd);
+  a.window = window;
   a.out = dout.get<float>();
   a.ldo = n_heads * hd;
   a.partials = partials.get<float>();

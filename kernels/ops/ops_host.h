@@ -27,17 +27,24 @@ struct KvCache {
 
 // x [n][dim] -> y [n][dim].
 void rmsnorm(const float* x, const float* w, int n, int dim, float eps, float* y);
+// A post-norm: acc [n][dim] += rmsnorm(x) * w.
+void rmsnorm_add(const float* x, const float* w, int n, int dim, float eps, float* acc);
 
 // Rows of `table` (any type the backend uploads as is, see embed_supports)
 // for tokens [n] -> x [n][dim].
 bool embed_supported(const Tensor& table);
-void embed(const Tensor& table, const int32_t* tokens, int n, float* x);
+void embed(const Tensor& table, const int32_t* tokens, int n, float* x, float scale = 1.0f);
 
 struct Rope {
   int n_heads = 0;
-  float theta_scale = 1, freq_scale = 1;
-  const float* freq_factors = nullptr;  // [head_dim / 2] or null
+  int rope_dims = 0;  // 0: the head size
+  bool rotate = true;
+  float theta_scale = 1, freq_scale = 1, attn_factor = 1;
+  const float* freq_factors = nullptr;  // [rope_dims / 2] or null
   bool neox = false;
+  const float* q_norm = nullptr;  // [head_dim] head norms or null
+  const float* k_norm = nullptr;
+  float eps = 1e-6f;
   const float* bq = nullptr;  // biases or null
   const float* bk = nullptr;
   const float* bv = nullptr;
@@ -49,7 +56,8 @@ void rope_kv(const Rope& r, int n, int pos, float* qkv, KvCache& cache);
 // q [n][n_heads][head_dim] (rotated) of tokens at pos..pos+n-1 over `cache`
 // -> out [n][n_heads][head_dim]. n <= 4 runs the decode ops (partial +
 // combine), larger n the prefill op.
-void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache, float* out);
+void attention(int n_heads, int n, int pos, const float* q, const KvCache& cache, float* out, int window = 0,
+               float scale = 0);  // scale 0: 1 / sqrt(head_dim)
 
 // The device sampler on logits [vocab]; s.temperature <= 0 is greedy.
 int32_t sample(const float* logits, int vocab, const DeviceSample& s);

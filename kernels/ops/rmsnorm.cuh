@@ -2,7 +2,9 @@
 // of squares is taken in double as the CPU does (native/src/cpu/
 // kernels_scalar.cpp), then the same float operations in the same order, so
 // y matches the CPU to the last bit in all but the rarest cases. The residual
-// add that precedes a norm lives in the matmul epilogue (Epilogue::Residual).
+// add that precedes a norm lives in the matmul epilogue (Epilogue::Residual);
+// a post-norm (Gemma 3: the block's output normed before the residual add)
+// is this op with add_to: add_to += y, y itself not kept.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -14,7 +16,8 @@ namespace km::cuda {
 struct RmsNormArgs {
   const float* x;     // [n][dim]
   const float* w;     // [dim]
-  float* y;           // [n][dim]; with last_only only row n-1 is written
+  float* y;           // [n][dim]; with last_only only row n-1 is written; unused with add_to
+  float* add_to;      // [n][dim] or null: add_to += y instead of writing y (a post-norm and its residual)
   int32_t dim;
   float eps;
   uint8_t last_only;  // normalize row n-1 only (before last-token logits)

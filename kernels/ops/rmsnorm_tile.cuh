@@ -10,7 +10,7 @@ namespace km::cuda {
 __device__ inline void rmsnorm_tile(const RmsNormArgs& a, const StepState& st, int tile, char* smem) {
   const int row = a.last_only ? st.n - 1 : tile;
   const float* x = a.x + (int64_t)row * a.dim;
-  float* y = a.y + (int64_t)row * a.dim;
+  float* y = a.add_to ? a.add_to + (int64_t)row * a.dim : a.y + (int64_t)row * a.dim;
   double s = 0;
   for (int i = threadIdx.x; i < a.dim; i += kThreads) s += (double)(x[i] * x[i]);
 #pragma unroll
@@ -24,7 +24,12 @@ __device__ inline void rmsnorm_tile(const RmsNormArgs& a, const StepState& st, i
   for (int w = 0; w < kWarps; w++) sum += red[w];
   const float mean = (float)(sum / (double)a.dim);
   const float scale = 1.0f / sqrtf(mean + a.eps);
-  for (int i = threadIdx.x; i < a.dim; i += kThreads) y[i] = x[i] * scale * a.w[i];
+  // __fadd_rn: the add is never contracted with the product into an fma, as on the CPU.
+  if (a.add_to) {
+    for (int i = threadIdx.x; i < a.dim; i += kThreads) y[i] = __fadd_rn(y[i], x[i] * scale * a.w[i]);
+  } else {
+    for (int i = threadIdx.x; i < a.dim; i += kThreads) y[i] = x[i] * scale * a.w[i];
+  }
 }
 
 }  // namespace km::cuda

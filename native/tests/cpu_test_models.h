@@ -1,5 +1,5 @@
-// Tiny Llama-family models built in memory for the loader and CPU backend
-// tests: seeded random weights of any runnable type, with knobs to break one
+// Tiny models of every architecture family built in memory for the loader,
+// CPU and GPU backend tests: seeded random weights of any runnable type, with knobs to break one
 // thing at a time (a shape, a type, a metadata key) so each loader error can
 // be provoked on purpose. Random bytes are valid encodings of every block
 // type as long as the fp16 scales are finite, so K-quant weights need no
@@ -31,6 +31,14 @@ struct TinySpec {
   bool qkv_bias = false;
   bool rope_freqs = false;
   bool qk_norm = false;  // attn_q_norm / attn_k_norm (qwen3, gemma3)
+  // The other families' parts (model.h's Config), for arch qwen3, gemma3,
+  // phi3, smollm3: set what the arch needs.
+  int head_dim = 0;         // attention.key_length; 0: dim / heads
+  bool post_norms = false;  // post_attention_norm / post_ffw_norm (gemma3)
+  bool fused = false;       // attn_qkv and gate|up in ffn_up (phi3)
+  int window = 0;           // attention.sliding_window (gemma3)
+  int rope_dims = 0;        // rope.dimension_count; 0: the head size
+  int longrope_orig = 0;    // LongRoPE: original context, factors and attn_factor (phi3)
   float rope_theta = 10000.f;
   float rope_scale = 0;  // rope.scaling.factor when > 0
   uint32_t seed = 1;
@@ -125,8 +133,19 @@ inline std::shared_ptr<const km::GgufFile> tiny_gguf(const TinySpec& s, std::vec
     f32(a + ".rope.scaling.factor", s.rope_scale);
   }
   f32(a + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  if (s.head_dim) {
+    u32(a + ".attention.key_length", (uint32_t)s.head_dim);
+    u32(a + ".attention.value_length", (uint32_t)s.head_dim);
+  }
+  if (s.rope_dims) u32(a + ".rope.dimension_count", (uint32_t)s.rope_dims);
+  if (s.window) u32(a + ".attention.sliding_window", (uint32_t)s.window);
+  if (s.longrope_orig) {
+    u32(a + ".rope.scaling.original_context_length", (uint32_t)s.longrope_orig);
+    f32(a + ".rope.scaling.attn_factor", 1.19f);
+  }
   if (s.extra_meta) s.extra_meta(w);
-  const uint64_t hd = (uint64_t)(s.dim / s.heads), q = hd * s.heads, kv = hd * s.kv_heads;
+  const uint64_t hd = (uint64_t)(s.head_dim ? s.head_dim : s.dim / s.heads), q = hd * s.heads, kv = hd * s.kv_heads;
+  const uint64_t half_rot = (uint64_t)(s.rope_dims ? s.rope_dims : (int)hd) / 2;
   uint32_t seed = s.seed * 7919u;
   auto add = [&](const std::string& name, km::GgmlType type, std::vector<uint64_t> shape, float scale) {
     for (const std::string& o : s.omit)
@@ -154,17 +173,26 @@ inline std::shared_ptr<const km::GgufFile> tiny_gguf(const TinySpec& s, std::vec
   add("token_embd.weight", s.embd_type, {(uint64_t)s.dim, (uint64_t)s.vocab}, 1.0f);
   add_norm("output_norm.weight", (uint64_t)s.dim);
   if (!s.tied) add("output.weight", s.type, {(uint64_t)s.dim, (uint64_t)s.vocab}, ws);
-  if (s.rope_freqs) {
-    w.add_tensor("rope_freqs.weight", km::GgmlType::F32, {hd / 2}, [](uint8_t* dst, uint64_t n) {
-      for (uint64_t i = 0; i < n / 4; i++) { float v = 1.0f + (float)i; std::memcpy(dst + 4 * i, &v, 4); }
+  auto factors = [&](const char* name, float step) {
+    w.add_tensor(name, km::GgmlType::F32, {half_rot}, [step](uint8_t* dst, uint64_t n) {
+      for (uint64_t i = 0; i < n / 4; i++) { float v = 1.0f + step * (float)i; std::memcpy(dst + 4 * i, &v, 4); }
     });
+  };
+  if (s.rope_freqs) factors("rope_freqs.weight", 1.0f);
+  if (s.longrope_orig) {
+    factors("rope_factors_long.weight", 3.0f);
+    factors("rope_factors_short.weight", 0.1f);
   }
   for (int l = 0; l < s.layers; l++) {
     const std::string p = "blk." + std::to_string(l) + ".";
     add_norm(p + "attn_norm.weight", (uint64_t)s.dim);
-    add(p + "attn_q.weight", s.type, {(uint64_t)s.dim, q}, ws);
-    add(p + "attn_k.weight", s.type, {(uint64_t)s.dim, kv}, ws);
-    add(p + "attn_v.weight", s.type, {(uint64_t)s.dim, kv}, ws);
+    if (s.fused) {
+      add(p + "attn_qkv.weight", s.type, {(uint64_t)s.dim, q + 2 * kv}, ws);
+    } else {
+      add(p + "attn_q.weight", s.type, {(uint64_t)s.dim, q}, ws);
+      add(p + "attn_k.weight", s.type, {(uint64_t)s.dim, kv}, ws);
+      add(p + "attn_v.weight", s.type, {(uint64_t)s.dim, kv}, ws);
+    }
     if (s.qkv_bias) {
       add(p + "attn_q.bias", km::GgmlType::F32, {q}, 0.1f);
       add(p + "attn_k.bias", km::GgmlType::F32, {kv}, 0.1f);
@@ -175,14 +203,48 @@ inline std::shared_ptr<const km::GgufFile> tiny_gguf(const TinySpec& s, std::vec
       add_norm(p + "attn_k_norm.weight", hd);
     }
     add(p + "attn_output.weight", s.type, {q, (uint64_t)s.dim}, ws);
+    if (s.post_norms) add_norm(p + "post_attention_norm.weight", (uint64_t)s.dim);
     add_norm(p + "ffn_norm.weight", (uint64_t)s.dim);
-    add(p + "ffn_gate.weight", s.type, {(uint64_t)s.dim, (uint64_t)s.ffn}, ws);
-    add(p + "ffn_up.weight", s.type, {(uint64_t)s.dim, (uint64_t)s.ffn}, ws);
+    if (s.fused) {
+      add(p + "ffn_up.weight", s.type, {(uint64_t)s.dim, 2 * (uint64_t)s.ffn}, ws);
+    } else {
+      add(p + "ffn_gate.weight", s.type, {(uint64_t)s.dim, (uint64_t)s.ffn}, ws);
+      add(p + "ffn_up.weight", s.type, {(uint64_t)s.dim, (uint64_t)s.ffn}, ws);
+    }
     add(p + "ffn_down.weight", s.type, {(uint64_t)s.ffn, (uint64_t)s.dim}, 1.0f / std::sqrt((float)s.ffn));
+    if (s.post_norms) add_norm(p + "post_ffw_norm.weight", (uint64_t)s.dim);
   }
   image.assign(w.total_bytes(), 0);
   w.write_memory(image.data());
   return std::shared_ptr<const km::GgufFile>(km::GgufFile::parse(image.data(), image.size(), "tiny.gguf"));
+}
+
+// A tiny model of each architecture family with every part of its layer:
+// qwen3 (head size 32 over width 64, head norms), gemma3 (the same, post-norms,
+// GeGLU, a window of 8 on six of seven layers), phi3 (fused tensors, 12 of 16
+// dimensions rotated, LongRoPE's long factors at the 64-token context),
+// smollm3 (the fourth layer unrotated), llama (rope_freqs).
+inline TinySpec family_spec(const std::string& arch) {
+  TinySpec s;
+  s.arch = arch;
+  if (arch == "qwen3" || arch == "gemma3") {
+    s.qk_norm = true;
+    s.head_dim = 32;
+  }
+  if (arch == "gemma3") {
+    s.post_norms = true;
+    s.window = 8;
+    s.layers = 7;
+    s.tied = true;
+  }
+  if (arch == "phi3") {
+    s.fused = true;
+    s.rope_dims = 12;
+    s.longrope_orig = 32;
+  }
+  if (arch == "smollm3") s.layers = 4;
+  if (arch == "llama") s.rope_freqs = true;
+  return s;
 }
 
 inline TinyModel tiny_model(const TinySpec& s) {

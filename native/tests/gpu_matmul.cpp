@@ -3,7 +3,7 @@
 // definition every kernel is held to) and a float64 dot product, for every
 // weight format the GPU runs, a sweep of shapes (1..4096 rows, 32..11008
 // columns, non-multiples of 256 included), n = 1, 2, 7, 64, 200 tokens (GEMV
-// and tensor-core GEMM), the three epilogues and last_only. Each case also
+// and tensor-core GEMM), the four epilogues and last_only. Each case also
 // runs a second time on the launch path and once through matmul_tile() on
 // fewer blocks than tiles (as the persistent kernel runs it): all three must
 // agree bit for bit. Skipped (exit 77, with the reason) where the build has
@@ -203,9 +203,18 @@ Dot dot(const float* w, const float* x, int cols) {
 }
 
 double silu(double g) { return g / (1.0 + std::exp(-g)); }
+// GELU's tanh form with ggml's ends, in double (the CPU's geglu, cpu/kernels.h).
+double gelu(double g) {
+  if (g <= -10) return 0;
+  if (g >= 10) return g;
+  return 0.5 * g * (1.0 + std::tanh(0.7978845608028654 * (g + 0.044715 * g * g * g)));
+}
 
 const char* epilogue_name(Epilogue e) {
-  return e == Epilogue::Store ? "store" : e == Epilogue::Residual ? "residual" : "silu_mul";
+  return e == Epilogue::Store      ? "store"
+         : e == Epilogue::Residual ? "residual"
+         : e == Epilogue::SiluMul  ? "silu_mul"
+                                   : "gelu_mul";
 }
 
 // The matmul of `m` as the backend would fill it in (the harness supplies x, y, scratch).
@@ -256,11 +265,12 @@ double check_case(const Format& f, const Matrix& m, int n, Epilogue e, bool last
     for (int o = 0; o < out; o++) {
       const Dot g = dot(m.w.data() + (size_t)o * cols, xt, cols);
       double ref, bound;
-      if (e == Epilogue::SiluMul) {
+      if (km::cuda::gated(e)) {
         const Dot u = dot(m.w.data() + (size_t)(out + o) * cols, xt, cols);
-        ref = silu(g.v) * u.v;
-        // d(silu(g) u) = silu'(g) u dg + silu(g) du, |silu'| < 1.1
-        bound = tol * (1.1 * std::fabs(u.v) * g.abs + std::fabs(silu(g.v)) * u.abs);
+        const double act = e == Epilogue::SiluMul ? silu(g.v) : gelu(g.v);
+        ref = act * u.v;
+        // d(act(g) u) = act'(g) u dg + act(g) du, |silu'| < 1.1, |gelu'| < 1.13
+        bound = tol * (1.13 * std::fabs(u.v) * g.abs + std::fabs(act) * u.abs);
       } else {
         ref = g.v + (e == Epilogue::Residual ? y0[(size_t)t * out + o] : 0.0);
         bound = tol * g.abs;
@@ -315,8 +325,9 @@ void sweep(const Format& f) {
     const Matrix m = make_matrix(f, s.rows, s.cols, rng);
     for (int n : tokens) {
       if ((double)s.rows * s.cols * n > max_macs && n > 1) continue;
-      for (Epilogue e : {Epilogue::Store, Epilogue::Residual, Epilogue::SiluMul}) {
-        if (e == Epilogue::SiluMul && s.rows % 2) continue;
+      for (Epilogue e : {Epilogue::Store, Epilogue::Residual, Epilogue::SiluMul, Epilogue::GeluMul}) {
+        if (km::cuda::gated(e) && s.rows % 2) continue;
+        if (e == Epilogue::GeluMul && n % 8 != 1) continue;  // the GEMV and both GEMM sizes; SiluMul covers the rest
         check_case(f, m, n, e, false, rng);
       }
       if (n > 1) check_case(f, m, n, Epilogue::Store, true, rng);  // logits of the last token

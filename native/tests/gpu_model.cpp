@@ -2,7 +2,8 @@
 // oracle) on the real stories260K files: greedy parity over 64 tokens in
 // every KV format, logits of every position, bit-identical logits over 100
 // runs, device sampling, and the engine's fallback to the CPU when the CUDA
-// backend fails (forced by the KEYMATE_CUDA_FAIL_AT hook). Skipped (exit 77,
+// backend fails (forced by the KEYMATE_CUDA_FAIL_AT hook); and a tiny model
+// of every architecture family, prefill and decode. Skipped (exit 77,
 // with the reason) where the build has no CUDA or no GPU is usable.
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "backend_factory.h"
+#include "cpu_test_models.h"
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
 #include "logit_diff.h"
@@ -119,6 +122,46 @@ void logit_parity(const char* model) {
     const std::vector<float> tail(b.end() - vocab, b.end());
     CHECK(kt::max_rel_diff(last, tail, vocab) <= kLogitTolerance);
   }
+}
+
+// Every architecture family (cpu_test_models.h's family_spec: head norms,
+// post-norms, GeGLU, scaled embeddings, sliding windows with their own
+// rotation, partial rotation, LongRoPE, unrotated layers, fused tensors),
+// F32 and Q8_0: 30 tokens (past gemma3's window of 8) as one prefill and one
+// token at a time (the decode kernels) on the CUDA backend, against the CPU
+// backend's scalar kernels run as one batch.
+void family_parity(const char* arch, km::GgmlType type) {
+  require_gpu();
+  kt::TinySpec s = kt::family_spec(arch);
+  s.type = type;
+  const kt::TinyModel tm = kt::tiny_model(s);
+  const int V = tm.model->config.vocab;
+  std::vector<int32_t> toks;
+  for (int i = 0; i < 30; i++) toks.push_back((int32_t)((i * 37 + 5) % V));
+  km::BackendOptions o;
+  o.threads = 2;
+  const char* old = std::getenv("KEYMATE_CPU_SIMD");
+  const std::string keep = old ? old : "";
+  setenv("KEYMATE_CPU_SIMD", "scalar", 1);
+  auto cpu = km::make_backend("cpu", tm.model, o);
+  if (old) setenv("KEYMATE_CPU_SIMD", keep.c_str(), 1);
+  else unsetenv("KEYMATE_CPU_SIMD");
+  auto gpu = km::make_backend("cuda", tm.model, o);
+  std::vector<float> want(toks.size() * (size_t)V), batch(want.size()), steps(want.size());
+  cpu->forward(toks.data(), (int)toks.size(), 0, want.data(), true);
+  gpu->forward(toks.data(), (int)toks.size(), 0, batch.data(), true);
+  auto gpu2 = km::make_backend("cuda", tm.model, o);
+  for (size_t i = 0; i < toks.size(); i++) gpu2->forward(&toks[i], 1, (int)i, steps.data() + i * V, false);
+  const double db = kt::max_rel_diff(batch, want, V), ds = kt::max_rel_diff(steps, want, V);
+  std::fprintf(stderr, "  %s %s: prefill %.2g, decode %.2g of the logit range\n", arch,
+               type == km::GgmlType::F32 ? "f32" : "q8_0", db, ds);
+  CHECK(db <= kLogitTolerance);
+  CHECK(ds <= kLogitTolerance);
+}
+
+TEST(gpu_model, families_match_the_cpu) {
+  for (const char* arch : {"qwen3", "gemma3", "phi3", "smollm3", "llama"})
+    for (km::GgmlType t : {km::GgmlType::F32, km::GgmlType::Q8_0}) family_parity(arch, t);
 }
 
 TEST(gpu_model, greedy_tokens_match_the_cpu_f32) { greedy_parity(kModels[0]); }

@@ -131,6 +131,26 @@ TEST(gpu_ops, rmsnorm_matches_cpu) {
     }
 }
 
+// A post-norm (Gemma 3): acc += rmsnorm(x) * w, as the CPU backend's
+// rms_norm followed by an add.
+TEST(gpu_ops, rmsnorm_add_matches_cpu) {
+  require_gpu();
+  for (int dim : {64, 640})
+    for (int n : {1, 5}) {
+      const std::vector<float> x = randn((size_t)n * dim, 3 + dim + n, 0.05f), w = randn(dim, 9 + dim);
+      const std::vector<float> acc0 = randn((size_t)n * dim, 4 + dim, 1.0f);
+      std::vector<float> gpu = acc0, cpu = acc0, y(dim);
+      host::rmsnorm_add(x.data(), w.data(), n, dim, 1e-6f, gpu.data());
+      for (int t = 0; t < n; t++) {
+        cpu_kernels().rms_norm(&x[(size_t)t * dim], w.data(), 1e-6f, dim, y.data());
+        for (int i = 0; i < dim; i++) cpu[(size_t)t * dim + i] += y[i];
+      }
+      double err = 0;
+      for (size_t i = 0; i < gpu.size(); i++) err = std::max(err, (double)std::fabs(gpu[i] - cpu[i]));
+      CHECK(err <= kTolRmsNorm * max_abs(cpu));
+    }
+}
+
 // ---- embed -----------------------------------------------------------------------
 
 // Random rows of a type, with valid scales: every byte random, then each
@@ -205,12 +225,16 @@ TEST(gpu_ops, embed_matches_cpu_in_every_type) {
     std::vector<uint8_t> bytes;
     const km::Tensor t = random_table(c.type, c.q, rows, cols, bytes);
     REQUIRE(host::embed_supported(t));
-    std::vector<float> gpu(tokens.size() * cols), cpu(tokens.size() * cols);
-    host::embed(t, tokens.data(), (int)tokens.size(), gpu.data());
-    for (size_t i = 0; i < tokens.size(); i++) km::quant::tensor_row(t, tokens[i], &cpu[i * cols]);
-    size_t bad = 0;
-    for (size_t i = 0; i < gpu.size(); i++) bad += std::memcmp(&gpu[i], &cpu[i], 4) != 0;
-    CHECK_EQ(bad, (size_t)0);  // the same decoding arithmetic: bit-identical
+    for (float scale : {1.0f, 33.941125f}) {  // and Gemma's sqrt(dim), applied after the element is whole
+      std::vector<float> gpu(tokens.size() * cols), cpu(tokens.size() * cols);
+      host::embed(t, tokens.data(), (int)tokens.size(), gpu.data(), scale);
+      for (size_t i = 0; i < tokens.size(); i++) km::quant::tensor_row(t, tokens[i], &cpu[i * cols]);
+      if (scale != 1.0f)
+        for (float& v : cpu) v *= scale;
+      size_t bad = 0;
+      for (size_t i = 0; i < gpu.size(); i++) bad += std::memcmp(&gpu[i], &cpu[i], 4) != 0;
+      CHECK_EQ(bad, (size_t)0);  // the same decoding arithmetic: bit-identical
+    }
   }
 }
 
@@ -223,27 +247,41 @@ TEST(gpu_ops, rope_kv_matches_cpu_in_every_kv_format) {
   require_gpu();
   for (KvType kv : kKvTypes)
     for (const Shape& s : kShapes)
-      for (int variant = 0; variant < 4; variant++) {
-        const bool neox = variant & 1, extras = variant & 2;  // extras: biases, freq factors, freq scale
-        const int ctx = 200, n = variant == 3 ? 5 : 1 + variant, pos = 64 * variant + 3;
+      for (int variant = 0; variant < 9; variant++) {
+        // extras: biases, freq factors, freq scale; family: head norms, partial
+        // rotation, LongRoPE's attention factor; variant 8: no rotation (SmolLM3)
+        const bool neox = variant & 1, extras = variant & 2, family = variant & 4, rotate = variant != 8;
+        const int ctx = 200, n = variant % 4 == 3 ? 5 : 1 + variant % 4, pos = 64 * (variant % 4) + 3;
+        const int rd = family ? s.hd * 3 / 4 / 2 * 2 : s.hd;
         const int q_dim = s.n_heads * s.hd, kv_dim = s.n_kv * s.hd, ld = q_dim + 2 * kv_dim;
         std::vector<float> qkv = randn((size_t)n * ld, 11 + variant + s.hd, 1.5f);
         const std::vector<float> bq = randn(q_dim, 3), bk = randn(kv_dim, 4), bv = randn(kv_dim, 5);
-        std::vector<float> ff(s.hd / 2);
-        for (int i = 0; i < s.hd / 2; i++) ff[i] = 1.0f + (float)i / 4;
+        std::vector<float> ff(rd / 2);
+        for (int i = 0; i < rd / 2; i++) ff[i] = 1.0f + (float)i / 4;
+        const std::vector<float> qn = randn(s.hd, 6), kn = randn(s.hd, 7);
+        const float eps = 1e-6f;
 
         km::cpu::RopeParams rp;
-        rp.dims = s.hd;
+        rp.dims = rd;
         rp.base = 500000.f;
         rp.freq_scale = extras ? 0.25f : 1.0f;
         rp.freq_factors = extras ? ff.data() : nullptr;
         rp.style = neox ? km::RopeStyle::NeoX : km::RopeStyle::Normal;
+        rp.attn_factor = family ? 1.19f : 1.0f;
         host::Rope r;
         r.n_heads = s.n_heads;
+        r.rope_dims = rd;
+        r.rotate = rotate;
         r.theta_scale = std::pow(rp.base, -2.0f / (float)rp.dims);
         r.freq_scale = rp.freq_scale;
+        r.attn_factor = rp.attn_factor;
         r.freq_factors = rp.freq_factors;
         r.neox = neox;
+        if (family || !rotate) {
+          r.q_norm = qn.data();
+          r.k_norm = kn.data();
+          r.eps = eps;
+        }
         if (extras) {
           r.bq = bq.data();
           r.bk = bk.data();
@@ -262,7 +300,8 @@ TEST(gpu_ops, rope_kv_matches_cpu_in_every_kv_format) {
             float* q = row + h * s.hd;
             if (extras)
               for (int i = 0; i < s.hd; i++) q[i] += bq[h * s.hd + i];
-            km::cpu::rope_apply(rp, cs.data(), q);
+            if (r.q_norm) cpu_kernels().rms_norm(q, qn.data(), eps, s.hd, q);
+            if (rotate) km::cpu::rope_apply(rp, cs.data(), q);
           }
           for (int h = 0; h < s.n_kv; h++) {
             float* k = row + q_dim + h * s.hd;
@@ -272,7 +311,8 @@ TEST(gpu_ops, rope_kv_matches_cpu_in_every_kv_format) {
                 k[i] += bk[h * s.hd + i];
                 v[i] += bv[h * s.hd + i];
               }
-            km::cpu::rope_apply(rp, cs.data(), k);
+            if (r.k_norm) cpu_kernels().rms_norm(k, kn.data(), eps, s.hd, k);
+            if (rotate) km::cpu::rope_apply(rp, cs.data(), k);
             const int64_t tok = (int64_t)h * ctx + pos + t;
             km::cpu::kv_store(cpu_kernels(), kv, k, s.hd, &cc.k[(size_t)tok * s.hd * eb],
                               cc.k_scale.empty() ? nullptr : &cc.k_scale[(size_t)tok]);
@@ -362,6 +402,37 @@ TEST(gpu_ops, attention_matches_reference_in_every_kv_format) {
                        s.n_kv, s.hd, st.n, st.pos, err, mx);
         CHECK(err <= kTolAttention * mx);
       }
+    }
+}
+
+// Sliding windows (Gemma 3), with Gemma 27B's other scale: decode and
+// prefill, windows smaller than a split, a prefill block and a key chunk, and
+// one of a single key.
+TEST(gpu_ops, attention_in_a_window_matches_reference) {
+  require_gpu();
+  struct Step { int n, pos; };
+  const Step steps[] = {{1, 300}, {3, 517}, {17, 60}, {40, 250}};
+  const int ctx = 600;
+  const Shape s = {8, 2, 64};
+  const host::KvCache cache = random_cache(KvType::F16, s, ctx, 77);
+  std::vector<float> k, v;
+  decode(cache, k, v);
+  for (int window : {1, 7, 20, 300})
+    for (const Step& st : steps) {
+      const std::vector<float> q = randn((size_t)st.n * s.n_heads * s.hd, 9 + st.n + window, 0.7f);
+      std::vector<float> out((size_t)st.n * s.n_heads * s.hd);
+      const float scale = 0.08f;
+      host::attention(s.n_heads, st.n, st.pos, q.data(), cache, out.data(), window, scale);
+      const std::vector<double> ref =
+          kt::reference_attention(q, k, v, st.n, st.pos, s.n_heads, s.n_kv, s.hd, ctx, window, scale);
+      double err = 0, mx = 0;
+      for (size_t i = 0; i < out.size(); i++) {
+        err = std::max(err, std::fabs(out[i] - ref[i]));
+        mx = std::max(mx, std::fabs(ref[i]));
+      }
+      if (!(err <= kTolAttention * mx))
+        std::fprintf(stderr, "  attention window %d n %d pos %d: err %g of %g\n", window, st.n, st.pos, err, mx);
+      CHECK(err <= kTolAttention * mx);
     }
 }
 
