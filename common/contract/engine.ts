@@ -20,6 +20,8 @@ export const ModelInfo = z.strictObject({
   tokenizer: z.string(),
   /** Whether the GGUF carries tokenizer.chat_template (else the plain template is used). */
   chat_template: z.boolean(),
+  /** Whether that template reads enable_thinking (Qwen3's, SmolLM3's): the Thinking setting applies to this model. */
+  thinking_switch: z.boolean(),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 

@@ -3,6 +3,11 @@
 // from the moment the key goes down to the last token; every reply event
 // carries it, so a UI that joins late or a stale token from a cancelled press
 // is never mistaken for the current reply.
+//
+// A reasoning model's reply comes in two parts (common/thinking.ts): its
+// thinking, shown apart, and its answer, the reply proper. The events carry
+// them apart, without the <think> tags; the conversation keeps the reply as
+// the model wrote it (Turn.text), tags and all, for its template to read.
 import { z } from 'zod';
 
 /** The session's states; the keyboard's STATUS LED shows the same names. */
@@ -94,8 +99,10 @@ export const ReplyToken = z.strictObject({
   index: z.number().int().nonnegative(),
   /** How many tokens this event carries (index .. index + count - 1); 1 when absent. */
   count: z.number().int().min(1).optional(),
-  /** Their complete UTF-8 text, in order (may be empty while a character is split). */
+  /** Their answer text, complete UTF-8, in order (may be empty while a character is split, or while the model thinks). */
   text: z.string(),
+  /** Their thinking text, when they are a reasoning model's thinking; absent when none. */
+  thinking: z.string().optional(),
   /** Milliseconds since the engine call started, when the last of them was ready. */
   t_ms: z.number().nonnegative(),
 });
@@ -103,7 +110,10 @@ export type ReplyToken = z.infer<typeof ReplyToken>;
 
 export const ReplyDone = z.strictObject({
   press_id: PressId,
+  /** The answer, all of it. */
   completion: z.string(),
+  /** The thinking before it ('' when the model did not think). */
+  thinking: z.string(),
   stop: StopReason,
   /** Null when the reply was cancelled before the engine produced a first token (nothing was measured). */
   timings: ReplyTimings.nullable(),
@@ -121,7 +131,10 @@ export const ReplySnapshot = z.strictObject({
   press_id: PressId,
   source: PressSource,
   prompt: z.string(),
+  /** The answer so far. */
   text: z.string(),
+  /** The thinking so far. */
+  thinking: z.string(),
   done: z.boolean(),
   stop: StopReason.nullable(),
   timings: ReplyTimings.nullable(),

@@ -1,13 +1,13 @@
 // The user's settings: one schema, the current version. The file on disk
 // carries a version number and the host migrates older files up to this
 // shape (electron/host/storage/); the UI only ever sees this one.
-// Version 2 added `thermal`, the thermal and fan policy.
+// Version 2 added `thermal`, the thermal and fan policy; version 3 `thinking`.
 import { z } from 'zod';
 
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../formats';
 import { DEFAULT_THERMAL, ThermalSettings } from './thermal';
 
-export const SETTINGS_VERSION = 2;
+export const SETTINGS_VERSION = 3;
 
 export const Settings = z.strictObject({
   /** The GGUF to load at start; null = none chosen yet. */
@@ -35,6 +35,11 @@ export const Settings = z.strictObject({
   shortcut: z.string().max(100),
   /** The thermal and fan policy (contract/thermal.ts); a patch replaces it whole. */
   thermal: ThermalSettings,
+  /**
+   * A reasoning model thinks before it answers (the template's enable_thinking);
+   * off, it answers at once. Only models whose template reads it (ModelInfo.thinking_switch) are affected.
+   */
+  thinking: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -59,4 +64,5 @@ export const DEFAULT_SETTINGS: Settings = {
   profile: false,
   shortcut: 'CommandOrControl+Shift+Space',
   thermal: DEFAULT_THERMAL,
+  thinking: true,
 };

@@ -1,11 +1,14 @@
 // The conversation presses continue, oldest turn first: each question, each
 // reply, and what the app said about the conversation itself (older turns
 // no longer in the model's view). The reply still streaming is the Reply
-// card's; it joins this list once it is saved.
+// card's; it joins this list once it is saved. A turn keeps the reply as the
+// model wrote it: a reasoning model's thinking is drawn apart, folded, above
+// its answer.
 import { useUi } from '../app/context';
 import { clock } from '../app/format';
 import { displayText } from './ReplyText';
 import { GREETING } from '../../common/contract/conversation';
+import { splitThinking } from '../../common/thinking';
 
 /** Turns drawn: a long conversation shows its newest ones (the rest are in the Chats view). */
 export const SHOWN_TURNS = 200;
@@ -50,7 +53,7 @@ export function ConversationTurns() {
                 {t.stop === 'cancelled' ? ' · stopped' : ''}
                 {unseen ? ' · no longer in the model’s view' : ''}
               </div>
-              <div className="turn-text">{t.role === 'assistant' ? displayText(t.text) : t.text}</div>
+              {t.role === 'assistant' ? <AssistantText text={t.text} /> : <div className="turn-text">{t.text}</div>}
               {t.role === 'assistant' && conversation !== null && (
                 <div className="turn-actions">
                   {index === lastReply && (
@@ -85,5 +88,21 @@ export function ConversationTurns() {
         })}
       </ol>
     </div>
+  );
+}
+
+/** A reply: its thinking (when the model thought) folded above its answer. */
+function AssistantText({ text }: { text: string }) {
+  const { thinking, answer } = splitThinking(text);
+  return (
+    <>
+      {thinking.trim() !== '' && (
+        <details className="thinking" data-testid="turn-thinking">
+          <summary>Thinking</summary>
+          <div className="thinking-text">{displayText(thinking)}</div>
+        </details>
+      )}
+      <div className="turn-text">{displayText(answer)}</div>
+    </>
   );
 }

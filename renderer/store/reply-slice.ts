@@ -3,7 +3,9 @@
 // before this window connected) is ignored, and a token that arrives out of
 // order is placed by its index rather than appended blindly. `ask` and
 // `cancelReply` are the text box's and the Stop button's requests; the reply
-// itself then arrives as events like any other.
+// itself then arrives as events like any other. A reasoning model's thinking
+// comes apart from its answer (the host splits them): `thinking` grows beside
+// `text` the same way.
 import type { StateCreator } from 'zustand/vanilla';
 
 import type { HostApi } from '../../common/contract';
@@ -26,7 +28,11 @@ export interface Reply {
   prompt: string;
   /** Token texts by index, grown in place while the press streams; `text` is their concatenation. */
   pieces: string[];
+  /** The answer. */
   text: string;
+  /** The same for a reasoning model's thinking, shown apart from the answer ('' when it did not think). */
+  thinkingPieces: string[];
+  thinking: string;
   done: boolean;
   stop: StopReason | null;
   timings: ReplyTimings | null;
@@ -72,6 +78,8 @@ export const createReplySlice =
           prompt: s.prompt,
           pieces: [],
           text: '',
+          thinkingPieces: [],
+          thinking: '',
           done: false,
           stop: null,
           timings: null,
@@ -91,22 +99,22 @@ export const createReplySlice =
       // slots for the missing ones) and the text is joined again, which only
       // a reordering transport would cause.
       const count = t.count ?? 1;
-      const pieces = r.pieces;
-      const inOrder = t.index === pieces.length;
-      while (pieces.length < t.index + count) pieces.push('');
-      for (let i = 1; i < count; i++) pieces[t.index + i] = '';
-      pieces[t.index] = t.text;
+      const inOrder = t.index === r.pieces.length;
+      place(r.pieces, t.index, count, t.text);
+      place(r.thinkingPieces, t.index, count, t.thinking ?? '');
       const live =
         r.live === null
           ? { firstMs: t.t_ms, lastMs: t.t_ms, count }
           : { firstMs: Math.min(r.live.firstMs, t.t_ms), lastMs: Math.max(r.live.lastMs, t.t_ms), count: r.live.count + count };
-      set({ reply: { ...r, live, text: inOrder ? r.text + t.text : pieces.join('') } });
+      const text = inOrder ? r.text + t.text : r.pieces.join('');
+      const thinking = inOrder ? r.thinking + (t.thinking ?? '') : r.thinkingPieces.join('');
+      set({ reply: { ...r, live, text, thinking } });
     },
     replyDone: (d) => {
       const r = current(d.press_id);
       if (r === null) return;
       // The host's completion is the authority: it has every token, in order.
-      set({ reply: { ...r, text: d.completion, done: true, stop: d.stop, timings: d.timings } });
+      set({ reply: { ...r, text: d.completion, thinking: d.thinking, done: true, stop: d.stop, timings: d.timings } });
     },
     replyFailed: (e) => {
       const r = current(e.press_id);
@@ -127,6 +135,8 @@ export const createReplySlice =
           prompt: s.prompt,
           pieces: [s.text],
           text: s.text,
+          thinkingPieces: [s.thinking],
+          thinking: s.thinking,
           done: s.done,
           stop: s.stop,
           timings: s.timings,
@@ -150,6 +160,13 @@ export const createReplySlice =
     },
   };
 };
+
+/** An event's `count` tokens take their slots from `index`: its text the first, the others empty (a gap keeps slots for the missing ones). */
+function place(pieces: string[], index: number, count: number, text: string): void {
+  while (pieces.length < index + count) pieces.push('');
+  for (let i = 1; i < count; i++) pieces[index + i] = '';
+  pieces[index] = text;
+}
 
 /** What the headline numbers show while a reply streams: measured from its tokens, final at done. */
 export interface LiveTimings {

@@ -3,14 +3,15 @@
 // the prefix cache), and the reply streaming in. While a reply streams the
 // numbers are measured from its tokens as they arrive and become the engine's
 // own at the end. A text box sends a prompt without the key, and Stop cancels
-// a reply in progress. The conversation the presses continue is below.
+// a reply in progress. A reasoning model's thinking streams in a block of its
+// own above the answer. The conversation the presses continue is below.
 import { useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';
 import { ms, NONE, rate } from '../app/format';
 import { AiKey } from '../components/AiKey';
 import { ConversationTurns } from '../components/ConversationTurns';
-import { ReplyText } from '../components/ReplyText';
+import { ReplyText, ReplyThinking } from '../components/ReplyText';
 import { PENDING, Stat } from '../components/Stat';
 import { liveTimings } from '../store/reply-slice';
 
@@ -133,6 +134,7 @@ export function CompanionView() {
           <h2>Reply</h2>
           {replyPrompt !== '' && <span className="muted">to “{replyPrompt}”</span>}
         </div>
+        <ReplyThinking />
         <ReplyText />
         {pressId === null && <p className="muted placeholder">Nothing asked yet. The answer streams in here as it is written.</p>}
         {replyError !== null && <div className="error-text">The reply failed: {replyError}</div>}

@@ -1,6 +1,6 @@
 // Settings: the model and how it runs (backend, weight and KV-cache
 // formats), the keyboard's serial port, the persona and the generation
-// options. The form edits a draft, checks it against the contract's schema
+// options, with the Thinking switch where the loaded model's template has one. The form edits a draft, checks it against the contract's schema
 // as you type (the host checks again), and sends only what changed; Revert
 // goes back to what the host has. The thermal and fan section is its own
 // component (ThermalSettings.tsx).
@@ -174,6 +174,12 @@ function SettingsForm({ current }: { current: Settings }) {
               {(id, d) => <input id={id} aria-describedby={d} className="input" type="number" min={0} value={Number.isNaN(draft.seed) ? '' : draft.seed} onChange={num('seed')} />}
             </Field>
           </div>
+          {running?.thinking_switch === true && (
+            <label className="check">
+              <input type="checkbox" data-testid="setting-thinking" checked={draft.thinking} onChange={(e) => set('thinking', e.target.checked)} />
+              Thinking: {running.name} thinks before it answers, and its thinking shows apart from the answer. Off, it answers at once.
+            </label>
+          )}
           <label className="check">
             <input type="checkbox" checked={draft.profile} onChange={(e) => set('profile', e.target.checked)} />
             Measure the stage breakdown (adds a sync per stage, so replies get a little slower)

@@ -44,6 +44,7 @@ export const engine: EngineStatus = {
     kv_heads: 8,
     tokenizer: 'gpt2',
     chat_template: true,
+    thinking_switch: false,
   },
   backend: { name: 'cuda', device: 'NVIDIA GeForce RTX 4060 Laptop GPU (sm_89, 8 GB)', context: 4096, weights: 'fp8', kv: 'f16' },
 };

@@ -72,7 +72,7 @@ test('the UI against a scripted host: every view with data, every way to press, 
     const done = records(1)[0];
     assert.ok(done !== undefined);
     const timings = { ...done.timings, ttft_ms: 7.42 };
-    host.emit('reply.done', { press_id: 'p2000', completion: words.join('') + '.', stop: 'eos', timings });
+    host.emit('reply.done', { press_id: 'p2000', completion: words.join('') + '.', thinking: '', stop: 'eos', timings });
     // As the host does after every reply: its performance record and history entry.
     host.emit('performance', { ...done, press_id: 'p2000', t_ms: NOW, timings });
     host.emit('history', { press_id: 'p2000', t_ms: NOW, source: 'keyboard', prompt: 'Summarise this paragraph in one line', completion: words.join('') + '.', stop: 'eos', model: done.model, ttft_ms: 7.42, tokens: timings.tokens });

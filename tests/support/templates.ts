@@ -3,12 +3,13 @@
 // node-llama-cpp bundles (scripts/reference/). Nothing of them is committed
 // here: a test reads them from the checkout build-llama.sh makes, or, on a
 // clean clone, straight from the bundle (cloned once, without a work tree,
-// into build/).
+// into build/). syntheticQwen3 puts one into a small random-weight model.
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { root } from './repo';
+import { writeSyntheticModel } from '../../electron/host/engine/engine';
+import { modelsDir, root } from './repo';
 
 const reference = path.join(root, 'scripts', 'reference');
 const checkout = path.join(reference, 'llama.cpp', 'models', 'templates');
@@ -36,4 +37,16 @@ export function realTemplate(name: string): string {
     }
   }
   return execFileSync('git', ['--git-dir', clone, 'show', `HEAD:models/templates/${name}.jinja`], { encoding: 'utf8', maxBuffer: 16 << 20 });
+}
+
+/**
+ * A small qwen3 model of random weights (synth's test-qwen3 shape, the real
+ * Qwen vocabulary) carrying a real chat template, written into `dir`: its
+ * replies are nonsense, but where they go (thinking or answer) is the
+ * template's doing.
+ */
+export async function syntheticQwen3(template: string, dir: string): Promise<string> {
+  const out = path.join(dir, `test-qwen3-${template}.gguf`);
+  await writeSyntheticModel({ shape: 'test-qwen3', type: 'q8_0', seed: 1, vocab: path.join(modelsDir(), 'vocab'), chatTemplate: realTemplate(template) }, out);
+  return out;
 }

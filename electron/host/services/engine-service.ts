@@ -22,6 +22,7 @@
 import * as path from 'node:path';
 
 import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
+import { hasThinkingSwitch } from '../../../common/thinking';
 import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions, type StateInfo, probeBackends } from '../engine/engine';
 import type { NativeModelInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
@@ -401,5 +402,6 @@ function modelInfo(i: NativeModelInfo, file: string): ModelInfo {
     kv_heads: i.kvHeads,
     tokenizer: i.tokenizer,
     chat_template: i.chatTemplate !== '',
+    thinking_switch: hasThinkingSwitch(i.chatTemplate),
   };
 }

@@ -25,8 +25,13 @@
 //     of its release) starts a new conversation: the first tap's reply is
 //     stopped and its turns taken back (PROTOCOL.md §7).
 // Every state change is an event and the keyboard's STATUS LED shows it.
+//
+// A reasoning model's reply is split as it streams (common/thinking.ts): the
+// UI gets its thinking apart from its answer, the keyboard's display the
+// answer alone, and the conversation the reply as the model wrote it.
 import type { Character, Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
 import { preciseNowMs } from '../../../common/clock';
+import { ThinkingSplit } from '../../../common/thinking';
 import type { LedState, ReplyStream } from '../../../firmware-bridge';
 import type { HostEvents } from '../host-events';
 import type { ConversationStore } from '../storage/conversation-store';
@@ -321,7 +326,7 @@ export class KeySession {
     this.pressId = pressId;
     this.pressSource = source;
     this.message = null;
-    this.reply = { press_id: pressId, source, prompt: text, text: '', done: false, stop: null, timings: null, error: null };
+    this.reply = { press_id: pressId, source, prompt: text, text: '', thinking: '', done: false, stop: null, timings: null, error: null };
     this.setState('thinking');
     const start = { press_id: pressId, source, prompt: text, t_ms: trigger.epochMs };
     if (this.startNotices !== null) this.startNotices.push(() => this.ctx.events.emit('reply.start', start));
@@ -343,9 +348,15 @@ export class KeySession {
     // The snapshot a window gets on connecting (replySnapshot) holds what was sent, no more:
     // tokens the batcher still holds come to it as events, once.
     const tokens = new TokenBatcher(pressId, (t) => {
-      if (this.reply?.press_id === pressId) this.reply.text += t.text;
+      if (this.reply?.press_id === pressId) {
+        this.reply.text += t.text;
+        if (t.thinking !== undefined) this.reply.thinking += t.thinking;
+      }
       this.emit('reply.token', t);
     });
+    // Set from the prompt: a template that opens the thinking block starts the reply inside it.
+    let split = new ThinkingSplit();
+    let opened = '';
     let calledAt = 0;
     let firstAt: number | null = null;
     let firstAtClock: number | null = null;
@@ -358,8 +369,10 @@ export class KeySession {
       const { result, model: info, backend } = await this.ctx.engine.generate(
         config,
         (t) => {
-          const r = this.chat.prompt(press, this.prompts(t), this.chat.persona(press, settings), text, t, settings.max_tokens);
+          const r = this.chat.prompt(press, this.prompts(t, settings), this.chat.persona(press, settings), text, t, settings.max_tokens);
           const sampling = this.chat.sampling(press, settings);
+          opened = r.thinkingOpened;
+          split = new ThinkingSplit(opened !== '');
           return {
             prefix: r.prefix,
             request: {
@@ -386,17 +399,22 @@ export class KeySession {
             // The text first, what the user waits for; the state changes and the keyboard's
             // display after it. A reply that begins with white space (which shows nothing)
             // is "replying" from its first visible text, so the first word waits for nothing.
-            tokens.push({ index: e.index, text: e.text, tMs: e.tMs });
-            if (!visible && e.text.trim() !== '') {
+            const part = split.push(e.text);
+            tokens.push({ index: e.index, text: part.answer, ...(part.thinking !== '' ? { thinking: part.thinking } : {}), tMs: e.tMs });
+            if (!visible && (part.answer.trim() !== '' || part.thinking.trim() !== '')) {
               visible = true;
               this.flushWaiting();
               this.setState('replying');
             }
-            keyboard.append(e.text);
+            keyboard.append(part.answer);
           },
         },
       );
       tokens.flush();
+      // What the split still held (a "<" that began no tag) is in reply.done's parts.
+      keyboard.append(split.end().answer);
+      // The conversation keeps the reply as the model wrote it, with the block the prompt opened.
+      const written = opened + result.completion;
       this.ctx.kv.ran(press.conversationId);
       // The GPU failed mid-reply and the engine finished on the CPU: the reply
       // is whole, but the user must know why the next ones are slower.
@@ -420,14 +438,14 @@ export class KeySession {
           }
         : null;
       keyboard.finish();
-      this.chat.answered(press, pressId, { completion: result.completion, stop: result.stop, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
-      this.finish(pressId, { completion: result.completion, stop: result.stop, timings });
+      this.chat.answered(press, pressId, { completion: result.completion === '' ? '' : written, stop: result.stop, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
+      this.finish(pressId, { completion: split.answer, thinking: split.thinking, stop: result.stop, timings });
       this.ctx.finished({
         press_id: pressId,
         t_ms: trigger.epochMs,
         source,
         prompt: text,
-        completion: result.completion,
+        completion: written,
         stop: result.stop,
         model: info.name,
         backend: backend.name,
@@ -437,7 +455,7 @@ export class KeySession {
       tokens.flush();
       keyboard.finish();
       if (e instanceof CancelledBeforeStart) {
-        this.finish(pressId, { completion: '', stop: 'cancelled', timings: null });
+        this.finish(pressId, { completion: '', thinking: '', stop: 'cancelled', timings: null });
         return;
       }
       const message = e instanceof Error ? e.message : String(e);
@@ -452,10 +470,10 @@ export class KeySession {
     }
   }
 
-  private finish(pressId: string, r: { completion: string; stop: StopReason; timings: ReplyTimings | null }): void {
+  private finish(pressId: string, r: { completion: string; thinking: string; stop: StopReason; timings: ReplyTimings | null }): void {
     this.release(pressId);
     if (this.reply?.press_id === pressId) {
-      Object.assign(this.reply, { done: true, stop: r.stop, timings: r.timings, text: r.completion });
+      Object.assign(this.reply, { done: true, stop: r.stop, timings: r.timings, text: r.completion, thinking: r.thinking });
     }
     this.emit('reply.done', { press_id: pressId, ...r });
     this.setState('idle');
@@ -476,7 +494,7 @@ export class KeySession {
     const text = this.typed.trim() !== '' ? this.typed.trim() : settings.default_prompt;
     try {
       const next = this.chat.next();
-      this.prompts(t).render(this.chat.persona(next, settings), text, this.chat.history(next));
+      this.prompts(t, settings).render(this.chat.persona(next, settings), text, this.chat.history(next));
     } catch {
       // said at release, where the press fails with it
     }
@@ -492,16 +510,16 @@ export class KeySession {
     const persona = this.chat.persona(next, settings);
     const config = engineConfig(model, settings);
     this.ctx.kv.enter(config, next.conversationId);
-    this.ctx.engine.warm(config, (t) => this.prompts(t).prefix(persona, history)).then(
+    this.ctx.engine.warm(config, (t) => this.prompts(t, settings).prefix(persona, history)).then(
       () => this.ctx.kv.ran(next.conversationId),
       () => undefined,
     );
   }
 
-  private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }): PromptBuilder {
-    const key = JSON.stringify(t);
+  private prompts(t: { chatTemplate: string; bosToken: string; eosToken: string }, settings: Settings): PromptBuilder {
+    const key = JSON.stringify([t.chatTemplate, t.bosToken, t.eosToken, settings.thinking]);
     if (this.builder?.template !== key) {
-      const builder = new PromptBuilder(t);
+      const builder = new PromptBuilder(t, { thinking: settings.thinking });
       if (builder.templateProblem !== null) this.ctx.warn(builder.templateProblem);
       this.builder = { template: key, builder };
     }

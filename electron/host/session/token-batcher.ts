@@ -4,7 +4,8 @@
 // reply's first visible word is the latency a user waits for; models often
 // begin with a space or a newline, which a screen shows as nothing); tokens
 // that come faster wait for the frame's end and go together as one
-// reply.token event.
+// reply.token event. A reasoning model's thinking travels beside its answer
+// (each token's text split by common/thinking.ts), and counts as shown.
 // A screen shows no more than a frame's worth anyway, and every event costs
 // the host a contract check, a serialisation and a write, and each window a
 // parse and a render: at a few hundred tokens a second that work competed
@@ -19,12 +20,15 @@ export const REPLY_CHARS_PER_MS = 128;
 
 export interface BatchedToken {
   index: number;
+  /** The answer's part of the token's text. */
   text: string;
+  /** The thinking's part; absent when none. */
+  thinking?: string;
   tMs: number;
 }
 
 export class TokenBatcher {
-  private pending: { index: number; count: number; text: string; tMs: number } | null = null;
+  private pending: { index: number; count: number; text: string; thinking: string; tMs: number } | null = null;
   private lastSentAt = -Infinity;
   /** Whether the text sent so far shows anything. */
   private visible = false;
@@ -39,9 +43,10 @@ export class TokenBatcher {
   ) {}
 
   push(t: BatchedToken): void {
-    if (this.pending === null) this.pending = { index: t.index, count: 0, text: '', tMs: t.tMs };
+    if (this.pending === null) this.pending = { index: t.index, count: 0, text: '', thinking: '', tMs: t.tMs };
     this.pending.count++;
     this.pending.text += t.text;
+    if (t.thinking !== undefined) this.pending.thinking += t.thinking;
     this.pending.tMs = t.tMs;
     const frame = Math.max(this.frameMs, this.sentChars / REPLY_CHARS_PER_MS);
     const wait = this.visible ? this.lastSentAt + frame - this.now() : 0;
@@ -56,10 +61,11 @@ export class TokenBatcher {
     if (p === null) return;
     this.pending = null;
     this.lastSentAt = this.now();
-    this.visible ||= p.text.trim() !== '';
-    this.sentChars += p.text.length;
+    this.visible ||= p.text.trim() !== '' || p.thinking.trim() !== '';
+    this.sentChars += p.text.length + p.thinking.length;
     const token: ReplyToken = { press_id: this.pressId, index: p.index, text: p.text, t_ms: p.tMs };
     if (p.count > 1) token.count = p.count;
+    if (p.thinking !== '') token.thinking = p.thinking;
     this.send(token);
   }
 }

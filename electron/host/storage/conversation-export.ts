@@ -1,7 +1,9 @@
 // A conversation written out for the user: Markdown to read (each turn under
-// who said it, the reply's other versions left out) or JSON with every field
-// (the same document the data folder holds, without the file's envelope).
+// who said it, a reasoning model's thinking apart from its answer, the reply's
+// other versions left out) or JSON with every field (the same document the
+// data folder holds, without the file's envelope).
 import type { Conversation, ConversationExport } from '../../../common/contract/conversation';
+import { splitThinking } from '../../../common/thinking';
 import { fileSlug } from './file-slug';
 
 export function exportConversation(c: Conversation, format: 'markdown' | 'json'): ConversationExport {
@@ -14,12 +16,20 @@ function markdown(c: Conversation): string {
   const lines = [`# ${oneLine(c.title === '' ? 'Conversation' : c.title)}`, '', `*${new Date(c.created_ms).toISOString()}*`, ''];
   for (const t of c.turns) {
     const who = t.role === 'user' ? 'You' : t.role === 'assistant' ? 'Companion' : 'Keymate';
-    // A turn's text is the user's or the model's, not Markdown we vouch for: quoted as a block, so
-    // a heading or a list in it stays inside its turn.
-    const body = t.text.trim() === '' ? '> (nothing)' : t.text.trim().split('\n').map((l) => `> ${l}`).join('\n');
-    lines.push(`**${who}**${t.role === 'notice' ? ' (note)' : ''}`, '', body, '');
+    const { thinking, answer } = t.role === 'assistant' ? splitThinking(t.text) : { thinking: '', answer: t.text };
+    lines.push(`**${who}**${t.role === 'notice' ? ' (note)' : ''}`, '');
+    if (thinking.trim() !== '') lines.push('*Thinking:*', '', quoted(thinking), '');
+    lines.push(quoted(answer), '');
   }
   return lines.join('\n');
+}
+
+/**
+ * A turn's text is the user's or the model's, not Markdown we vouch for: quoted as a block, so
+ * a heading or a list in it stays inside its turn.
+ */
+function quoted(text: string): string {
+  return text.trim() === '' ? '> (nothing)' : text.trim().split('\n').map((l) => `> ${l}`).join('\n');
 }
 
 function oneLine(s: string): string {

@@ -15,6 +15,8 @@ import { type Loaded, type Migration, type VersionedFormat, loadVersioned, repai
  *   1: the first release.
  *   2: `thermal`, the thermal and fan policy. A version-1 file gets
  *      the default policy; nothing else changes.
+ *   3: `thinking`, whether a reasoning model thinks before it answers; on,
+ *      as the models' authors ship them.
  */
 export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   {
@@ -22,6 +24,13 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
     migrate: (v1) => {
       if (typeof v1 !== 'object' || v1 === null || Array.isArray(v1)) throw new Error('the settings are not an object');
       return { ...(v1 as Record<string, unknown>), thermal: { ...DEFAULT_THERMAL } };
+    },
+  },
+  {
+    from: 2,
+    migrate: (v2) => {
+      if (typeof v2 !== 'object' || v2 === null || Array.isArray(v2)) throw new Error('the settings are not an object');
+      return { ...(v2 as Record<string, unknown>), thinking: DEFAULT_SETTINGS.thinking };
     },
   },
 ];

@@ -34,7 +34,7 @@ test('host events reach their slices; unsubscribing removes every listener', () 
   host.emit('key', { down: true, source: 'keyboard', t_ms: 1 });
   host.emit('reply.start', { press_id: 'p1', source: 'keyboard', prompt: 'hi', t_ms: 1 });
   host.emit('reply.token', { press_id: 'p1', index: 0, text: 'Hello', t_ms: 3 });
-  host.emit('reply.done', { press_id: 'p1', completion: 'Hello', stop: 'eos', timings: timings() });
+  host.emit('reply.done', { press_id: 'p1', completion: 'Hello', thinking: '', stop: 'eos', timings: timings() });
   host.emit('device', deviceStatus({ state: 'disconnected', connected: false, device: null }));
   host.emit('settings', { ...DEFAULT_SETTINGS, persona: 'x' });
   host.emit('performance', record('p1', 5));
@@ -65,7 +65,7 @@ test('loadHostState fills every slice from the snapshot and the lists', async ()
     .handle('state.get', () =>
       appState({
         version: '9.9.9',
-        reply: { press_id: 'p7', source: 'gpio', prompt: 'q', text: 'part', done: false, stop: null, timings: null, error: null },
+        reply: { press_id: 'p7', source: 'gpio', prompt: 'q', text: 'part', thinking: 'hmm', done: false, stop: null, timings: null, error: null },
         notices: [{ id: 0, t_ms: 1, level: 'warning', code: 'settings-corrupt', message: 'kept aside' }],
       }),
     )
@@ -79,6 +79,7 @@ test('loadHostState fills every slice from the snapshot and the lists', async ()
   const s = store.getState();
   assert.equal(s.connection.version, '9.9.9');
   assert.equal(s.reply?.text, 'part');
+  assert.equal(s.reply?.thinking, 'hmm', 'a window that joins late gets the thinking so far too');
   assert.equal(s.device?.state, 'connected');
   assert.deepEqual(s.records.map((r) => r.press_id), ['p2', 'p1']);
   assert.equal(series.buffer.length, 2);

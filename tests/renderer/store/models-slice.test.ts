@@ -29,6 +29,7 @@ const ready = (path: string): EngineStatus =>
       kv_heads: 4,
       tokenizer: 'llama',
       chat_template: false,
+      thinking_switch: false,
     },
     backend: { name: 'cpu', device: 'cpu', context: 512, weights: 'native', kv: 'f16' },
   });

@@ -16,7 +16,7 @@ test('the parts add up to the total; display waits for the screen and the clock'
   s().replyStarted({ press_id: 'p1', source: 'keyboard', prompt: 'q', t_ms: 1000 });
   s().replyToken({ press_id: 'p1', index: 0, text: 'Hi', t_ms: 5 });
   // Host: link 0.8, trigger -> call 0.5, trigger -> first token 12.5; first token at host time 50_000.
-  s().replyDone({ press_id: 'p1', completion: 'Hi', stop: 'eos', timings: timings({ link_ms: 0.8, host_ms: 0.5, e2e_ms: 12.5, ttft_ms: 11.2, first_at_ms: 50_000 }) });
+  s().replyDone({ press_id: 'p1', completion: 'Hi', thinking: '', stop: 'eos', timings: timings({ link_ms: 0.8, host_ms: 0.5, e2e_ms: 12.5, ttft_ms: 11.2, first_at_ms: 50_000 }) });
   assert.equal(pressSplit(s().reply, null)?.display, null, 'not shown yet');
   // Shown at page time 20_003 with the host 30_000 ms ahead: host time 50_003, 3 ms after the first token.
   s().replyShown('p1', 20_003);

@@ -31,7 +31,7 @@ test('a token or done for another press does not touch the current reply', () =>
   const s = store.getState;
   s().replyStarted(start('p2'));
   s().replyToken(token('p1', 0, 'stale'));
-  s().replyDone({ press_id: 'p1', completion: 'stale', stop: 'cancelled', timings: timings() });
+  s().replyDone({ press_id: 'p1', completion: 'stale', thinking: '', stop: 'cancelled', timings: timings() });
   s().replyFailed({ press_id: 'p1', message: 'old failure' });
   assert.equal(s().reply?.pressId, 'p2');
   assert.equal(s().reply?.text, '');
@@ -44,7 +44,7 @@ test("done replaces the text with the host's completion and keeps the timings; l
   const s = store.getState;
   s().replyStarted(start('p1'));
   s().replyToken(token('p1', 0, 'Hel'));
-  s().replyDone({ press_id: 'p1', completion: 'Hello.', stop: 'eos', timings: timings({ ttft_ms: 7.25 }) });
+  s().replyDone({ press_id: 'p1', completion: 'Hello.', thinking: '', stop: 'eos', timings: timings({ ttft_ms: 7.25 }) });
   s().replyToken(token('p1', 1, 'late'));
   const r = s().reply;
   assert.equal(r?.text, 'Hello.');
@@ -67,10 +67,31 @@ test('a snapshot restores a reply in progress, and later tokens continue it', ()
   const s = store.getState;
   s().replySnapshot(null);
   assert.equal(s().reply, null);
-  s().replySnapshot({ press_id: 'p9', source: 'screen', prompt: 'hi', text: 'One two', done: false, stop: null, timings: null, error: null });
+  s().replySnapshot({ press_id: 'p9', source: 'screen', prompt: 'hi', text: 'One two', thinking: '', done: false, stop: null, timings: null, error: null });
   assert.equal(s().reply?.text, 'One two');
   s().replyToken(token('p9', 5, ' three'));
   assert.equal(s().reply?.text, 'One two three');
+});
+
+test("a reasoning model's thinking streams beside the answer, by index like it, and done has the final word on both", () => {
+  const store = createUiStore(new FakeHost());
+  const s = store.getState;
+  s().replyStarted(start('p1'));
+  s().replyToken({ press_id: 'p1', index: 0, text: '', thinking: 'Two', t_ms: 0 });
+  s().replyToken({ press_id: 'p1', index: 1, count: 2, text: '', thinking: ' and two', t_ms: 1 });
+  assert.equal(s().reply?.thinking, 'Two and two');
+  assert.equal(s().reply?.text, '');
+  // Out of order: the answer's token 4 before 3, the thinking's parts kept in their slots.
+  s().replyToken({ press_id: 'p1', index: 4, text: '.', t_ms: 4 });
+  s().replyToken({ press_id: 'p1', index: 3, text: 'Four', thinking: '.', t_ms: 3 });
+  assert.equal(s().reply?.thinking, 'Two and two.');
+  assert.equal(s().reply?.text, 'Four.');
+  assert.equal(s().reply?.live?.count, 5);
+  s().replyDone({ press_id: 'p1', completion: 'Four.', thinking: 'Two and two.\n', stop: 'eos', timings: timings() });
+  assert.equal(s().reply?.thinking, 'Two and two.\n');
+  s().replySnapshot({ press_id: 'p2', source: 'screen', prompt: 'hi', text: '', thinking: 'Hmm', done: false, stop: null, timings: null, error: null });
+  s().replyToken({ press_id: 'p2', index: 1, text: '', thinking: ', yes', t_ms: 1 });
+  assert.equal(s().reply?.thinking, 'Hmm, yes');
 });
 
 test('ask sends a generate request; cancelReply answers whether there was a reply, and a failure becomes a notice', async () => {

@@ -110,6 +110,7 @@ function loaded(backend: string): EngineStatus {
       kv_heads: 1,
       tokenizer: 'llama',
       chat_template: false,
+      thinking_switch: false,
     },
     backend: { name: backend, device: backend === 'cpu' ? 'x86 CPU' : 'a GPU', context: 128, weights: 'native', kv: 'f16' },
     message: null,
@@ -120,7 +121,7 @@ function loaded(backend: string): EngineStatus {
 function reply(events: HostEvents, clock: ManualClock, pressId: string): void {
   events.emit('reply.start', { press_id: pressId, source: 'request', prompt: 'x', t_ms: Date.now() });
   clock.advance(1000);
-  events.emit('reply.done', { press_id: pressId, completion: 'y', stop: 'length', timings: TIMINGS });
+  events.emit('reply.done', { press_id: pressId, completion: 'y', thinking: '', stop: 'length', timings: TIMINGS });
 }
 
 function rig(thermal: ThermalSettings, nvml = found.nvml, cpu?: (clock: ManualClock) => CpuSensorOptions) {
@@ -167,7 +168,7 @@ test('samples follow the trace with the policy status; 10 Hz during a reply; its
 
     events.emit('reply.start', { press_id: 'p1', source: 'request', prompt: 'x', t_ms: Date.now() });
     clock.advance(1000);
-    events.emit('reply.done', { press_id: 'p1', completion: 'y', stop: 'length', timings: TIMINGS });
+    events.emit('reply.done', { press_id: 'p1', completion: 'y', thinking: '', stop: 'length', timings: TIMINGS });
     assert.equal(samples.length, 4 + 1 + 10 + 1, 'one at the start, 10 Hz during the second it runs, one at the end');
     const energy = service.takeEnergy('p1');
     assert.ok(energy !== null && energy.energy_j !== null && energy.energy_j > 0, JSON.stringify(energy));

@@ -74,3 +74,18 @@ test('a long reply is handed over less often: the frame grows with the text sent
   assert.equal(sent[1]?.text, 'yz');
   b.flush();
 });
+
+test("a reasoning model's thinking travels beside the answer, and shows: tokens after it wait for the frame", async () => {
+  let now = 0;
+  const sent: ReplyToken[] = [];
+  const b = new TokenBatcher('p1', (t) => sent.push(t), () => now, 5);
+  b.push({ index: 0, text: '', thinking: 'Hmm', tMs: 1 });
+  assert.deepEqual(sent, [{ press_id: 'p1', index: 0, text: '', thinking: 'Hmm', t_ms: 1 }]);
+  now += 1;
+  b.push({ index: 1, text: '', thinking: ', yes.', tMs: 2 });
+  now += 1;
+  b.push({ index: 2, text: 'Sure', tMs: 3 });
+  assert.equal(sent.length, 1, 'thinking is visible text: the next tokens wait for the frame');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(sent[1], { press_id: 'p1', index: 1, count: 2, text: 'Sure', thinking: ', yes.', t_ms: 3 });
+});

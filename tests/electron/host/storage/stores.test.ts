@@ -151,16 +151,30 @@ test('atomic write: the target is never seen half-written, and no temp file stay
   assert.deepEqual(fs.readdirSync(dir), ['x.json']);
 });
 
-test('settings: a version-1 file (before the thermal policy) is migrated to version 2 with the default thermal policy, and written back', async () => {
+test('settings: a version-1 file (before the thermal policy) is migrated to the current version with the default thermal policy, and written back', async () => {
   const home = tempDir();
-  const { thermal: _drop, ...v1 } = { ...DEFAULT_SETTINGS, persona: 'Old persona.', max_tokens: 77 };
+  const { thermal: _drop, thinking: _later, ...v1 } = { ...DEFAULT_SETTINGS, persona: 'Old persona.', max_tokens: 77 };
   fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ format: 'keymate-settings', version: 1, data: v1 }));
   const { store, loaded } = await SettingsStore.open(home);
   assert.equal(loaded.status, 'migrated');
   assert.equal(store.get().persona, 'Old persona.');
   assert.equal(store.get().max_tokens, 77);
   assert.deepEqual(store.get().thermal, DEFAULT_THERMAL);
+  assert.equal(store.get().thinking, true);
   const onDisk = JSON.parse(fs.readFileSync(path.join(home, 'settings.json'), 'utf8')) as { version: number; data: { thermal: unknown } };
-  assert.equal(onDisk.version, 2);
+  assert.equal(onDisk.version, SETTINGS_VERSION);
   assert.deepEqual(onDisk.data.thermal, DEFAULT_THERMAL);
+});
+
+test('settings: a version-2 file (before the Thinking switch) keeps everything and thinks, as reasoning models ship', async () => {
+  const home = tempDir();
+  const { thinking: _later, ...v2 } = { ...DEFAULT_SETTINGS, persona: 'Mine.', thermal: { ...DEFAULT_THERMAL, fan_stop_below_c: 41 } };
+  fs.writeFileSync(path.join(home, 'settings.json'), JSON.stringify({ format: 'keymate-settings', version: 2, data: v2 }));
+  const { store, loaded } = await SettingsStore.open(home);
+  assert.equal(loaded.status, 'migrated');
+  assert.deepEqual(store.get(), { ...v2, thinking: true });
+  await store.update({ thinking: false });
+  const again = await SettingsStore.open(home);
+  assert.equal(again.loaded.status, 'loaded');
+  assert.equal(again.store.get().thinking, false, 'the switch is kept like every other setting');
 });
