@@ -152,6 +152,69 @@ void split_llama3(Scanner& s, size_t p, size_t max_digits) {
   }
 }
 
+// GPT-4o (Phi-4-mini, Llama 4), as llama.cpp runs it: its tokenizer.json
+// regex splits letter runs by case with \p{Lu}/\p{Ll}; llama.cpp's form, which
+// this follows, reads an upper-case-like letter as "a letter but not a-z" and
+// a lower-case-like one as "a letter but not A-Z" (so a letter outside ASCII
+// is both), and leaves \p{M} out of the letter runs:
+//   [^\r\n\p{L}\p{N}]?U*L+C?|[^\r\n\p{L}\p{N}]?U+L*C?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// with C the contractions 's 't 're 've 'm 'll 'd in either case.
+bool gpt4o_upper(const Scanner& s, size_t p) {
+  const uint32_t c = s.cp(p);
+  return (s.cls(p) & u::kLetter) && !(c >= 'a' && c <= 'z');
+}
+bool gpt4o_lower(const Scanner& s, size_t p) {
+  const uint32_t c = s.cp(p);
+  return (s.cls(p) & u::kLetter) && !(c >= 'A' && c <= 'Z');
+}
+
+// Where U*L+ (else U+L*) starting at q ends, as a backtracking regex engine
+// finds it; q holds a letter.
+size_t gpt4o_letters(const Scanner& s, size_t q) {
+  size_t u = q;
+  while (gpt4o_upper(s, u)) u++;
+  // U*L+: the greedy U* first; when no L follows, U* gives back letters
+  // until one of them can start L+.
+  for (size_t k = u + 1; k-- > q;) {
+    if (!gpt4o_lower(s, k)) continue;
+    size_t e = k;
+    while (gpt4o_lower(s, e)) e++;
+    return e;
+  }
+  return u;  // U+L*: every letter was upper-case-like (u > q), none lower-case-like after them
+}
+
+void split_gpt4o(Scanner& s, size_t p) {
+  while (p < s.end()) {
+    const uint32_t c = s.cp(p);
+    const uint16_t k = s.cls(p);
+    if ((k & u::kLetter) || (!is_newline(c) && !(k & u::kNumber) && (s.cls(p + 1) & u::kLetter))) {
+      size_t e = gpt4o_letters(s, (k & u::kLetter) ? p : p + 1);
+      e += contraction(s, e, true);
+      s.cut(e);
+      p = e;
+      continue;
+    }
+    if (k & u::kNumber) {  // \p{N}{1,3}
+      size_t n = 0;
+      while (n < 3 && (s.cls(p + n) & u::kNumber)) n++;
+      s.cut(p + n);
+      p += n;
+      continue;
+    }
+    // " ?[^\s\p{L}\p{N}]+[\r\n/]*"
+    const uint16_t next = c == ' ' ? s.cls(p + 1) : k;
+    if (next && !(next & kWordish)) {
+      p += c == ' ';
+      while (s.cls(p) && !(s.cls(p) & kWordish)) p++;
+      while (is_newline(s.cp(p)) || s.cp(p) == '/') p++;
+      s.cut(p);
+      continue;
+    }
+    p = whitespace_tail(s, p, true);
+  }
+}
+
 // Stages that isolate the matches of a simple character-class regex; the text
 // between matches stays as it is, one word per gap.
 template <typename Member>
@@ -195,7 +258,7 @@ void isolate_digit_triples(Scanner& s, size_t p) {
   s.cut(s.end());
 }
 
-enum class Stage { kGpt2, kLlama3, kQwen2, kNumberEach, kNumberRuns, kPunctRuns, kDigitTriples };
+enum class Stage { kGpt2, kLlama3, kQwen2, kGpt4o, kNumberEach, kNumberRuns, kPunctRuns, kDigitTriples };
 
 void run_stage(Stage stage, const std::vector<uint32_t>& cps, const std::vector<size_t>& in, std::vector<size_t>& out) {
   out.clear();
@@ -207,6 +270,7 @@ void run_stage(Stage stage, const std::vector<uint32_t>& cps, const std::vector<
       case Stage::kGpt2: split_gpt2(s, begin); break;
       case Stage::kLlama3: split_llama3(s, begin, 3); break;
       case Stage::kQwen2: split_llama3(s, begin, 1); break;
+      case Stage::kGpt4o: split_gpt4o(s, begin); break;
       case Stage::kNumberEach: isolate_runs(s, begin, true, is_number); break;
       case Stage::kNumberRuns: isolate_runs(s, begin, false, is_number); break;
       case Stage::kPunctRuns: isolate_runs(s, begin, false, is_punct_like); break;
@@ -221,6 +285,7 @@ std::vector<Stage> stages_of(Pretokenizer kind) {
     case Pretokenizer::kGpt2: return {Stage::kGpt2};
     case Pretokenizer::kLlama3: return {Stage::kLlama3};
     case Pretokenizer::kQwen2: return {Stage::kQwen2};
+    case Pretokenizer::kGpt4o: return {Stage::kGpt4o};
     case Pretokenizer::kStarcoder: return {Stage::kNumberEach, Stage::kGpt2};
     case Pretokenizer::kDefault: return {Stage::kPunctRuns, Stage::kGpt2, Stage::kNumberRuns, Stage::kDigitTriples};
   }

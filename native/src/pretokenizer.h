@@ -19,6 +19,9 @@ enum class Pretokenizer {
   kLlama3,
   // as kLlama3 with \p{N} (one digit per word) instead of \p{N}{1,3}
   kQwen2,
+  // GPT-4o's (Phi-4-mini, Llama 4): letter runs split by case, contractions
+  // kept on the word, "/" after punctuation (pretokenizer.cpp spells it out)
+  kGpt4o,
   // \p{N} isolated, then kGpt2 (StarCoder, SmolLM, Refact, Command-R, ...)
   kStarcoder,
   // llama.cpp's fallback: [\p{P}\$\+<=>\^~\|]+, then kGpt2, then \p{N}+, then [0-9][0-9][0-9]

@@ -40,6 +40,7 @@ const std::vector<PresetNames>& presets() {
        {P::kQwen2, false, false, false}},
       {{"megrez", "stablelm2"}, {P::kQwen2, false, false, true}},
       {{"smollm", "command-r"}, {P::kStarcoder, false, false, false}},
+      {{"gpt-4o", "llama4", "kanana2", "talkie"}, {P::kGpt4o, false, false, false}},
       {{"starcoder", "refact", "codeshell", "exaone", "minerva-7b", "mellum2"}, {P::kStarcoder, false, false, true}},
       {{"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
         "modern-bert", "exaone4", "mpt", "olmo", "jais"},
@@ -86,8 +87,8 @@ BpeTokenizer::BpeTokenizer(const GgufFile& file) {
     for (const char* name : p.names)
       if (pre_ == name) preset = &p.preset;
   if (!preset)
-    fail("%s: pre-tokenizer '%s' (tokenizer.ggml.pre) is not supported; known: llama-bpe, qwen2, smollm, "
-         "gpt-2, starcoder and their aliases", path, pre_.c_str());
+    fail("%s: pre-tokenizer '%s' (tokenizer.ggml.pre) is not supported; known: llama-bpe, qwen2, gpt-4o, "
+         "smollm, gpt-2, starcoder and their aliases", path, pre_.c_str());
   pretokenizer_ = preset->kind;
   ignore_merges_ = preset->ignore_merges;
 

@@ -107,6 +107,68 @@ TEST(tokenizer, vectors_llama_bpe) { check_vectors("llama-bpe"); }
 TEST(tokenizer, vectors_qwen2) { check_vectors("qwen2"); }
 TEST(tokenizer, vectors_phi3) { check_vectors("phi-3"); }
 
+// GPT-4o's pre-tokenizer (Phi-4-mini, Llama 4): llama.cpp ships no vocabulary
+// with it, so the vectors are Llama 3's vocabulary with tokenizer.ggml.pre set
+// to "gpt-4o" (the merges and tokens are the same; only the splits differ),
+// tokenized by llama.cpp (scripts/reference/tokenize_cases.cpp): on the
+// llama-bpe texts and on tests/fixtures/tokenizer/gpt-4o-cases.inp, texts
+// that lean on what GPT-4o does differently (letter runs split by case,
+// contractions kept on the word, "/" after punctuation, marks).
+std::vector<Ids> read_ids(const std::string& path) {
+  std::vector<Ids> out;
+  std::istringstream lines(read_all(path));
+  std::string line;
+  while (std::getline(lines, line)) {
+    Ids ids;
+    std::istringstream in(line);
+    for (int32_t id; in >> id;) ids.push_back(id);
+    out.push_back(std::move(ids));
+  }
+  return out;
+}
+
+std::vector<std::string> read_texts(const std::string& path) {
+  const std::string inp = read_all(path), sep = "\n__ggml_vocab_test__\n";
+  std::vector<std::string> texts;
+  for (size_t pos = 0; pos < inp.size();) {
+    const size_t next = inp.find(sep, pos);
+    if (next == std::string::npos) {
+      texts.push_back(inp.substr(pos));
+      break;
+    }
+    texts.push_back(inp.substr(pos, next - pos));
+    pos = next + sep.size();
+  }
+  return texts;
+}
+
+TEST(tokenizer, vectors_gpt4o_pretokenizer) {
+  const auto base = GgufFile::open(vocab_path("llama-bpe"));
+  km::GgufWriter w;
+  for (const auto& kv : base->metadata())
+    if (kv.key != "tokenizer.ggml.pre") w.add_value(kv.key, kv.value);
+  w.add_string("tokenizer.ggml.pre", "gpt-4o");
+  std::vector<uint8_t> img(w.total_bytes());
+  w.write_memory(img.data());
+  const auto file = GgufFile::parse(img.data(), img.size(), "gpt-4o variant");
+  const auto tok = Tokenizer::from_gguf(*file);
+  const std::string fx = kt::fixtures_dir() + "/tokenizer/";
+  struct Set { std::string texts, ids; };
+  int passed = 0, total = 0;
+  for (const Set& set : {Set{vocab_path("llama-bpe") + ".inp", fx + "gpt-4o-llama-bpe-texts.out"},
+                         Set{fx + "gpt-4o-cases.inp", fx + "gpt-4o-cases.out"}}) {
+    const auto texts = read_texts(set.texts);
+    const auto ids = read_ids(set.ids);
+    REQUIRE(texts.size() == ids.size());
+    for (size_t i = 0; i < texts.size(); i++, total++) {
+      const Ids got = tok->encode(texts[i], false, false);
+      if (got == ids[i]) passed++;
+      else kt::report_failure(__FILE__, __LINE__, "gpt-4o: '" + texts[i] + "' gave " + show(got) + "expected " + show(ids[i]));
+    }
+  }
+  std::fprintf(stderr, "  gpt-4o: %d/%d vectors\n", passed, total);
+}
+
 // ---- what each vocabulary says about itself --------------------------------
 
 TEST(tokenizer, metadata_llama_spm) {

@@ -77,7 +77,10 @@ build_one() {
   c++ -O2 -std=c++17 -Wall -Wextra "$here/dump_logits.cpp" \
     -I"$llama_dir/include" -I"$llama_dir/ggml/include" \
     -L"$bin" -lllama -lggml -lggml-base -Wl,-rpath,"$bin" -o "$bin/km-dump-logits"
-  echo "build-llama.sh: built ${tools[*]} km-dump-logits in $bin" >&2
+  c++ -O2 -std=c++17 -Wall -Wextra "$here/tokenize_cases.cpp" \
+    -I"$llama_dir/include" -I"$llama_dir/ggml/include" \
+    -L"$bin" -lllama -lggml -lggml-base -Wl,-rpath,"$bin" -o "$bin/km-tokenize-cases"
+  echo "build-llama.sh: built ${tools[*]} km-dump-logits km-tokenize-cases in $bin" >&2
 }
 
 build_one "$llama_dir/build" -DGGML_CUDA=OFF
