@@ -1,4 +1,5 @@
-// load_model: a Llama-family model from a parsed GGUF. Hyperparameters come
+// load_model: a model of one of the architecture families (kFamilies below)
+// from a parsed GGUF, described as model.h's Config. Hyperparameters come
 // from "<arch>.*" metadata with llama.cpp's defaults and meanings; every
 // tensor is looked up by llama.cpp's name, and its shape and type are checked
 // before anything uses it, so a malformed or unsupported file fails here with

@@ -1,5 +1,7 @@
-// The engine's data model: hyperparameters, weights and run state of a
-// Llama-family transformer. Every field says its shape. Shapes list the
+// The engine's data model: hyperparameters, the layer description and the
+// weights of a decoder-only transformer of the Llama lineage (Llama, Qwen,
+// Gemma 3, Phi-3, SmolLM3: Config says how each differs). Every field says
+// its shape. Shapes list the
 // contiguous dimension LAST (row-major): a weight [out, in] is `out` rows of
 // `in` elements, which is GGUF's ne = {in, out}.
 #pragma once
