@@ -29,7 +29,8 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   return `${where}: ${describeProblem(issue, input)}`;
 }
 
-function describeProblem(issue: z.core.$ZodIssue, input: unknown): string {
+/** One issue's problem in words, without where it is (the caller names the field its own way). */
+export function describeProblem(issue: z.core.$ZodIssue, input: unknown): string {
   switch (issue.code) {
     case 'invalid_type': {
       const at = valueAt(input, issue.path);

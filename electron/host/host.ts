@@ -4,7 +4,8 @@
 // session, answers every request of the contract (`handlers`, typed from the
 // contract's map, so a missing one does not compile) and sends its events to
 // whoever subscribes. The Electron shell and `keymate serve` are two thin
-// transports over one Host.
+// transports over one Host; `completions` is what the OpenAI-compatible API
+// runs on (the same engine and queue as the key presses).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -21,6 +22,8 @@ import {
 import { preciseNowMs } from '../../common/clock';
 import { modelsFolder } from '../../common/data-home';
 import type { KeyboardLinkOptions } from '../../firmware-bridge';
+import type { CompletionEngine } from './api/completion-engine';
+import { LocalCompletionEngine } from './api/local-engine';
 import { probeBackends } from './engine/engine';
 import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
@@ -65,6 +68,8 @@ export class Host {
   readonly events: HostEvents;
   readonly notices: Notices;
   readonly handlers: RequestHandlers;
+  /** The engine as the OpenAI-compatible API asks it: requests take turns with the key presses. */
+  readonly completions: CompletionEngine;
   private readonly engine: EngineService;
   private readonly device: DeviceService | null;
   private readonly telemetry: TelemetryService;
@@ -96,6 +101,7 @@ export class Host {
     const cliModel = options.model ?? null;
     this.cliModel = cliModel !== null ? path.resolve(cliModel) : null;
     this.engine = new EngineService(events);
+    const kv = new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`));
     this.telemetry = new TelemetryService(events, {
       home: options.home,
       thermal: () => this.settings.get().thermal,
@@ -114,7 +120,18 @@ export class Host {
       finished: (reply) => this.record(reply),
       warn: (message) => this.notices.add('warning', 'engine-error', message),
       conversations,
-      kv: new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`)),
+      kv,
+    });
+    this.completions = new LocalCompletionEngine({
+      engine: this.engine,
+      model: () => this.model(),
+      settings: () => this.engineSettings(),
+      // The conversation whose K/V the engine holds is saved before a request replaces it (after the
+      // press in progress, whose K/V it then is); its next press loads it back.
+      beforeRun: async () => {
+        await this.session.idle();
+        await kv.leave();
+      },
     });
     this.device =
       options.keyboard === false

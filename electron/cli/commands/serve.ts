@@ -1,11 +1,17 @@
-// keymate serve [--port N] [--model PATH] [--device PATH] [--json]: the host
-// with its UI on loopback (DESIGN.md). The first stdout line is always
-// {"url": "http://127.0.0.1:N/?token=..."}, the address to open (it carries
-// the per-launch token); what a person watching wants to know (notices, the
-// keyboard coming and going) goes to stderr. Runs until Ctrl-C, then stops
-// the reply in progress, flushes settings and history, and exits 0.
+// keymate serve [--port N] [--model PATH] [--device PATH] [--new-api-key]
+// [--json]: the host with its UI and the OpenAI-compatible API on loopback
+// (DESIGN.md, docs/api.md). The first stdout line is always
+// {"url": "http://127.0.0.1:N/?token=...", "api_base": "http://127.0.0.1:N/v1",
+// "api_key": "km-..."}: the address to open (it carries the per-launch
+// token), and where and with which key OpenAI clients connect (the key is
+// kept in the data folder across starts); what a person watching wants to
+// know (notices, the keyboard coming and going) goes to stderr. Runs until
+// Ctrl-C, then stops the reply in progress, flushes settings and history,
+// and exits 0.
 import * as path from 'node:path';
 
+import { type ApiKey, loadApiKey } from '../../host/api/api-key';
+import { OpenAiServer } from '../../host/api/openai-server';
 import { packageRoot } from '../../host/engine/package-root';
 import { Host } from '../../host/host';
 import { LoopbackServer } from '../../host/transport/ws-server';
@@ -19,12 +25,13 @@ const specs = {
   port: { kind: 'int', placeholder: 'N', min: 0, max: 65535, default: 0, help: 'TCP port on 127.0.0.1 (0 = any free port)' },
   model: { kind: 'string', placeholder: 'PATH', help: "model to run for this session (else the settings' choice)" },
   device: { kind: 'string', placeholder: 'PATH', help: 'the keyboard\'s serial port, e.g. the simulator\'s --link (else the settings\' port, else found by USB id)' },
-  json: { kind: 'flag', help: 'nothing but the {"url"} line on stdout (it is printed either way)' },
+  newApiKey: { kind: 'flag', help: 'replace the API key kept in the data folder with a new one (clients need the new one)' },
+  json: { kind: 'flag', help: 'nothing but the {"url", "api_base", "api_key"} line on stdout (it is printed either way)' },
 } as const;
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'run the host with its UI on loopback, for a browser',
+  summary: 'run the host with its UI and an OpenAI-compatible API on loopback',
   usage: usageLine('serve', specs),
   help: optionHelp(specs) + '\n  KEYMATE_RENDERER sets the folder of the built UI (default dist/renderer).',
   interruptible: true,
@@ -35,17 +42,24 @@ export const serveCommand: Command = {
     const say = (line: string): void => {
       io.stderr.write(line + '\n');
     };
+    let apiKey: ApiKey;
+    try {
+      apiKey = await loadApiKey(home, { renew: o.newApiKey });
+    } catch (e) {
+      throw new CliError(`serve: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const host = await Host.start({ home, transport: 'websocket', model, device: o.device ?? null, log: say });
     let server: LoopbackServer;
     try {
       const rendererDir = io.env['KEYMATE_RENDERER'] ?? path.join(packageRoot(), 'dist', 'renderer');
-      server = await LoopbackServer.start({ host, port: o.port, rendererDir: path.resolve(rendererDir) });
+      const api = new OpenAiServer({ engine: host.completions, apiKey: apiKey.key, log: say });
+      server = await LoopbackServer.start({ host, port: o.port, rendererDir: path.resolve(rendererDir), api });
     } catch (e) {
       await host.stop();
       const why = (e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? `port ${o.port} is in use` : e instanceof Error ? e.message : String(e);
       throw new CliError(`serve: ${why}`);
     }
-    writeJson(io, { url: server.url });
+    writeJson(io, { url: server.url, api_base: server.apiBase, api_key: apiKey.key });
     for (const n of host.notices.all()) say(`keymate: ${n.level}: ${n.message}`);
     const off = host.subscribe((name, payload) => {
       if (name === 'notice') {
@@ -54,6 +68,7 @@ export const serveCommand: Command = {
       }
     });
     say(`keymate serve: open ${server.url} (data in ${home}; Ctrl-C stops)`);
+    say(`keymate serve: OpenAI-compatible API at ${server.apiBase} (its key is on the first line of stdout, and in ${apiKey.file}${apiKey.created ? ', made now' : ''})`);
 
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();

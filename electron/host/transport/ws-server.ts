@@ -1,7 +1,8 @@
 // The loopback transport of `keymate serve`: one HTTP server on 127.0.0.1
-// that serves the built UI and, at /ws, a WebSocket speaking the contract's
-// envelope (common/contract/wire.ts). Every HTTP request and every upgrade is
-// checked by security.ts before anything else happens.
+// that serves the built UI, at /ws a WebSocket speaking the contract's
+// envelope (common/contract/wire.ts), and under /v1 the OpenAI-compatible API
+// when one is given (api/openai-server.ts). Every HTTP request and every
+// upgrade is checked by security.ts before anything else happens.
 //
 // Requests are validated by dispatch() (the host's end of the contract); an
 // envelope that is not one (not JSON, no id) ends the connection with close
@@ -12,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 import { ContractError, type EventName, type RequestHandlers, type WireEvent, type WireResponse, parseWire } from '../../../common/contract';
+import { type OpenAiServer, isApiPath } from '../api/openai-server';
 import type { EventListener } from '../host-events';
 import { dispatch } from './dispatch';
 import { LOOPBACK, checkOrigin, checkRequest, checkToken, contentSecurityPolicy, newToken } from './security';
@@ -36,6 +38,8 @@ export interface LoopbackServerOptions {
   rendererDir: string;
   /** For tests; a fresh random one by default. */
   token?: string;
+  /** The OpenAI-compatible API, answered under /v1 (its own key, not the token); none: /v1 is not found. */
+  api?: OpenAiServer;
 }
 
 export class LoopbackServer {
@@ -45,10 +49,16 @@ export class LoopbackServer {
     private readonly unsubscribe: () => void,
     readonly port: number,
     readonly token: string,
+    private readonly api: OpenAiServer | null,
   ) {}
 
   get url(): string {
     return `http://${LOOPBACK}:${this.port}/?token=${this.token}`;
+  }
+
+  /** Where OpenAI clients point (their base URL). */
+  get apiBase(): string {
+    return `http://${LOOPBACK}:${this.port}/v1`;
   }
 
   get clients(): number {
@@ -59,8 +69,10 @@ export class LoopbackServer {
     const token = o.token ?? newToken();
     const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
     let port = 0;
+    const api = o.api ?? null;
     const server = http.createServer((req, res) => {
-      void serveHttp(req, res, port, token, o.rendererDir);
+      if (api !== null && isApiPath(new URL(req.url ?? '/', 'http://x').pathname)) void api.handle(req, res, port);
+      else void serveHttp(req, res, port, token, o.rendererDir);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -81,11 +93,12 @@ export class LoopbackServer {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('serve: the server has no TCP address');
     port = address.port;
-    return new LoopbackServer(server, wss, unsubscribe, port, token);
+    return new LoopbackServer(server, wss, unsubscribe, port, token, api);
   }
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.api?.close();
     for (const ws of this.wss.clients) ws.close(1001, 'the host is stopping');
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.http.closeAllConnections();

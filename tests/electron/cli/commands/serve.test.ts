@@ -1,5 +1,6 @@
-// keymate serve as a user runs it: the first stdout line is {"url"} on
-// 127.0.0.1 with the token; requests without the token are refused; with the
+// keymate serve as a user runs it: the first stdout line is {"url",
+// "api_base", "api_key"}, the url on 127.0.0.1 with the token (the API is
+// serve-api.test.ts's); requests without the token are refused; with the
 // device simulator on --device, a press and release on the keyboard streams
 // a reply to a WebSocket client, unplug and replug show as device events;
 // Ctrl-C stops it cleanly. Bad options are usage errors.
@@ -52,7 +53,7 @@ test('serve: URL line, token required, a keyboard press streams a reply, unplug/
   t.after(() => child.kill('SIGKILL'));
 
   const line = JSON.parse(await firstLine(child)) as { url: string };
-  assert.deepEqual(Object.keys(line), ['url']);
+  assert.deepEqual(Object.keys(line), ['url', 'api_base', 'api_key']);
   const url = new URL(line.url);
   assert.equal(url.hostname, '127.0.0.1');
   const token = url.searchParams.get('token') ?? '';
