@@ -26,7 +26,7 @@ import { printable, quoted } from '../../../common/printable';
 import { checkOrigin, sameToken } from '../transport/security';
 import { ApiError, badRequest, forbidden, methodNotAllowed, notFound, queueFull, unauthorized, unavailable } from './api-error';
 import type { CompletionEngine, CompletionOutcome, ServedModel } from './completion-engine';
-import { MAX_BODY_BYTES, discardRest, parseJson, readBody } from './request-body';
+import { ClientGone, MAX_BODY_BYTES, discardRest, parseJson, readBody } from './request-body';
 import { LeftTheQueue, MAX_WAITING_REQUESTS, QueueFull, RequestQueue } from './request-queue';
 import { SseStream } from './sse';
 import { StopScanner } from './stop-strings';
@@ -73,7 +73,8 @@ export class OpenAiServer {
     try {
       await this.route(req, res, port);
     } catch (e) {
-      this.refuse(req, res, e);
+      if (e instanceof ClientGone) res.destroy();
+      else this.refuse(req, res, e);
     }
   }
 

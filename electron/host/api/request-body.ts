@@ -14,7 +14,15 @@ export const MAX_BODY_BYTES = 1 << 20;
 /** What is read and dropped after a refusal before the connection is closed instead. */
 export const MAX_DISCARD_BYTES = 64 << 20;
 
-/** The body's bytes, or a 413 ApiError once they pass `limit` (the rest left unread). */
+/** The client hung up before its body ended: there is no one to answer. */
+export class ClientGone extends Error {
+  override readonly name = 'ClientGone';
+  constructor() {
+    super('the client went away while sending its request');
+  }
+}
+
+/** The body's bytes, or a 413 ApiError once they pass `limit` (the rest left unread), or ClientGone. */
 export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
@@ -25,7 +33,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      req.off('aborted', onError);
+      req.off('close', onError);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -44,12 +52,13 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
     };
     const onError = (): void => {
       done();
-      reject(new Error('the client went away while sending its request'));
+      reject(new ClientGone());
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
-    req.on('aborted', onError);
+    // Closed before its end: the client hung up mid-body.
+    req.on('close', onError);
   });
 }
 

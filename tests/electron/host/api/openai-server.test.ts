@@ -367,6 +367,23 @@ test('a client that leaves mid-stream stops its generation; one that leaves whil
   );
 });
 
+test('a client that hangs up halfway through its body: no answer owed, nothing logged, the next request answered', async (t) => {
+  const { call, port, logged, engine } = await start(t);
+  await new Promise<void>((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${KEY}`, 'content-length': '1000' } });
+    req.on('error', () => undefined);
+    req.write('{"model": "tiny", ');
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, 50);
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await call('POST', '/v1/chat/completions', chat())).status, 200);
+  assert.deepEqual(logged, []);
+  assert.equal(engine.asked.length, 1);
+});
+
 test('the engine fails: before a stream begins a 503, after it an error message in the stream and no [DONE]', async (t) => {
   const { call, engine } = await start(t);
   engine.failAt = 'start';
