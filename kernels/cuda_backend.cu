@@ -561,13 +561,14 @@ class CudaBackend final : public Backend {
       a.scale = c.embed_scale;
       push(p, Op::Embed, Stage::Embed, 0, in);
     }
-    auto norm = [&](Stage stage, const DeviceBuffer& w, bool last_only) {
+    // xn = rmsnorm(x) * w; or, a post-norm, x += rmsnorm(post_) * w.
+    auto norm = [&](Stage stage, const DeviceBuffer& w, bool last_only, bool post = false) {
       Instr in;
       RmsNormArgs& a = in.a.rmsnorm;
       a = RmsNormArgs{};
-      a.x = x_.get<float>();
+      a.x = post ? post_.get<float>() : x_.get<float>();
       a.w = w.get<float>();
-      a.y = xn_.get<float>();
+      (post ? a.add_to : a.y) = post ? x_.get<float>() : xn_.get<float>();
       a.dim = c.dim;
       a.eps = c.norm_eps;
       a.last_only = last_only;
@@ -581,15 +582,7 @@ class CudaBackend final : public Backend {
         return;
       }
       push_matmul(p, stage, matmul_args(m, m.buf.get(), in, post_.get<float>(), Epilogue::Store, false));
-      Instr pn;
-      RmsNormArgs& a = pn.a.rmsnorm;
-      a = RmsNormArgs{};
-      a.x = post_.get<float>();
-      a.w = post.get<float>();
-      a.add_to = x_.get<float>();
-      a.dim = c.dim;
-      a.eps = c.norm_eps;
-      push(p, Op::RmsNorm, stage, kWarps * sizeof(double), pn);
+      norm(stage, post, false, true);
     };
     for (size_t l = 0; l < layers_.size(); l++) {
       Layer& L = layers_[l];

@@ -254,4 +254,15 @@ inline TinyModel tiny_model(const TinySpec& s) {
   return t;
 }
 
+// Loads a tiny model built from `s`; returns the loader's error message, or ""
+// when it loads.
+inline std::string load_error(const TinySpec& s) {
+  try {
+    tiny_model(s);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
 }  // namespace kt

@@ -20,18 +20,8 @@ std::shared_ptr<const km::GgufFile> open_model(const std::string& name) {
   return std::shared_ptr<const km::GgufFile>(km::GgufFile::open(path));
 }
 
-// Loads a tiny model built from `s`; returns the error message or "".
-std::string load_error(const kt::TinySpec& s) {
-  try {
-    kt::tiny_model(s);
-  } catch (const km::Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
 void expect_error(const kt::TinySpec& s, const std::string& needle) {
-  const std::string e = load_error(s);
+  const std::string e = kt::load_error(s);
   if (e.find(needle) == std::string::npos)
     kt::report_failure(__FILE__, __LINE__, "expected an error with '" + needle + "', got '" + e + "'");
 }

@@ -24,14 +24,7 @@ km::Model synth_model(const char* shape) {
   return km::load_model(km::build_synthetic_gguf(o));
 }
 
-std::string load_error(const kt::TinySpec& s) {
-  try {
-    kt::tiny_model(s);
-  } catch (const km::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using kt::load_error;
 
 void expect_error(const kt::TinySpec& s, const std::string& needle, int line) {
   const std::string e = load_error(s);

@@ -49,13 +49,12 @@ struct Case {
 };
 
 // test-tokenizer-0's reader: strings split on the marker line, ids split on
-// spaces after trimming the line.
-std::vector<Case> read_cases(const std::string& vocab) {
-  const std::string inp = read_all(vocab + ".inp"), out = read_all(vocab + ".out");
-  const std::string sep = "\n__ggml_vocab_test__\n";
+// spaces after trimming the line (one line of ids per string).
+std::vector<std::string> read_texts(const std::string& path) {
+  const std::string inp = read_all(path), sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> texts;
   for (size_t pos = 0; pos < inp.size();) {
-    size_t next = inp.find(sep, pos);
+    const size_t next = inp.find(sep, pos);
     if (next == std::string::npos) {
       texts.push_back(inp.substr(pos));
       break;
@@ -63,18 +62,30 @@ std::vector<Case> read_cases(const std::string& vocab) {
     texts.push_back(inp.substr(pos, next - pos));
     pos = next + sep.size();
   }
-  std::vector<Case> cases;
-  std::istringstream lines(out);
+  return texts;
+}
+
+std::vector<Ids> read_ids(const std::string& path) {
+  std::vector<Ids> out;
+  std::istringstream lines(read_all(path));
   std::string line;
-  for (size_t i = 0; std::getline(lines, line); i++) {
-    Case c;
-    c.text = i < texts.size() ? texts[i] : "";
-    std::istringstream ids(line);
-    for (int32_t id; ids >> id;) c.ids.push_back(id);
-    cases.push_back(std::move(c));
+  while (std::getline(lines, line)) {
+    Ids ids;
+    std::istringstream in(line);
+    for (int32_t id; in >> id;) ids.push_back(id);
+    out.push_back(std::move(ids));
   }
-  REQUIRE(cases.size() == texts.size());
-  REQUIRE(!cases.empty());
+  return out;
+}
+
+// A vocabulary's .inp texts with the .out ids on the same line.
+std::vector<Case> read_cases(const std::string& vocab) {
+  const std::vector<std::string> texts = read_texts(vocab + ".inp");
+  const std::vector<Ids> ids = read_ids(vocab + ".out");
+  REQUIRE(ids.size() == texts.size());
+  REQUIRE(!texts.empty());
+  std::vector<Case> cases;
+  for (size_t i = 0; i < texts.size(); i++) cases.push_back(Case{texts[i], ids[i]});
   return cases;
 }
 
@@ -114,33 +125,6 @@ TEST(tokenizer, vectors_phi3) { check_vectors("phi-3"); }
 // llama-bpe texts and on tests/fixtures/tokenizer/gpt-4o-cases.inp, texts
 // that lean on what GPT-4o does differently (letter runs split by case,
 // contractions kept on the word, "/" after punctuation, marks).
-std::vector<Ids> read_ids(const std::string& path) {
-  std::vector<Ids> out;
-  std::istringstream lines(read_all(path));
-  std::string line;
-  while (std::getline(lines, line)) {
-    Ids ids;
-    std::istringstream in(line);
-    for (int32_t id; in >> id;) ids.push_back(id);
-    out.push_back(std::move(ids));
-  }
-  return out;
-}
-
-std::vector<std::string> read_texts(const std::string& path) {
-  const std::string inp = read_all(path), sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> texts;
-  for (size_t pos = 0; pos < inp.size();) {
-    const size_t next = inp.find(sep, pos);
-    if (next == std::string::npos) {
-      texts.push_back(inp.substr(pos));
-      break;
-    }
-    texts.push_back(inp.substr(pos, next - pos));
-    pos = next + sep.size();
-  }
-  return texts;
-}
 
 TEST(tokenizer, vectors_gpt4o_pretokenizer) {
   const auto base = GgufFile::open(vocab_path("llama-bpe"));
