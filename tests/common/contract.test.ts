@@ -83,7 +83,7 @@ test('well-formed messages pass and come back as they went in', () => {
   const reading = { available: true, t_ms: 5, gpu: 'RTX 4060', power_w: 41.5, power_limit_w: 80, temp_c: 61, fan_pct: null, sm_clock_mhz: 2100, mem_clock_mhz: 8000, mem_used_mb: 5100 } as const;
   assert.deepEqual(checkEvent('telemetry', reading), reading);
   assert.deepEqual(parseResponse('settings.get', DEFAULT_SETTINGS).payload, DEFAULT_SETTINGS);
-  const done = { press_id: 'p1', completion: '', stop: 'cancelled', timings: null } as const;
+  const done = { press_id: 'p1', completion: '', thinking: '', stop: 'cancelled', timings: null } as const;
   assert.deepEqual(checkEvent('reply.done', done), done);
 });
 
