@@ -15,6 +15,9 @@
 
 #include "json.h"
 #include "keymate/engine.h"
+#include "rng.h"
+#include "synth.h"
+#include "temp_dir.h"
 #include "test.h"
 
 namespace kt {
@@ -123,6 +126,41 @@ inline double worst_logit_difference(km::Engine& e, const Json& g, double tolera
     }
   }
   return worst;
+}
+
+// The architecture families' golden files (test-<shape>.json), each made from
+// a synth test shape.
+constexpr const char* kFamilyShapes[] = {"test-llama3", "test-qwen3", "test-gemma3", "test-phi3", "test-smollm3"};
+
+struct GoldenFamily {
+  Json g;
+  std::unique_ptr<km::Engine> engine;
+};
+
+// The golden file of `shape` and an engine on `backend` loaded from the file
+// it was made from, written again into `dir` (its FNV-1a must be the golden's,
+// so both sides ran the very same bytes).
+inline GoldenFamily open_golden_family(const std::string& shape, const TempDir& dir, const std::string& backend) {
+  GoldenFamily f{golden(shape + ".json"), nullptr};
+  const Json& s = f.g["synth"];
+  REQUIRE(s["shape"].as_string() == shape);
+  CHECK_EQ(static_cast<uint32_t>(s["version"].as_number()), km::kSynthVersion);
+  km::SynthOptions o;
+  o.shape = shape;
+  o.type = s["type"].as_string();
+  o.seed = static_cast<uint64_t>(s["seed"].as_number());
+  const std::string path = dir.path + "/" + shape + ".gguf";
+  km::write_synthetic_gguf(o, path);
+  const auto bytes = read_all(path);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(km::fnv1a64(bytes.data(), bytes.size())));
+  REQUIRE(f.g["model_fnv1a64"].as_string() == hex);  // else: regenerate with make-golden.mjs
+  km::LoadOptions lo;
+  lo.backend = backend;
+  lo.threads = 2;
+  lo.context = static_cast<int>(f.g["settings"]["n_ctx"].as_number());
+  f.engine = km::Engine::load(path, lo);
+  return f;
 }
 
 }  // namespace kt

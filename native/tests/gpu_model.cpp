@@ -17,6 +17,7 @@
 
 #include "backend_factory.h"
 #include "cpu_test_models.h"
+#include "golden.h"
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
 #include "logit_diff.h"
@@ -162,6 +163,26 @@ void family_parity(const char* arch, km::GgmlType type) {
 TEST(gpu_model, families_match_the_cpu) {
   for (const char* arch : {"qwen3", "gemma3", "phi3", "smollm3", "llama"})
     for (km::GgmlType t : {km::GgmlType::F32, km::GgmlType::Q8_0}) family_parity(arch, t);
+}
+
+// The families' golden files (llama.cpp's own logits, tests/fixtures/golden/
+// test-*.json) on the CUDA backend: the same tolerance the CPU backend meets.
+// A GPU's test: their real vocabularies (up to 151,936 rows of logits per
+// position) take the SIMT harness hours; there, families_match_the_cpu's tiny
+// models against the CPU backend, which parity_families holds to these
+// files, stand in.
+TEST(gpu_model, families_match_llama_cpps_golden_logits) {
+  require_gpu();
+  if (kOnHarness) kt::skip("the families' golden vocabularies are a GPU's work, not the harness's");
+  kt::TempDir dir("keymate-gpu-golden");
+  for (const char* shape : kt::kFamilyShapes) {
+    kt::GoldenFamily f = kt::open_golden_family(shape, dir, "cuda");
+    REQUIRE(f.engine->info().backend == "cuda");
+    int checked = 0;
+    const double worst = kt::worst_logit_difference(*f.engine, f.g, kt::kLogitTolerance, &checked);
+    CHECK(checked == static_cast<int>(f.g["logits"].size()));
+    std::fprintf(stderr, "  %s: %d logit vectors, worst difference %.2e of the logit range\n", shape, checked, worst);
+  }
 }
 
 TEST(gpu_model, greedy_tokens_match_the_cpu_f32) { greedy_parity(kModels[0]); }

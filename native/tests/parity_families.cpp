@@ -17,50 +17,23 @@
 #include "golden.h"
 #include "keymate/engine.h"
 #include "keymate/tokenizer.h"
-#include "rng.h"
-#include "synth.h"
 #include "temp_dir.h"
 #include "test.h"
 
+using kt::kFamilyShapes;
+
 namespace {
 
-constexpr const char* kFamilies[] = {"test-llama3", "test-qwen3", "test-gemma3", "test-phi3", "test-smollm3"};
-
-struct Family {
-  kt::Json g;
-  std::unique_ptr<km::Engine> engine;
-};
-
-// The golden file of `shape` and an engine on the file it was made from.
-Family open_family(const std::string& shape, const kt::TempDir& dir) {
-  Family f{kt::golden(shape + ".json"), nullptr};
-  const kt::Json& s = f.g["synth"];
-  REQUIRE(s["shape"].as_string() == shape);
-  CHECK_EQ(static_cast<uint32_t>(s["version"].as_number()), km::kSynthVersion);
-  km::SynthOptions o;
-  o.shape = shape;
-  o.type = s["type"].as_string();
-  o.seed = static_cast<uint64_t>(s["seed"].as_number());
-  const std::string path = dir.path + "/" + shape + ".gguf";
-  km::write_synthetic_gguf(o, path);
-  const auto bytes = kt::read_all(path);
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(km::fnv1a64(bytes.data(), bytes.size())));
-  REQUIRE(f.g["model_fnv1a64"].as_string() == hex);  // else: regenerate with make-golden.mjs
-  km::LoadOptions lo;
-  lo.backend = "cpu";
-  lo.threads = 2;
-  lo.context = static_cast<int>(f.g["settings"]["n_ctx"].as_number());
-  f.engine = km::Engine::load(path, lo);
-  return f;
+kt::GoldenFamily open_family(const std::string& shape, const kt::TempDir& dir) {
+  return kt::open_golden_family(shape, dir, "cpu");
 }
 
 }  // namespace
 
 TEST(parity_families, prompt_tokens_equal_llama_cpp) {
   kt::TempDir dir("keymate-parity");
-  for (const char* shape : kFamilies) {
-    const Family f = open_family(shape, dir);
+  for (const char* shape : kFamilyShapes) {
+    const kt::GoldenFamily f = open_family(shape, dir);
     for (const auto& c : f.g["cases"].items)
       CHECK(f.engine->tokenizer().encode(c["prompt"].as_string(), true, true) ==
             c["prompt_tokens"].as_vector<int32_t>());
@@ -69,8 +42,8 @@ TEST(parity_families, prompt_tokens_equal_llama_cpp) {
 
 TEST(parity_families, logits_within_tolerance) {
   kt::TempDir dir("keymate-parity");
-  for (const char* shape : kFamilies) {
-    Family f = open_family(shape, dir);
+  for (const char* shape : kFamilyShapes) {
+    kt::GoldenFamily f = open_family(shape, dir);
     int checked = 0;
     const double worst = kt::worst_logit_difference(*f.engine, f.g, kt::kLogitTolerance, &checked);
     CHECK(checked == static_cast<int>(f.g["logits"].size()));
@@ -81,8 +54,8 @@ TEST(parity_families, logits_within_tolerance) {
 
 TEST(parity_families, greedy_tokens_equal_llama_cpp_up_to_a_near_tie) {
   kt::TempDir dir("keymate-parity");
-  for (const char* shape : kFamilies) {
-    Family f = open_family(shape, dir);
+  for (const char* shape : kFamilyShapes) {
+    kt::GoldenFamily f = open_family(shape, dir);
     double range = 0;  // the largest logit range llama.cpp saw in this file
     for (const auto& l : f.g["logits"].items) range = std::max(range, kt::logit_range(l));
     size_t agreed = 0, total = 0;
