@@ -59,32 +59,33 @@ __device__ __forceinline__ void load_head(const RopeKvArgs& a, const float* x, c
     }
     v0[k] = x0;
     v1[k] = x1;
-    ss += (double)(x0 * x0) + (double)(x1 * x1);
+    if (norm) ss += (double)(x0 * x0) + (double)(x1 * x1);
   }
+  float scale = 1.0f;
   if (norm) {
 #pragma unroll
     for (int o = kWarp / 2; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
-    const float scale = 1.0f / sqrtf((float)(ss / (double)hd) + a.eps);
+    scale = 1.0f / sqrtf((float)(ss / (double)hd) + a.eps);
+  }
+  const bool rotating = rotate && a.rotate;
+  if (!norm && !rotating) return;
 #pragma unroll
-    for (int k = 0; k < kMaxPairsPerLane; k++) {
-      const int i = lane + k * kWarp;
-      if (i >= hd / 2) continue;
+  for (int k = 0; k < kMaxPairsPerLane; k++) {
+    const int i = lane + k * kWarp;
+    if (i >= hd / 2) continue;
+    if (norm) {
       int e0, e1;
       pair_index(a, i, e0, e1);
       v0[k] = v0[k] * scale * norm[e0];
       v1[k] = v1[k] * scale * norm[e1];
     }
-  }
-  if (!rotate || !a.rotate) return;
-#pragma unroll
-  for (int k = 0; k < kMaxPairsPerLane; k++) {
-    const int i = lane + k * kWarp;
-    if (i >= a.rope_dims / 2) continue;
-    float c, s;
-    rope_cs(a, pos, i, c, s);
-    const float r0 = v0[k] * c - v1[k] * s, r1 = v0[k] * s + v1[k] * c;
-    v0[k] = r0;
-    v1[k] = r1;
+    if (rotating && i < a.rope_dims / 2) {
+      float c, s;
+      rope_cs(a, pos, i, c, s);
+      const float r0 = v0[k] * c - v1[k] * s, r1 = v0[k] * s + v1[k] * c;
+      v0[k] = r0;
+      v1[k] = r1;
+    }
   }
 }
 

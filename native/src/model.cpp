@@ -21,24 +21,7 @@
 namespace km {
 namespace {
 
-// What each architecture adds to the common block (model.h's Config), and
-// the values llama.cpp fixes for it where the file carries none. Everything
-// else comes from the file's metadata and tensors.
-struct Family {
-  const char* name;
-  RopeStyle rope;
-  Activation activation;
-  bool qk_norm;       // blk.N.attn_q_norm / attn_k_norm, [head_dim]
-  bool post_norms;    // blk.N.attn_post_norm / ffn_post_norm, [dim]
-  bool embed_scale;   // embeddings times sqrt(dim)
-  bool fused_ffn_up;  // ffn_up holds gate then up (2 * ffn rows) and there is no ffn_gate
-  int no_rope_every;  // layer l is not rotated when (l + 1) % this == 0; 0: every layer is
-  int swa_pattern;    // with a sliding window: of each `swa_pattern` layers the last is global,
-                      // unless <arch>.attention.sliding_window_pattern says otherwise
-  bool swa_ignored;   // a window in the file is not applied (llama.cpp disables Phi-3's)
-  int wide_scale_layers;  // a model of this many layers scales queries by 1/sqrt(dim/heads)
-};
-constexpr Family kFamilies[] = {
+constexpr ArchFamily kFamilies[] = {
     // name      rope               activation            qk_n   post   embed  fused  norope swa  ign    wide
     {"llama",    RopeStyle::Normal, Activation::Silu,     false, false, false, false, 0,     0,   false, 0},
     {"qwen2",    RopeStyle::NeoX,   Activation::Silu,     false, false, false, false, 0,     0,   false, 0},
@@ -79,13 +62,10 @@ class Loader {
   void hparams() {
     Config& c = m_.config;
     c.architecture = std::string(f_.get_string("general.architecture"));
-    for (const Family& f : kFamilies)
-      if (c.architecture == f.name) fam_ = &f;
-    if (!fam_) {
-      std::string names;
-      for (const Family& f : kFamilies) names += std::string(names.empty() ? "" : ", ") + f.name;
-      fail("%s: architecture '%s' is not supported (supported: %s)", path_, c.architecture.c_str(), names.c_str());
-    }
+    fam_ = find_family(c.architecture);
+    if (!fam_)
+      fail("%s: architecture '%s' is not supported (supported: %s)", path_, c.architecture.c_str(),
+           supported_architectures().c_str());
     c.name = std::string(f_.get_string("general.name", ""));
     c.rope_style = fam_->rope;
     c.activation = fam_->activation;
@@ -416,7 +396,7 @@ class Loader {
   const GgufFile& f_;
   Model& m_;
   const char* path_;
-  const Family* fam_ = nullptr;
+  const ArchFamily* fam_ = nullptr;
 };
 
 }  // namespace
@@ -445,6 +425,18 @@ static std::vector<const Tensor*> distinct_weights(const Model& m) {
   for (const Tensor* t : all)
     if (!t->empty() && seen.insert(t->data).second) out.push_back(t);
   return out;
+}
+
+const ArchFamily* find_family(std::string_view architecture) {
+  for (const ArchFamily& f : kFamilies)
+    if (architecture == f.name) return &f;
+  return nullptr;
+}
+
+std::string supported_architectures() {
+  std::string names;
+  for (const ArchFamily& f : kFamilies) names += std::string(names.empty() ? "" : ", ") + f.name;
+  return names;
 }
 
 int Config::sliding_window() const {

@@ -16,6 +16,7 @@
 #include "gguf_writer.h"
 #include "keymate/error.h"
 #include "keymate/gguf.h"
+#include "keymate/model.h"
 #include "quantize.h"
 #include "rng.h"
 
@@ -239,7 +240,9 @@ void describe(GgufWriter& w, const SynthShape& s, const SynthOptions& opts, cons
   const int rope_dims = s.rope_dims ? s.rope_dims : head_dim;
   const int threads =
       opts.threads > 0 ? opts.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const bool gemma = arch == "gemma3", phi = arch == "phi3", qk_norm = gemma || arch == "qwen3";
+  const ArchFamily* fam = find_family(arch);
+  if (!fam) fail("synth: shape %s has architecture %s, which the engine does not run", s.name, s.arch);
+  const bool fused = fam->fused_ffn_up;  // its converter fuses attn_qkv as well
 
   w.add_string("general.architecture", arch);
   w.add_string("general.name", std::string("keymate synthetic ") + s.name);
@@ -309,28 +312,28 @@ void describe(GgufWriter& w, const SynthShape& s, const SynthOptions& opts, cons
   for (int l = 0; l < s.layers; l++) {
     const std::string p = "blk." + std::to_string(l) + ".";
     norm(p + "attn_norm.weight", s.dim);
-    if (phi) {
+    if (fused) {
       matrix(p + "attn_qkv.weight", q_dim + 2 * kv_dim, s.dim);
     } else {
       matrix(p + "attn_q.weight", q_dim, s.dim);
       matrix(p + "attn_k.weight", kv_dim, s.dim);
       matrix(p + "attn_v.weight", kv_dim, s.dim);
     }
-    if (qk_norm) {
+    if (fam->qk_norm) {
       norm(p + "attn_q_norm.weight", head_dim);
       norm(p + "attn_k_norm.weight", head_dim);
     }
     matrix(p + "attn_output.weight", s.dim, q_dim);
-    if (gemma) norm(p + "post_attention_norm.weight", s.dim);
+    if (fam->post_norms) norm(p + "post_attention_norm.weight", s.dim);
     norm(p + "ffn_norm.weight", s.dim);
-    if (phi) {
+    if (fused) {
       matrix(p + "ffn_up.weight", 2 * static_cast<int64_t>(s.ffn), s.dim);
     } else {
       matrix(p + "ffn_gate.weight", s.ffn, s.dim);
       matrix(p + "ffn_up.weight", s.ffn, s.dim);
     }
     matrix(p + "ffn_down.weight", s.dim, s.ffn);
-    if (gemma) norm(p + "post_ffw_norm.weight", s.dim);
+    if (fam->post_norms) norm(p + "post_ffw_norm.weight", s.dim);
   }
 }
 

@@ -135,16 +135,31 @@ function provenance() {
   };
 }
 
+// Every prompt through km-dump-logits (`dumpOne(prompt)`), then `check(prompt,
+// dump)`; the cases, their logits vectors shaped by `vector(values)`, and the
+// settings the first dump reported.
+function runPrompts(prompts, dumpOne, vector, check) {
+  const out = { cases: [], logits: [], settings: undefined, systemInfo: undefined, nVocab: undefined };
+  prompts.forEach((p, index) => {
+    const d = dumpOne(p);
+    check(p, d);
+    out.settings ??= d.settings;
+    out.systemInfo ??= d.system_info;
+    out.nVocab ??= d.n_vocab;
+    out.cases.push({ prompt: p.text, prompt_tokens: d.prompt_tokens, tokens: d.tokens, stop: d.stop, text: d.text,
+      margins: d.margins });
+    if (p.logits) {
+      for (const l of d.logits) out.logits.push({ case: index, position: l.position, ...vector(l.values) });
+    }
+  });
+  return out;
+}
+
 function makeModel(m, reference) {
   const path = join(modelsDir, m.file);
   if (!existsSync(path)) fail(`${path}: no such model (set KM_MODELS)`);
-  const cases = [];
-  const logits = [];
-  let settings;
-  let systemInfo;
-  let nVocab;
-  PROMPTS.forEach((p, index) => {
-    const d = dump(path, p.text, p.logits ? m.positions : []);
+  // Every text is llama-completion's too.
+  const check = (p, d) => {
     // llama-completion ends its output with " [end of text]\n" after an
     // end-of-generation token, then "\n\n" in every case. Its stdout goes
     // through an asynchronous logger that now and then loses the tail at exit
@@ -162,21 +177,9 @@ function makeModel(m, reference) {
     if (d.settings.flash_attn !== 'enabled' && d.settings.flash_attn !== 'disabled') {
       fail(`${m.file}: could not tell whether llama.cpp enabled flash attention (its log changed?)`);
     }
-    settings ??= d.settings;
-    systemInfo ??= d.system_info;
-    nVocab ??= d.n_vocab;
-    cases.push({
-      prompt: p.text,
-      prompt_tokens: d.prompt_tokens,
-      tokens: d.tokens,
-      stop: d.stop,
-      text: d.text,
-      margins: d.margins,
-    });
-    if (p.logits) {
-      for (const l of d.logits) logits.push({ case: index, position: l.position, values: l.values });
-    }
-  });
+  };
+  const { cases, logits, settings, systemInfo, nVocab } = runPrompts(PROMPTS,
+    (p) => dump(path, p.text, p.logits ? m.positions : []), (values) => ({ values }), check);
   return {
     format: 'keymate-golden/1',
     generated_by: 'scripts/reference/make-golden.mjs (see tests/fixtures/golden/README.md)',
@@ -215,32 +218,18 @@ function sampleIds(values) {
 }
 
 function makeFamily(shape, reference) {
-  const tmp = join(outDir, '..', '..', '..', 'build', 'golden');
+  const tmp = join(root, 'build', 'golden');
   mkdirSync(tmp, { recursive: true });
   const path = join(tmp, `${shape}.gguf`);
   run(join(root, 'bin', 'keymate'), ['synth', '--shape', shape, '--type', 'f32', '--seed', String(FAMILY_SEED),
     '--out', path]);
-  const cases = [];
-  const logits = [];
-  let settings;
-  let systemInfo;
-  let nVocab;
-  FAMILY_PROMPTS.forEach((p, index) => {
-    const d = dump(path, p.text, p.logits ? FAMILY_POSITIONS : [], FAMILY_PREDICT, true);
-    settings ??= d.settings;
-    systemInfo ??= d.system_info;
-    nVocab ??= d.n_vocab;
-    cases.push({ prompt: p.text, prompt_tokens: d.prompt_tokens, tokens: d.tokens, stop: d.stop, text: d.text,
-      margins: d.margins });
-    if (p.logits) {
-      for (const l of d.logits) {
-        const ids = sampleIds(l.values);
-        logits.push({ case: index, position: l.position, min: l.values.reduce((a, b) => Math.min(a, b)),
-          max: l.values.reduce((a, b) => Math.max(a, b)),
-          ids, values: ids.map((i) => l.values[i]) });
-      }
-    }
-  });
+  const sample = (values) => {
+    const ids = sampleIds(values);
+    return { min: values.reduce((a, b) => Math.min(a, b)), max: values.reduce((a, b) => Math.max(a, b)), ids,
+      values: ids.map((i) => values[i]) };
+  };
+  const { cases, logits, settings, systemInfo, nVocab } = runPrompts(FAMILY_PROMPTS,
+    (p) => dump(path, p.text, p.logits ? FAMILY_POSITIONS : [], FAMILY_PREDICT, true), sample, () => {});
   const version = readFileSync(join(root, 'native', 'src', 'synth.h'), 'utf8').match(/kSynthVersion = (\d+)/)?.[1];
   return {
     format: 'keymate-golden/1',

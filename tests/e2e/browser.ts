@@ -32,6 +32,22 @@ export function launchChromium(executablePath: string): Promise<Browser> {
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 30_000 });
 }
 
+/**
+ * A page of `url` (the app), once its keyboard shows as connected; the page's
+ * exceptions and console errors are appended to `errors`, which a test
+ * asserts empty at its end.
+ */
+export async function openConnectedPage(browser: Browser, url: string, errors: string[]): Promise<Page> {
+  const p = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  p.on('pageerror', (e) => errors.push(`exception: ${e.message}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console.error: ${m.text()}`);
+  });
+  await p.goto(url);
+  await waitForText(p, 'device-status', "'connected'", (t) => t === 'connected', 15_000);
+  return p;
+}
+
 /** Polls the text of [data-testid=id] until ok(text); returns it. */
 export async function waitForText(page: Page, testId: string, what: string, ok: (text: string) => boolean, timeoutMs = 10_000): Promise<string> {
   const locator = page.getByTestId(testId);

@@ -13,7 +13,7 @@ import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 
 import { root, stories, tempDir } from '../support/repo';
-import { findChromium, launchChromium, waitForAttribute, waitForText, waitUntil } from './browser';
+import { findChromium, launchChromium, openConnectedPage, waitForAttribute, waitForText, waitUntil } from './browser';
 import { Child } from './children';
 
 const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'conversation');
@@ -51,16 +51,7 @@ test('a conversation in the page: continued from the cache, kept across a restar
   let browser: Browser | null = null;
   let page: Page | null = null;
   const pageErrors: string[] = [];
-  const open = async (url: string): Promise<Page> => {
-    const p = await browser!.newPage({ viewport: { width: 1280, height: 1000 } });
-    p.on('pageerror', (e) => pageErrors.push(`exception: ${e.message}`));
-    p.on('console', (m) => {
-      if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
-    });
-    await p.goto(url);
-    await waitForText(p, 'device-status', "'connected'", (t) => t === 'connected', 15_000);
-    return p;
-  };
+  const open = (url: string): Promise<Page> => openConnectedPage(browser!, url, pageErrors);
   try {
     browser = await launchChromium(chromiumPath);
     let started = await serveOn(link, env);

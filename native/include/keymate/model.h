@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "keymate/formats_run.h"
@@ -141,6 +142,31 @@ struct Model {
   uint64_t parameters() const;    // number of weights
   uint64_t weight_bytes() const;  // bytes of all weight tensors as held
 };
+
+// What each architecture adds to the common block (Config above), and the
+// values llama.cpp fixes for it where the file carries none; everything else
+// comes from the file's metadata and tensors. One table (model.cpp's
+// kFamilies), read by the loader and by synth, which writes each family's
+// tensors as llama.cpp's converter does.
+struct ArchFamily {
+  const char* name;
+  RopeStyle rope;
+  Activation activation;
+  bool qk_norm;       // blk.N.attn_q_norm / attn_k_norm, [head_dim]
+  bool post_norms;    // blk.N.post_attention_norm / post_ffw_norm, [dim]
+  bool embed_scale;   // embeddings times sqrt(dim)
+  bool fused_ffn_up;  // ffn_up holds gate then up (2 * ffn rows) and there is no ffn_gate
+                      // (the converter fuses attn_qkv too; the loader takes either form)
+  int no_rope_every;  // layer l is not rotated when (l + 1) % this == 0; 0: every layer is
+  int swa_pattern;    // with a sliding window: of each `swa_pattern` layers the last is global,
+                      // unless <arch>.attention.sliding_window_pattern says otherwise
+  bool swa_ignored;   // a window in the file is not applied (llama.cpp disables Phi-3's)
+  int wide_scale_layers;  // a model of this many layers scales queries by 1/sqrt(dim/heads)
+};
+// The family of `architecture` (general.architecture), or null when the
+// engine does not run it; the names it runs, for an error message.
+const ArchFamily* find_family(std::string_view architecture);
+std::string supported_architectures();
 
 // The frequency factors a backend running `context` tokens divides each
 // rotation's frequency by, or null: Llama 3's rope_freqs; LongRoPE's long
