@@ -20,6 +20,7 @@ export * from './contract/telemetry';
 export * from './contract/thermal';
 export * from './contract/notice';
 export * from './contract/models';
+export * from './contract/remote';
 export { ContractError, type MessageKind } from './contract/errors';
 export * from './contract/wire';
 

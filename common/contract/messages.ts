@@ -14,11 +14,12 @@ import { Notice } from './notice';
 import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibrary, ModelLibraryEntry, RecommendedList } from './models';
 import { HistoryEntry, PerformanceRecord } from './records';
 import { KeyState, PressId, ReplyDone, ReplyError, ReplySnapshot, ReplyStart, ReplyToken, SessionStatus } from './session';
+import { ApiServerStatus, RemoteStatus } from './remote';
 import { Settings, SettingsPatch } from './settings';
 import { TelemetrySample } from './telemetry';
 
 /** Bumped with every change to the maps or the shapes they use. */
-export const CONTRACT_VERSION = 4;
+export const CONTRACT_VERSION = 5;
 
 const empty = z.strictObject({});
 
@@ -35,6 +36,10 @@ export const AppState = z.strictObject({
   /** The conversation presses continue. */
   conversation: Conversation,
   engine: EngineStatus,
+  /** The remote engine, when one answers instead of the local engine. */
+  remote: RemoteStatus,
+  /** The app's OpenAI-compatible API. */
+  api: ApiServerStatus,
   device: DeviceStatus,
   settings: Settings,
   telemetry: TelemetrySample,
@@ -133,6 +138,13 @@ export const requests = {
   },
   /** The desktop app's open-file dialog for a GGUF (the Electron shell answers it); null when the user cancels. Over the WebSocket there is no dialog: it rejects, and the user types the path. */
   'models.pick_file': { request: empty, response: z.strictObject({ path: z.string().min(1).max(4096).nullable() }) },
+  /** Asks the remote server again what it serves (after starting it, or to refresh the list). */
+  'remote.check': { request: empty, response: RemoteStatus },
+  /** Saves the key sent to the remote server (in the data folder, not in the settings); '' removes it. KEYMATE_REMOTE_API_KEY, when set, wins. */
+  'remote.key.set': { request: z.strictObject({ key: z.string().max(4096) }), response: RemoteStatus },
+  'api.status': { request: empty, response: ApiServerStatus },
+  /** Replaces the API's key with a new one: clients need the new one. */
+  'api.key.renew': { request: empty, response: ApiServerStatus },
 } as const;
 
 export const events = {
@@ -147,6 +159,8 @@ export const events = {
   /** The current conversation changed otherwise (a new one, another opened, turns dropped or withdrawn): all of it. */
   'conversation': Conversation,
   'engine': EngineStatus,
+  'remote': RemoteStatus,
+  'api': ApiServerStatus,
   'device': DeviceStatus,
   'settings': Settings,
   'performance': PerformanceRecord,

@@ -1,13 +1,15 @@
 // The user's settings: one schema, the current version. The file on disk
 // carries a version number and the host migrates older files up to this
 // shape (electron/host/storage/); the UI only ever sees this one.
-// Version 2 added `thermal`, the thermal and fan policy; version 3 `thinking`.
+// Version 2 added `thermal`, the thermal and fan policy; version 3 `thinking`;
+// version 4 `remote` and `api`.
 import { z } from 'zod';
 
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../formats';
+import { ApiSettings, DEFAULT_API, DEFAULT_REMOTE, RemoteSettings } from './remote';
 import { DEFAULT_THERMAL, ThermalSettings } from './thermal';
 
-export const SETTINGS_VERSION = 3;
+export const SETTINGS_VERSION = 4;
 
 export const Settings = z.strictObject({
   /** The GGUF to load at start; null = none chosen yet. */
@@ -40,6 +42,10 @@ export const Settings = z.strictObject({
    * off, it answers at once. Only models whose template reads it (ModelInfo.thinking_switch) are affected.
    */
   thinking: z.boolean(),
+  /** An OpenAI-compatible server answering instead of the local engine (contract/remote.ts); a patch replaces it whole. */
+  remote: RemoteSettings,
+  /** The app's own OpenAI-compatible API on loopback; a patch replaces it whole. */
+  api: ApiSettings,
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -65,4 +71,6 @@ export const DEFAULT_SETTINGS: Settings = {
   shortcut: 'CommandOrControl+Shift+Space',
   thermal: DEFAULT_THERMAL,
   thinking: true,
+  remote: DEFAULT_REMOTE,
+  api: DEFAULT_API,
 };

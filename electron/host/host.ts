@@ -22,8 +22,13 @@ import {
 import { preciseNowMs } from '../../common/clock';
 import { modelsFolder } from '../../common/data-home';
 import type { KeyboardLinkOptions } from '../../firmware-bridge';
+import { ApiService } from './api/api-service';
 import type { CompletionEngine } from './api/completion-engine';
 import { LocalCompletionEngine } from './api/local-engine';
+import { RemoteCompletions } from './api/remote-completions';
+import { normalizeBaseUrl } from './remote/openai-client';
+import { RemoteEngine, type RemoteTarget } from './remote/remote-engine';
+import { RemoteKey } from './remote/remote-key';
 import { probeBackends } from './engine/engine';
 import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
@@ -60,6 +65,14 @@ export interface HostOptions {
   telemetryIntervalMs?: number;
   /** Where a listener's or a background task's failure is reported (stderr by default). */
   log?: (line: string) => void;
+  /** A remote engine given on the command line (keymate serve --remote): used for this run instead of the settings' one. */
+  remote?: { url: string; model: string } | null;
+  /** Where KEYMATE_REMOTE_API_KEY is read (process.env by default). */
+  env?: NodeJS.ProcessEnv;
+  /** True: the host listens for the OpenAI-compatible API itself, as Settings say (the desktop app); keymate serve answers it on its own port. */
+  apiListener?: boolean;
+  /** Replace the API key with a new one at start (keymate serve --new-api-key). */
+  renewApiKey?: boolean;
 }
 
 const ENGINE_FIELDS = ['model', 'backend', 'weights', 'kv', 'threads', 'profile'] as const satisfies readonly (keyof Settings)[];
@@ -71,6 +84,9 @@ export class Host {
   /** The engine as the OpenAI-compatible API asks it: requests take turns with the key presses. */
   readonly completions: CompletionEngine;
   private readonly engine: EngineService;
+  private readonly remote: RemoteEngine;
+  /** The command line's remote engine, until the user chooses in Settings. */
+  private cliRemote: { url: string; model: string } | null;
   private readonly device: DeviceService | null;
   private readonly telemetry: TelemetryService;
   private readonly session: KeySession;
@@ -84,6 +100,8 @@ export class Host {
   /** The model library and its downloads; null when models/ could not be opened (the notice says why). */
   private models: ModelsService | null = null;
   private modelsProblem = 'the model library is not open yet';
+  /** The OpenAI-compatible API: its key, its server, where it listens. Set by start(). */
+  private apiService!: ApiService;
 
   private constructor(
     private readonly options: HostOptions,
@@ -92,6 +110,7 @@ export class Host {
     private readonly performance: RecordLog<PerformanceRecord>,
     private readonly conversations: ConversationStore,
     private readonly characters: CharacterStore,
+    private readonly remoteKey: RemoteKey,
     events: HostEvents,
     notices: Notices,
   ) {
@@ -101,6 +120,8 @@ export class Host {
     const cliModel = options.model ?? null;
     this.cliModel = cliModel !== null ? path.resolve(cliModel) : null;
     this.engine = new EngineService(events);
+    this.cliRemote = options.remote ?? null;
+    this.remote = new RemoteEngine({ target: () => this.remoteTarget(), emit: (status) => events.emit('remote', status) });
     const kv = new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`));
     this.telemetry = new TelemetryService(events, {
       home: options.home,
@@ -115,6 +136,7 @@ export class Host {
       engine: this.engine,
       settings: () => this.engineSettings(),
       model: () => this.model(),
+      remote: () => (this.remote.active ? this.remote : null),
       setLed: (led) => this.device?.setLed(led),
       keyboardReply: () => this.device?.openReply() ?? null,
       finished: (reply) => this.record(reply),
@@ -122,7 +144,7 @@ export class Host {
       conversations,
       kv,
     });
-    this.completions = new LocalCompletionEngine({
+    const local = new LocalCompletionEngine({
       engine: this.engine,
       model: () => this.model(),
       settings: () => this.engineSettings(),
@@ -133,6 +155,12 @@ export class Host {
         await kv.leave();
       },
     });
+    const remote = new RemoteCompletions(this.remote);
+    // Whichever engine answers presses answers the API, decided per request.
+    this.completions = {
+      models: () => (this.remote.active ? remote : local).models(),
+      complete: (request, events, signal) => (this.remote.active ? remote : local).complete(request, events, signal),
+    };
     this.device =
       options.keyboard === false
         ? null
@@ -180,7 +208,15 @@ export class Host {
     const characters = await CharacterStore.open(options.home);
     for (const problem of characters.problems) notices.add('error', 'history-corrupt', problem);
 
-    const host = new Host(options, settings, history, performance, conversations, characters, events, notices);
+    let remoteKey: RemoteKey;
+    try {
+      remoteKey = await RemoteKey.open(options.home, options.env ?? process.env);
+    } catch (e) {
+      notices.add('error', 'storage-error', e instanceof Error ? e.message : String(e));
+      remoteKey = RemoteKey.none(options.home, options.env ?? process.env);
+    }
+    const host = new Host(options, settings, history, performance, conversations, characters, remoteKey, events, notices);
+    host.apiService = await ApiService.open(options.home, host.completions, (status) => events.emit('api', status), log, { renew: options.renewApiKey === true });
     try {
       host.models = await ModelsService.open({
         folder: modelsFolder(options.home, process.platform),
@@ -195,6 +231,8 @@ export class Host {
     const cuda = host.settings.get().backend === 'cuda' ? host.cudaProblem() : null;
     if (cuda !== null) notices.add('warning', 'engine-error', `settings: backend cuda is not available on this machine (${cuda}); running with auto until it is`);
     host.loadChosenModel(true);
+    if (host.remote.active) void host.remote.check();
+    if (options.apiListener === true) await host.apiService.apply(host.settings.get().api);
     return host;
   }
 
@@ -212,6 +250,8 @@ export class Host {
       reply: this.session.replySnapshot(),
       conversation: structuredClone(this.conversations.current),
       engine: this.engine.status(),
+      remote: this.remote.status(),
+      api: this.apiService.status(),
       device: this.device?.status() ?? {
         state: 'stopped',
         connected: false,
@@ -239,6 +279,11 @@ export class Host {
     return this.settings.get();
   }
 
+  /** The OpenAI-compatible API (keymate serve hands it /v1 on its port, and says where with servedAt). */
+  get api(): ApiService {
+    return this.apiService;
+  }
+
   /** Waits for the reply in progress (tests, shutdown). */
   idle(): Promise<void> {
     return this.session.idle();
@@ -250,6 +295,7 @@ export class Host {
     this.session.cancel();
     await this.session.idle();
     await this.session.saveConversationCache();
+    await this.apiService.close();
     await this.telemetry.stop().catch((e: unknown) => this.log(`keymate: ${e instanceof Error ? e.message : String(e)}`));
     await this.device?.stop();
     await this.models?.close().catch((e: unknown) => this.log(`keymate: models: ${e instanceof Error ? e.message : String(e)}`));
@@ -323,6 +369,14 @@ export class Host {
       'models.pick_file': () => {
         throw new Error('models.pick_file: there is no file dialog here: type or paste the path of the .gguf file');
       },
+      'remote.check': () => this.remote.check(),
+      'remote.key.set': async ({ key }) => {
+        await prefixed('remote.key.set', this.remoteKey.set(key));
+        // A new key may be what the server wanted.
+        return this.remote.active ? this.remote.check() : this.remote.status();
+      },
+      'api.status': () => this.apiService.status(),
+      'api.key.renew': () => prefixed('api.key.renew', this.apiService.renewKey()),
     };
   }
 
@@ -331,10 +385,16 @@ export class Host {
     if (typeof patch.model === 'string') patch = { ...patch, model: await prefixed('settings: model', checkModelFile(patch.model)) };
     const cuda = patch.backend === 'cuda' ? this.cudaProblem() : null;
     if (cuda !== null) throw new Error(`settings: backend cuda: not available on this machine (${cuda}); choose auto, which uses CUDA whenever it can, or cpu`);
+    if (patch.remote !== undefined) patch = { ...patch, remote: checkRemote(patch.remote) };
     const before = this.settings.get();
     const after = await this.settings.update(patch);
     this.events.emit('settings', after);
     if (patch.model !== undefined) this.cliModel = null; // the user chose: the command line's model no longer applies
+    if (patch.remote !== undefined) {
+      this.cliRemote = null;
+      if (JSON.stringify(before.remote) !== JSON.stringify(after.remote)) void this.remote.check();
+    }
+    if (this.options.apiListener === true && JSON.stringify(before.api) !== JSON.stringify(after.api)) void this.apiService.apply(after.api);
     if (before.serial_port !== after.serial_port && (this.options.device ?? null) === null) {
       void this.device?.usePort(after.serial_port).catch((e: unknown) => this.log(`keymate: keyboard: ${String(e)}`));
     }
@@ -392,6 +452,14 @@ export class Host {
   private library(): ModelsService {
     if (this.models === null) throw new Error(this.modelsProblem);
     return this.models;
+  }
+
+  /** The remote engine presses and the API go to, or null for the local engine: the command line's for this run, else the settings'. */
+  private remoteTarget(): RemoteTarget | null {
+    const s = this.settings.get().remote;
+    const chosen = this.cliRemote ?? (s.enabled && s.url !== '' ? { url: s.url, model: s.model } : null);
+    if (chosen === null) return null;
+    return { url: chosen.url, model: chosen.model, key: this.remoteKey.key, keySource: this.remoteKey.source };
   }
 
   /** The model presses run: the command line's for this run, else the settings' choice. */
@@ -481,6 +549,20 @@ export class Host {
       (e: unknown) => this.notices.add('error', 'storage-error', `performance records: not saved: ${e instanceof Error ? e.message : String(e)}`),
     );
   }
+}
+
+/** Remote settings as saved: the URL canonical, and none turned on without one. */
+function checkRemote(r: Settings['remote']): Settings['remote'] {
+  let url = '';
+  if (r.url.trim() !== '') {
+    try {
+      url = normalizeBaseUrl(r.url);
+    } catch (e) {
+      throw new Error(`settings: remote.url: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (r.enabled && url === '') throw new Error("settings: remote: give the server's URL (such as http://gpu-box:8000/v1) before turning it on");
+  return { ...r, url, model: r.model.trim() };
 }
 
 /** `work`, with a failure's message prefixed by `what` (the request it belongs to). */

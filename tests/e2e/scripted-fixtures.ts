@@ -163,6 +163,8 @@ export function appState(): AppState {
     reply: null,
     conversation: { id: 'c0-1', title: '', created_ms: 0, updated_ms: 0, turns: [], context_from: 0 },
     engine,
+    remote: { state: 'off', url: '', model: null, models: [], key: 'none', message: null },
+    api: { state: 'off', api_base: null, key: 'km-scripted-key-0000000000000000', key_file: '/home/user/.config/keymate/api-key', message: null },
     device,
     settings: { ...DEFAULT_SETTINGS, model: MODEL_PATH, backend: 'cuda', weights: 'fp8', serial_port: '/dev/ttyACM0' },
     telemetry: telemetry(NOW, 0),

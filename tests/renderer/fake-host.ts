@@ -9,6 +9,7 @@ import {
   checkEvent,
   checkRequest,
   checkResponse,
+  type ApiServerStatus,
   type AppState,
   type DeviceStatus,
   type DownloadState,
@@ -19,6 +20,7 @@ import {
   type ModelLibraryEntry,
   type PerformanceRecord,
   type RecommendedList,
+  type RemoteStatus,
   type ReplyTimings,
   type RequestName,
   type RequestOf,
@@ -116,6 +118,16 @@ export function engineStatus(over: Partial<EngineStatus> = {}): EngineStatus {
   return { state: 'none', model: null, backend: null, message: 'no model chosen', ...over };
 }
 
+/** The remote engine off, as the host reports it while the local engine answers. */
+export function remoteStatus(over: Partial<RemoteStatus> = {}): RemoteStatus {
+  return { state: 'off', url: '', model: null, models: [], key: 'none', message: null, ...over };
+}
+
+/** The app's API off. */
+export function apiStatus(over: Partial<ApiServerStatus> = {}): ApiServerStatus {
+  return { state: 'off', api_base: null, key: 'km-test-key', key_file: '/home/.config/Keymate/api-key', message: null, ...over };
+}
+
 export function appState(over: Partial<AppState> = {}): AppState {
   return {
     contract: CONTRACT_VERSION,
@@ -126,6 +138,8 @@ export function appState(over: Partial<AppState> = {}): AppState {
     reply: null,
     conversation: { id: 'c0-1', title: '', created_ms: 0, updated_ms: 0, turns: [], context_from: 0 },
     engine: engineStatus(),
+    remote: remoteStatus(),
+    api: apiStatus(),
     device: deviceStatus(),
     settings: DEFAULT_SETTINGS,
     telemetry: { available: false, t_ms: 1, reason: 'NVML not found: no NVIDIA driver' },

@@ -59,8 +59,10 @@ export class OpenAiServer {
   private readonly log: (line: string) => void;
   /** The requests in progress or waiting, to stop when the server closes. */
   private readonly inFlight = new Set<AbortController>();
+  private apiKey: string;
 
   constructor(private readonly o: OpenAiServerOptions) {
+    this.apiKey = o.apiKey;
     this.queue = new RequestQueue(o.maxWaiting ?? MAX_WAITING_REQUESTS);
     this.maxBodyBytes = o.maxBodyBytes ?? MAX_BODY_BYTES;
     this.log = o.log ?? ((line) => process.stderr.write(line + '\n'));
@@ -76,6 +78,11 @@ export class OpenAiServer {
       if (e instanceof ClientGone) res.destroy();
       else this.refuse(req, res, e);
     }
+  }
+
+  /** From now on clients must send `key` (the old one was renewed). */
+  setKey(key: string): void {
+    this.apiKey = key;
   }
 
   /** Stops every request in progress or waiting (the server is closing). */
@@ -113,7 +120,7 @@ export class OpenAiServer {
     }
     const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     if (m === null) throw unauthorized('the Authorization header must be "Bearer <key>"');
-    if (!sameToken(this.o.apiKey, m[1])) throw unauthorized('wrong API key (keymate serve prints the right one on its first line)');
+    if (!sameToken(this.apiKey, m[1])) throw unauthorized('wrong API key (keymate serve prints the right one on its first line)');
   }
 
   private async complete(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -127,6 +134,8 @@ export class OpenAiServer {
       throw e;
     }
     const model = this.servedModel(request.model);
+    // The alias resolved: an engine that passes the request on names the model itself.
+    request = { ...request, model: model.id };
 
     const controller = new AbortController();
     // The client went away: its generation stops, or it leaves the queue.

@@ -31,10 +31,13 @@
 // answer alone, and the conversation the reply as the model wrote it.
 import type { Character, Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
 import { preciseNowMs } from '../../../common/clock';
-import { ThinkingSplit } from '../../../common/thinking';
+import type { ChatMessage } from '../../../common/openai';
+import { THINK_CLOSE, THINK_OPEN, ThinkingSplit, splitThinking } from '../../../common/thinking';
 import type { LedState, ReplyStream } from '../../../firmware-bridge';
+import type { NativeStageTimes } from '../engine/native';
 import type { HostEvents } from '../host-events';
 import type { ConversationStore } from '../storage/conversation-store';
+import { type RemoteEngine, isContextOverflow } from '../remote/remote-engine';
 import { CancelledBeforeStart, type EngineService, engineConfig } from '../services/engine-service';
 import { KeyboardReply } from './keyboard-reply';
 import { Chat, type ChatPress } from './chat';
@@ -60,6 +63,8 @@ export interface SessionContext {
   settings(): Settings;
   /** The model to run; null when none is chosen. */
   model(): string | null;
+  /** The remote engine, while one answers instead of the local engine; else null. */
+  remote(): RemoteEngine | null;
   setLed(led: LedState): void;
   /** A reply on the keyboard's display, streamed as it is written; null without one. */
   keyboardReply(): ReplyStream | null;
@@ -361,65 +366,48 @@ export class KeySession {
     let firstAt: number | null = null;
     let firstAtClock: number | null = null;
     let visible = false;
+    const on: ReplyCallbacks = {
+      signal,
+      onStart: () => {
+        calledAt = performance.now();
+      },
+      onToken: (e) => {
+        const first = firstAt === null;
+        if (first) {
+          firstAt = performance.now();
+          firstAtClock = preciseNowMs();
+        }
+        // The text first, what the user waits for; the state changes and the keyboard's
+        // display after it. A reply that begins with white space (which shows nothing)
+        // is "replying" from its first visible text, so the first word waits for nothing.
+        const part = split.push(e.text);
+        tokens.push({ index: e.index, text: part.answer, ...(part.thinking !== '' ? { thinking: part.thinking } : {}), tMs: e.tMs });
+        if (!visible && (part.answer.trim() !== '' || part.thinking.trim() !== '')) {
+          visible = true;
+          this.flushWaiting();
+          this.setState('replying');
+        }
+        keyboard.append(part.answer);
+      },
+    };
     try {
-      const model = this.ctx.model();
-      if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
-      const config = engineConfig(model, settings);
-      this.ctx.kv.enter(config, press.conversationId);
-      const { result, model: info, backend } = await this.ctx.engine.generate(
-        config,
-        (t) => {
-          const r = this.chat.prompt(press, this.prompts(t, settings), this.chat.persona(press, settings), text, t, settings.max_tokens);
-          const sampling = this.chat.sampling(press, settings);
-          opened = r.thinkingOpened;
-          split = new ThinkingSplit(opened !== '');
-          return {
-            prefix: r.prefix,
-            request: {
-              prompt: r.prompt,
-              addBos: r.addBos,
-              parseSpecial: r.parseSpecial,
-              maxTokens: settings.max_tokens,
-              ...sampling,
-              seed: settings.seed,
-            },
-          };
-        },
-        {
-          signal,
-          onStart: () => {
-            calledAt = performance.now();
-          },
-          onToken: (e) => {
-            const first = firstAt === null;
-            if (first) {
-              firstAt = performance.now();
-              firstAtClock = preciseNowMs();
-            }
-            // The text first, what the user waits for; the state changes and the keyboard's
-            // display after it. A reply that begins with white space (which shows nothing)
-            // is "replying" from its first visible text, so the first word waits for nothing.
-            const part = split.push(e.text);
-            tokens.push({ index: e.index, text: part.answer, ...(part.thinking !== '' ? { thinking: part.thinking } : {}), tMs: e.tMs });
-            if (!visible && (part.answer.trim() !== '' || part.thinking.trim() !== '')) {
-              visible = true;
-              this.flushWaiting();
-              this.setState('replying');
-            }
-            keyboard.append(part.answer);
-          },
-        },
-      );
+      const remote = this.ctx.remote();
+      const result =
+        remote !== null
+          ? await this.remoteReply(remote, press, text, settings, on)
+          : await this.localReply(press, text, settings, on, (o) => {
+              opened = o;
+              split = new ThinkingSplit(o !== '');
+            });
       tokens.flush();
       // What the split still held (a "<" that began no tag) is in reply.done's parts.
       keyboard.append(split.end().answer);
       // The conversation keeps the reply as the model wrote it, with the block the prompt opened.
       const written = opened + result.completion;
-      this.ctx.kv.ran(press.conversationId);
       // The GPU failed mid-reply and the engine finished on the CPU: the reply
       // is whole, but the user must know why the next ones are slower.
       if (result.fallback !== null) this.ctx.warn(`the GPU failed, so this reply and the next run on the CPU: ${result.fallback}`);
-      const measured = !(result.stop === 'cancelled' && result.tokens.length === 0);
+      const measured = !(result.stop === 'cancelled' && result.tokens === 0);
       const hostMs = calledAt - trigger.at;
       const timings: ReplyTimings | null = measured
         ? {
@@ -428,7 +416,7 @@ export class KeySession {
             decode_tok_s: result.decodeTokS,
             prompt_tokens: result.promptTokens,
             cached_tokens: result.cachedTokens,
-            tokens: result.tokens.length,
+            tokens: result.tokens,
             host_ms: hostMs,
             link_ms: trigger.linkMs,
             // The model may end at once (EOS first): no token event, but a measured first sample.
@@ -447,8 +435,8 @@ export class KeySession {
         prompt: text,
         completion: written,
         stop: result.stop,
-        model: info.name,
-        backend: backend.name,
+        model: result.model,
+        backend: result.backend,
         timings,
       });
     } catch (e) {
@@ -470,6 +458,75 @@ export class KeySession {
     }
   }
 
+  /** The local engine's reply: the prompt rendered by the model's template, fitted to its context, its K/V kept per conversation. */
+  private async localReply(press: ChatPress, text: string, settings: Settings, on: ReplyCallbacks, opened: (tag: string) => void): Promise<EngineReply> {
+    const model = this.ctx.model();
+    if (model === null) throw new Error('no model chosen: pick one in Settings, or start with --model');
+    const config = engineConfig(model, settings);
+    this.ctx.kv.enter(config, press.conversationId);
+    const { result, model: info, backend } = await this.ctx.engine.generate(
+      config,
+      (t) => {
+        const r = this.chat.prompt(press, this.prompts(t, settings), this.chat.persona(press, settings), text, t, settings.max_tokens);
+        opened(r.thinkingOpened);
+        return {
+          prefix: r.prefix,
+          request: { prompt: r.prompt, addBos: r.addBos, parseSpecial: r.parseSpecial, maxTokens: settings.max_tokens, ...this.chat.sampling(press, settings), seed: settings.seed },
+        };
+      },
+      on,
+    );
+    this.ctx.kv.ran(press.conversationId);
+    return { ...result, tokens: result.tokens.length, model: info.name, backend: backend.name };
+  }
+
+  /**
+   * A remote engine's reply: the conversation as chat messages (the server
+   * applies its own template), streamed and timed as it arrives. Thinking the
+   * server sends apart (reasoning_content) is put back between the tags, so
+   * the reply goes the same way as a local model's; an earlier reply's
+   * thinking is not sent back. A conversation over the server's context
+   * loses its older half of turns and is asked again, as often as it takes.
+   */
+  private async remoteReply(remote: RemoteEngine, press: ChatPress, text: string, settings: Settings, on: ReplyCallbacks): Promise<EngineReply> {
+    const persona = this.chat.persona(press, settings);
+    const sampling = this.chat.sampling(press, settings);
+    let turns: ChatMessage[] = this.chat.history(press).turns.map((t) => ({ role: t.role, content: t.role === 'assistant' ? splitThinking(t.content).answer : t.content }));
+    for (;;) {
+      const messages: ChatMessage[] = [...(persona !== '' ? [{ role: 'system' as const, content: persona }] : []), ...turns, { role: 'user', content: text }];
+      const raw = new TaggedThinking();
+      let index = 0;
+      on.onStart();
+      const startedAt = performance.now();
+      try {
+        const r = await remote.run(
+          { input: { kind: 'chat', messages }, model: null, maxTokens: settings.max_tokens, ...sampling, seed: settings.seed, stop: [], thinking: settings.thinking },
+          { onDelta: (d) => on.onToken({ index: index++, text: raw.push(d), tMs: performance.now() - startedAt }) },
+          on.signal,
+        );
+        return {
+          completion: raw.text,
+          tokens: r.completionTokens,
+          promptTokens: r.promptTokens,
+          cachedTokens: r.cachedTokens,
+          ttftMs: r.ttftMs ?? r.totalMs,
+          prefillMs: r.ttftMs ?? r.totalMs,
+          decodeTokS: r.decodeTokS,
+          stop: r.stop,
+          fallback: null,
+          stagesMs: null,
+          model: r.model,
+          backend: 'remote',
+        };
+      } catch (e) {
+        if (!isContextOverflow(e) || index > 0 || turns.length === 0) throw e;
+        turns = turns.slice(Math.ceil(turns.length / 2));
+        // Chat templates want the user first.
+        while (turns[0]?.role === 'assistant') turns = turns.slice(1);
+      }
+    }
+  }
+
   private finish(pressId: string, r: { completion: string; thinking: string; stop: StopReason; timings: ReplyTimings | null }): void {
     this.release(pressId);
     if (this.reply?.press_id === pressId) {
@@ -487,7 +544,7 @@ export class KeySession {
    */
   private prepare(): void {
     const model = this.ctx.model();
-    if (model === null) return;
+    if (model === null || this.ctx.remote() !== null) return;
     const settings = this.ctx.settings();
     const t = this.ctx.engine.loadedTemplate(engineConfig(model, settings));
     if (t === null) return;
@@ -503,7 +560,7 @@ export class KeySession {
   /** Prefills the persona while the key is held; a failure shows at release, when the press needs the engine. */
   private warm(): void {
     const model = this.ctx.model();
-    if (model === null) return;
+    if (model === null || this.ctx.remote() !== null) return;
     const settings = this.ctx.settings();
     const next = this.chat.next();
     const history = this.chat.history(next);
@@ -614,6 +671,53 @@ export class KeySession {
     this.waiting = null;
     clearTimeout(w.timer);
     for (const fn of w.fns) fn();
+  }
+}
+
+/** What the session needs of a reply, whichever engine wrote it. */
+interface EngineReply {
+  /** The generated text, as the model wrote it. */
+  completion: string;
+  tokens: number;
+  promptTokens: number;
+  cachedTokens: number;
+  ttftMs: number;
+  prefillMs: number;
+  decodeTokS: number;
+  stop: StopReason;
+  /** Why the GPU failed mid-reply and the CPU finished it; null if it did not. */
+  fallback: string | null;
+  stagesMs: NativeStageTimes | null;
+  model: string;
+  backend: string;
+}
+
+/** How an engine's reply reaches the session: the engine call begins, then each token's text. */
+interface ReplyCallbacks {
+  signal: AbortSignal;
+  onStart(): void;
+  onToken(e: { index: number; text: string; tMs: number }): void;
+}
+
+/** A remote's answer and thinking, sent apart, as one text with the thinking between its tags (as a local model writes it). */
+class TaggedThinking {
+  private inside = false;
+  text = '';
+
+  push(d: { content: string; reasoning: string }): string {
+    let out = '';
+    if (d.reasoning !== '') {
+      if (!this.inside) out += THINK_OPEN;
+      this.inside = true;
+      out += d.reasoning;
+    }
+    if (d.content !== '') {
+      if (this.inside) out += THINK_CLOSE;
+      this.inside = false;
+      out += d.content;
+    }
+    this.text += out;
+    return out;
   }
 }
 

@@ -17,6 +17,8 @@ import { type Loaded, type Migration, type VersionedFormat, loadVersioned, repai
  *      the default policy; nothing else changes.
  *   3: `thinking`, whether a reasoning model thinks before it answers; on,
  *      as the models' authors ship them.
+ *   4: `remote` (an OpenAI-compatible server instead of the local engine)
+ *      and `api` (the app's own API); both off, as before.
  */
 export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   {
@@ -31,6 +33,13 @@ export const SETTINGS_MIGRATIONS: readonly Migration[] = [
     migrate: (v2) => {
       if (typeof v2 !== 'object' || v2 === null || Array.isArray(v2)) throw new Error('the settings are not an object');
       return { ...(v2 as Record<string, unknown>), thinking: DEFAULT_SETTINGS.thinking };
+    },
+  },
+  {
+    from: 3,
+    migrate: (v3) => {
+      if (typeof v3 !== 'object' || v3 === null || Array.isArray(v3)) throw new Error('the settings are not an object');
+      return { ...(v3 as Record<string, unknown>), remote: { ...DEFAULT_SETTINGS.remote }, api: { ...DEFAULT_SETTINGS.api } };
     },
   },
 ];

@@ -49,8 +49,8 @@ test('bad usage of a command exits 2 with its usage line', async () => {
   assert.equal(r.code, 2);
   const lines = r.stderr.trimEnd().split('\n');
   assert.deepEqual(lines.length, 2);
-  assert.equal(lines[0], 'keymate: generate: --model is required');
-  assert.match(lines[1] ?? '', /^usage: keymate generate --model PATH --prompt TEXT /);
+  assert.equal(lines[0], 'keymate: generate: --model PATH is required (or --remote BASE_URL)');
+  assert.match(lines[1] ?? '', /^usage: keymate generate \[--model PATH\] \[--remote BASE_URL\] \[--remote-model NAME\] --prompt TEXT /);
   assert.equal(r.stdout, '');
 });
 
