@@ -66,7 +66,8 @@ async function start(): Promise<void> {
   serveRenderer(path.join(packageRoot(), 'dist', 'renderer'));
 
   const home = resolveDataHome({ env: process.env, platform: process.platform, homedir: os.homedir() });
-  const host = await Host.start({ home, transport: 'ipc' });
+  // The app answers OpenAI clients itself, on the port Settings name, while they say so.
+  const host = await Host.start({ home, transport: 'ipc', apiListener: true });
   const unwire = wireIpc(host, () => [window, overlay.window].filter((w) => w !== null && !w.isDestroyed()).map((w) => w!.webContents));
   const shortcut = new AiKeyShortcut(
     () => {
