@@ -29,6 +29,8 @@ export function subscribeHostEvents(host: HostApi, store: UiStore, series: Telem
     }),
     host.on('reply.error', (v) => s().replyFailed(v)),
     host.on('engine', (v) => s().setEngine(v)),
+    host.on('remote', (v) => s().setRemote(v)),
+    host.on('api', (v) => s().setApi(v)),
     host.on('device', (v) => s().setDevice(v)),
     host.on('settings', (v) => s().setSettings(v)),
     host.on('performance', (v) => s().addRecord(v)),
@@ -53,6 +55,8 @@ export function applyAppState(store: UiStore, state: AppState): void {
   s.replySnapshot(state.reply);
   s.setConversation(state.conversation);
   s.setEngine(state.engine);
+  s.setRemote(state.remote);
+  s.setApi(state.api);
   s.setDevice(state.device);
   s.setSettings(state.settings);
   s.setTelemetry(state.telemetry);

@@ -68,10 +68,13 @@ export interface ModelsSlice {
 
 /**
  * No model anywhere and none loading: the first-run screen, in the companion's
- * place (the other views stay reachable), unless the user skipped it.
+ * place (the other views stay reachable), unless the user skipped it or a
+ * remote server answers instead.
  */
 export function needsFirstRun(s: UiState): boolean {
   if (s.view !== 'companion' || s.library.firstRunSkipped) return false;
+  // A remote server answers: no local model is needed.
+  if (s.settings?.remote.enabled === true) return false;
   if (s.engine === null || s.engine.model !== null || s.library.models === null) return false;
   // While a model the user asked for is imported or loaded, the screen stays,
   // showing that (a --model loading at start is not the user's doing).

@@ -5,6 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
 import type { HostApi } from '../../common/contract';
+import { createApiSlice, type ApiSlice } from './api-slice';
 import { createAppSlice, type AppSlice } from './app-slice';
 import { createCharactersSlice, type CharactersSlice } from './characters-slice';
 import { createClockSlice, type ClockSlice } from './clock-slice';
@@ -13,6 +14,7 @@ import { createDeviceSlice, type DeviceSlice } from './device-slice';
 import { createModelsSlice, type ModelsSlice } from './models-slice';
 import { createNoticesSlice, type NoticesSlice } from './notices-slice';
 import { createPerformanceSlice, type PerformanceSlice } from './performance-slice';
+import { createRemoteSlice, type RemoteSlice } from './remote-slice';
 import { createReplySlice, type ReplySlice } from './reply-slice';
 import { createSessionSlice, type SessionSlice } from './session-slice';
 import { createSettingsSlice, type SettingsSlice } from './settings-slice';
@@ -27,6 +29,8 @@ export type UiState = AppSlice &
   DeviceSlice &
   SettingsSlice &
   ModelsSlice &
+  RemoteSlice &
+  ApiSlice &
   ConversationSlice &
   CharactersSlice &
   NoticesSlice;
@@ -44,6 +48,8 @@ export function createUiStore(host: HostApi): UiStore {
     ...createDeviceSlice(...a),
     ...createSettingsSlice(host)(...a),
     ...createModelsSlice(host)(...a),
+    ...createRemoteSlice(host)(...a),
+    ...createApiSlice(host)(...a),
     ...createConversationSlice(host)(...a),
     ...createCharactersSlice(host)(...a),
     ...createNoticesSlice(...a),

@@ -5,6 +5,8 @@
 // own at the end. A text box sends a prompt without the key, and Stop cancels
 // a reply in progress. A reasoning model's thinking streams in a block of its
 // own above the answer. The conversation the presses continue is below.
+// While a remote server answers instead of the local engine, the panel says
+// which model on which server.
 import { useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';
@@ -13,6 +15,7 @@ import { AiKey } from '../components/AiKey';
 import { ConversationTurns } from '../components/ConversationTurns';
 import { ReplyText, ReplyThinking } from '../components/ReplyText';
 import { PENDING, Stat } from '../components/Stat';
+import { remoteAnswer } from '../store/remote-slice';
 import { liveTimings } from '../store/reply-slice';
 
 
@@ -63,6 +66,20 @@ function Headline() {
   );
 }
 
+function RemoteAnswering() {
+  const settings = useUi((s) => s.settings);
+  const status = useUi((s) => s.remote);
+  const remote = remoteAnswer({ settings, remote: status });
+  if (remote === null) return null;
+  return (
+    <div className="small" data-testid="answering">
+      Answered by <span className="mono">{remote.model ?? "the server's first model"}</span> on <span className="mono">{remote.host}</span>, a remote
+      server{remote.state === 'checking' ? ' (checking it…)' : '.'}
+      {remote.state === 'error' && <div className="error-text">{remote.message ?? `${remote.host} did not answer`}</div>}
+    </div>
+  );
+}
+
 export function CompanionView() {
   // Fields that change once per press, not per token: a streaming reply
   // re-renders only Headline and ReplyText.
@@ -104,6 +121,7 @@ export function CompanionView() {
           {session.state === 'listening' && (
             <div className="typed">{session.typed !== '' ? `“${session.typed}”` : 'Nothing typed yet: releasing sends the default prompt.'}</div>
           )}
+          <RemoteAnswering />
           {keyError !== null && <div className="error-text">The host refused the key: {keyError}</div>}
           <Headline />
           <form className="ask" onSubmit={onSubmit}>

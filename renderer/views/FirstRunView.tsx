@@ -2,7 +2,8 @@
 // with whether it fits this machine in each weight format, and importing a
 // GGUF from disk, side by side; downloads show their progress here. Whatever
 // brings a model in also loads it, and the companion follows (models-slice).
-// Offline, the screen says so and import still works.
+// Offline, the screen says so and import still works. A server elsewhere
+// (the remote engine, in Settings) needs no model here at all.
 import '../theme/models.css';
 
 import { useEffect } from 'react';
@@ -27,6 +28,7 @@ export function FirstRunView() {
   const engine = useUi((s) => s.engine);
   const refreshRecommended = useUi((s) => s.refreshRecommended);
   const skip = useUi((s) => s.skipFirstRun);
+  const setView = useUi((s) => s.setView);
   const offline = useOffline() !== null;
 
   useEffect(() => {
@@ -92,9 +94,14 @@ export function FirstRunView() {
         <DownloadForm load />
       </div>
 
-      <button type="button" className="button ghost" onClick={skip}>
-        Look around without a model
-      </button>
+      <div className="inline-controls">
+        <button type="button" className="button ghost" onClick={skip}>
+          Look around without a model
+        </button>
+        <button type="button" className="button ghost" onClick={() => setView('settings')}>
+          Answer with a server elsewhere (Settings, Remote engine)
+        </button>
+      </div>
     </section>
   );
 }

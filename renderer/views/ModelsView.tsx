@@ -3,6 +3,7 @@
 // being loaded; the memory plan of the selected model; import, download by URL
 // and the downloads list; and the recommended models with their fit. Models
 // the library does not hold (from the settings or --model) are listed too.
+// While a remote server answers, its models come first (RemoteModelsCard).
 import '../theme/models.css';
 
 import { useEffect } from 'react';
@@ -16,6 +17,7 @@ import { FitList } from '../components/FitList';
 import { ImportForm } from '../components/ImportForm';
 import { NetworkNote, useOffline } from '../components/NetworkNote';
 import { RecommendedCard } from '../components/RecommendedCard';
+import { RemoteModelsCard } from '../components/RemoteModelsCard';
 
 function weightTypes(types: Record<string, number>): string {
   return Object.entries(types)
@@ -126,6 +128,7 @@ export function ModelsView() {
   return (
     <section className="view models" aria-labelledby="models-title">
       <h1 id="models-title">Models</h1>
+      <RemoteModelsCard />
       <div className="grid-2">
         <div className="card">
           <h2>Loaded</h2>

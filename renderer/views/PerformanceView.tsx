@@ -6,6 +6,8 @@
 // Energy: joules per reply and per token, of the part the reply ran on: the
 // GPU (NVML's energy counter or power) or, on the CPU backend, the CPU package
 // (RAPL's energy counter), labelled as such; absent without power readings.
+// While a remote server answers, the presses' numbers are its, timed from its
+// stream as it arrives; the bench still measures the local engine.
 import { useUi } from '../app/context';
 import { clock, ms, rate, reading } from '../app/format';
 import { HistogramBars } from '../components/HistogramBars';
@@ -13,6 +15,7 @@ import { PressSplitLine } from '../components/PressSplitLine';
 import { StageBars } from '../components/StageBars';
 import { Stat } from '../components/Stat';
 import { percentiles } from '../store/histogram';
+import { remoteAnswer } from '../store/remote-slice';
 
 /** "GPU" / "CPU package": whose energy a record's joules are; "" for records that do not say. */
 function energyOf(device: 'gpu' | 'cpu' | undefined): string {
@@ -27,7 +30,10 @@ export function PerformanceView() {
   const engineReady = useUi((s) => s.engine?.state === 'ready');
   // The device line says where it runs and, on the CPU, on how many threads (Settings: CPU threads).
   const engineBackend = useUi((s) => s.engine?.backend ?? null);
-  const profiling = useUi((s) => s.settings?.profile ?? false);
+  const settings = useUi((s) => s.settings);
+  const remoteStatus = useUi((s) => s.remote);
+  const remote = remoteAnswer({ settings, remote: remoteStatus });
+  const profiling = settings?.profile ?? false;
 
   const ttfts = records.map((r) => r.timings.ttft_ms);
   const p = percentiles(ttfts);
@@ -64,10 +70,16 @@ export function PerformanceView() {
       </div>
 
       <PressSplitLine />
-      {engineBackend !== null && (
-        <p className="muted small" data-testid="engine-backend">
-          Engine: {engineBackend.name} · {engineBackend.device}
+      {remote !== null ? (
+        <p className="muted small" data-testid="engine-remote">
+          Engine: remote, {remote.model ?? "the server's first model"} on {remote.host} (timed from its stream as it arrives)
         </p>
+      ) : (
+        engineBackend !== null && (
+          <p className="muted small" data-testid="engine-backend">
+            Engine: {engineBackend.name} · {engineBackend.device}
+          </p>
+        )
       )}
 
       <div className="grid-2">
@@ -105,6 +117,7 @@ export function PerformanceView() {
           </button>
         </div>
         {!engineReady && <p className="muted">Load a model to measure it.</p>}
+        {remote !== null && <p className="muted small">This measures the model on this machine; the remote server is not measured from here.</p>}
         {benchState.error !== null && <p className="error-text">The measurement failed: {benchState.error}</p>}
         {bench !== null && (
           <dl className="facts">

@@ -2,16 +2,20 @@
 // formats), the keyboard's serial port, the persona and the generation
 // options, with the Thinking switch where the loaded model's template has one. The form edits a draft, checks it against the contract's schema
 // as you type (the host checks again), and sends only what changed; Revert
-// goes back to what the host has. The thermal and fan section is its own
-// component (ThermalSettings.tsx).
+// goes back to what the host has. The thermal and fan section, the remote
+// engine and the app's API are components of their own (ThermalSettings.tsx,
+// RemoteSettings.tsx, ApiServerSettings.tsx); those two sections' switches
+// save at once, the rest of them with the form.
 import { useEffect, useMemo, useState } from 'react';
 
-import type { Settings } from '../../common/contract/settings';
+import type { Settings, SettingsPatch } from '../../common/contract/settings';
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../../common/formats';
-import { useUi } from '../app/context';
+import { useUi, useUiStore } from '../app/context';
 import { Field } from '../components/Field';
 import { settingsPatch } from '../store/settings-slice';
 import { validateSettings } from '../store/settings-validation';
+import { ApiSection } from './ApiServerSettings';
+import { RemoteSection } from './RemoteSettings';
 import { ThermalSection } from './ThermalSettings';
 
 export function SettingsView() {
@@ -27,11 +31,20 @@ export function SettingsView() {
   return <SettingsForm current={settings} />;
 }
 
+/**
+ * The draft with the switches that save at once as `from` has them: they are
+ * never part of a form save, and never make a form look edited.
+ */
+function withSwitches(draft: Settings, from: Settings): Settings {
+  return { ...draft, remote: { ...draft.remote, enabled: from.remote.enabled }, api: { ...draft.api, enabled: from.api.enabled } };
+}
+
 function SettingsForm({ current }: { current: Settings }) {
   const models = useUi((s) => s.models);
   const save = useUi((s) => s.saveSettings);
   const saveState = useUi((s) => s.settingsSave);
-  const [draft, setDraft] = useState<Settings>(current);
+  const [edited, setEdited] = useState<Settings>(current);
+  const draft = useMemo(() => withSwitches(edited, current), [edited, current]);
   const [saved, setSaved] = useState(false);
   const patch = useMemo(() => settingsPatch(current, draft), [current, draft]);
   const dirty = Object.keys(patch).length > 0;
@@ -42,14 +55,14 @@ function SettingsForm({ current }: { current: Settings }) {
   const [base, setBase] = useState(current);
   useEffect(() => {
     if (current !== base) {
-      if (Object.keys(settingsPatch(base, draft)).length === 0) setDraft(current);
+      if (Object.keys(settingsPatch(base, withSwitches(edited, base))).length === 0) setEdited(current);
       setBase(current);
     }
-  }, [current, base, draft]);
+  }, [current, base, edited]);
 
   const set = <K extends keyof Settings>(key: K, value: Settings[K]) => {
     setSaved(false);
-    setDraft((d) => ({ ...d, [key]: value }));
+    setEdited((d) => ({ ...d, [key]: value }));
   };
   const num = (key: 'threads' | 'max_tokens' | 'temperature' | 'top_k' | 'top_p' | 'seed') => (e: { target: HTMLInputElement }) =>
     set(key, e.target.value === '' ? Number.NaN : e.target.valueAsNumber);
@@ -58,9 +71,31 @@ function SettingsForm({ current }: { current: Settings }) {
     setSaved(await save(patch));
   };
 
+  // The remote engine's and the API's switches take effect at once: going back
+  // to the local engine is one click. On, they send their section as drafted;
+  // off, the values in force, so a half-typed field cannot hold the switch.
+  // Either way the rest of the draft stays as it is; once on, the section
+  // shows what the host keeps (it may have tidied the URL).
+  const store = useUiStore();
+  const [switching, setSwitching] = useState<'remote' | 'api' | null>(null);
+  const switchNow = async <K extends 'remote' | 'api'>(key: K, on: boolean) => {
+    if (on && errors[key] !== undefined) return;
+    const next: Settings[K] = { ...(on ? draft[key] : current[key]), enabled: on };
+    const change: SettingsPatch = {};
+    change[key] = next;
+    setSaved(false);
+    setSwitching(key);
+    const ok = await save(change);
+    setSwitching(null);
+    if (!ok) return;
+    const now = store.getState().settings?.[key];
+    if (on && now !== undefined) setEdited((d) => ({ ...d, [key]: now }));
+  };
+
   const running = useUi((s) => s.engine?.model ?? null);
-  const modelHint =
-    running !== null && running.path !== current.model
+  const modelHint = current.remote.enabled
+    ? 'Loaded at start, for when the remote engine is off (it answers while it is on).'
+    : running !== null && running.path !== current.model
       ? `Loaded at start. Running now: ${running.name} (chosen for this session only); the Models view switches.`
       : 'Loaded at start. The Models view loads one now.';
   const modelChoices = models.some((m) => m.path === draft.model) || draft.model === null ? models : [...models, { path: draft.model, name: draft.model }];
@@ -123,6 +158,15 @@ function SettingsForm({ current }: { current: Settings }) {
           </div>
           <p className="muted small">Format changes take effect when the model is next loaded.</p>
         </fieldset>
+
+        <RemoteSection
+          value={draft.remote}
+          current={current.remote}
+          error={errors.remote}
+          onChange={(r) => set('remote', r)}
+          switching={switching === 'remote'}
+          onSwitch={(on) => void switchNow('remote', on)}
+        />
 
         <fieldset className="card">
           <legend>Keyboard</legend>
@@ -188,6 +232,15 @@ function SettingsForm({ current }: { current: Settings }) {
 
         <ThermalSection value={draft.thermal} onChange={(t) => set('thermal', t)} />
 
+        <ApiSection
+          value={draft.api}
+          current={current.api}
+          error={errors.api}
+          onChange={(a) => set('api', a)}
+          switching={switching === 'api'}
+          onSwitch={(on) => void switchNow('api', on)}
+        />
+
         <div className="form-actions">
           <button type="submit" className="button primary" disabled={!dirty || invalid || saveState.saving}>
             {saveState.saving ? 'Saving…' : 'Save'}
@@ -197,7 +250,7 @@ function SettingsForm({ current }: { current: Settings }) {
             className="button"
             disabled={!dirty || saveState.saving}
             onClick={() => {
-              setDraft(current);
+              setEdited(current);
               setSaved(false);
             }}
           >

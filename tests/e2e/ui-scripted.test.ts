@@ -4,7 +4,8 @@
 // requests the page sends for each way of pressing the AI key, keyboard-only
 // navigation, a settings save, a model selection, a host notice, and a host
 // message that breaks the contract (reported, not applied). Screenshots of
-// every view go to dist/screenshots/scripted/.
+// every view go to dist/screenshots/scripted/. A second run points the app at
+// a remote server and turns its own API on, as a user does in Settings.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,9 +13,9 @@ import { test } from 'node:test';
 
 import type { Browser, Page } from 'playwright-core';
 
-import { DEFAULT_SETTINGS, type Settings } from '../../common/contract';
+import { DEFAULT_SETTINGS, type ApiServerStatus, type RemoteStatus, type Settings, type SettingsPatch } from '../../common/contract';
 import { root } from '../support/repo';
-import { findChromium, launchChromium, waitForAttribute, waitForText, waitUntil } from './browser';
+import { findChromium, launchChromium, openConnectedPage, waitForAttribute, waitForText, waitUntil } from './browser';
 import { ScriptedHost } from './scripted-host';
 import { MODEL_PATH, NOW, appState, bench, engine, history, library, modelPlan, models, recommended, records, telemetry } from './scripted-fixtures';
 
@@ -187,6 +188,134 @@ test('the UI against a scripted host: every view with data, every way to press, 
     assert.deepEqual(pageErrors, [], 'the page logged errors');
   } catch (e) {
     await page?.screenshot({ path: path.join(SCREENSHOTS, 'failure.png'), fullPage: true }).catch(() => undefined);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- page ---\n${pageErrors.join('\n')}\n--- requests ---\n${JSON.stringify(host.requests)}`, { cause: e });
+  } finally {
+    await browser?.close();
+    await host.close();
+  }
+});
+
+test('the remote engine and the API in the UI: switch, address, key, models, and back to the local engine in one click', { skip, timeout: 60_000 }, async () => {
+  assert.ok(chromiumPath !== null, 'chromium not found (CI installs it: .ci/run)');
+  const rendererDir = path.join(root, 'dist', 'renderer');
+  assert.ok(fs.existsSync(path.join(rendererDir, 'index.html')), 'the UI is not built (npm run build:renderer)');
+  const shots = path.join(SCREENSHOTS, 'remote');
+  fs.mkdirSync(shots, { recursive: true });
+
+  const URL_ = 'http://gpu-box:8000/v1';
+  const served = ['qwen3-32b', 'llama-3.3-70b-instruct'];
+  let settings: Settings = appState().settings;
+  let remote: RemoteStatus = appState().remote;
+  let api: ApiServerStatus = appState().api;
+  let keys = 0;
+  // The host's side, as far as the UI can tell: it checks the address, asks
+  // the server when the remote is on, and says so in 'remote' and 'api' events.
+  const remoteFor = (r: Settings['remote']): RemoteStatus =>
+    r.enabled ? { state: 'ready', url: r.url, model: r.model !== '' ? r.model : (served[0] ?? null), models: served, key: remote.key, message: null } : { ...appState().remote, key: remote.key };
+  const host: ScriptedHost = await ScriptedHost.start(rendererDir, {
+    'state.get': () => ({ ...appState(), settings, remote, api }),
+    'performance.list': () => ({ records: records(5) }),
+    'telemetry.recent': () => ({ samples: [] }),
+    'models.list': () => ({ models }),
+    'models.library': () => library,
+    'models.recommended': () => recommended,
+    'models.plan': () => modelPlan,
+    'settings.set': (p) => {
+      const patch = (p as { patch: SettingsPatch }).patch;
+      if (patch.remote?.enabled === true && !/^https?:\/\/[^\s/]+/.test(patch.remote.url)) throw new Error(`settings: remote.url: "${patch.remote.url}" is not an http:// or https:// URL`);
+      settings = { ...settings, ...patch };
+      if (patch.remote !== undefined) host.emit('remote', (remote = remoteFor(settings.remote)));
+      if (patch.api !== undefined) {
+        api = settings.api.enabled ? { ...api, state: 'listening', api_base: `http://127.0.0.1:${settings.api.port}/v1` } : { ...api, state: 'off', api_base: null };
+        host.emit('api', api);
+      }
+      return settings;
+    },
+    'remote.check': () => (remote = remoteFor(settings.remote)),
+    'remote.key.set': (p) => (remote = { ...remote, key: (p as { key: string }).key === '' ? 'none' : 'saved' }),
+    'api.key.renew': () => (api = { ...api, key: `km-renewed-${++keys}` }),
+  });
+  let browser: Browser | null = null;
+  const pageErrors: string[] = [];
+  let page: Page | null = null;
+  const shoot = (name: string) => page?.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  try {
+    browser = await launchChromium(chromiumPath);
+    page = await openConnectedPage(browser, host.url, pageErrors);
+    await page.keyboard.press('Alt+4');
+    await waitForAttribute(page, 'remote-status', 'data-state', 'off');
+
+    // An address the host refuses: its one line, as the form shows every refusal, and the switch stays off.
+    await page.getByTestId('remote-url').fill('gpu box');
+    await page.getByTestId('remote-enabled').click();
+    await page.getByText('Not saved: settings: remote.url: "gpu box" is not an http:// or https:// URL').waitFor();
+    assert.equal(await page.getByTestId('remote-enabled').isChecked(), false);
+
+    // On, with the address as typed: one settings.set carrying the whole remote object.
+    await page.getByTestId('remote-url').fill(URL_);
+    await page.getByTestId('remote-enabled').click();
+    await waitForAttribute(page, 'remote-status', 'data-state', 'ready');
+    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { remote: { enabled: true, url: URL_, model: '' } } });
+    assert.equal(await page.getByTestId('remote-enabled').isChecked(), true);
+    await waitForText(page, 'remote-status', 'the model and the server', (t) => t.includes('qwen3-32b') && t.includes('gpu-box:8000'));
+    await page.locator('.statusbar').getByText('qwen3-32b').waitFor();
+    assert.equal(await page.getByText('1 unsaved change').count(), 0, 'the switch leaves no unsaved change behind');
+
+    // The key: sent once, the field emptied, and only where it comes from shown.
+    await page.getByTestId('remote-key').fill('sk-remote-secret');
+    await page.getByTestId('remote-key-save').click();
+    await waitUntil('a remote.key.set request', 5000, () => Promise.resolve(host.sent('remote.key.set').length === 1));
+    assert.deepEqual(host.sent('remote.key.set'), [{ key: 'sk-remote-secret' }]);
+    await page.getByText('Now: key saved').waitFor();
+    assert.equal(await page.getByTestId('remote-key').inputValue(), '');
+    assert.equal((await page.content()).includes('sk-remote-secret'), false, 'the key is nowhere on the page');
+    await page.getByTestId('remote-check').click();
+    await waitUntil('a remote.check request', 5000, () => Promise.resolve(host.sent('remote.check').length === 1));
+    await shoot('01-settings-remote');
+
+    // The Models view: the server's models, the one in use marked; another is one click.
+    await page.keyboard.press('Alt+6');
+    const card = page.getByTestId('remote-models');
+    await card.locator('li.selected[data-model="qwen3-32b"]').waitFor();
+    await card.getByRole('button', { name: 'Use llama-3.3-70b-instruct' }).click();
+    await card.locator('li.selected[data-model="llama-3.3-70b-instruct"]').waitFor();
+    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { remote: { enabled: true, url: URL_, model: 'llama-3.3-70b-instruct' } } });
+    await shoot('02-models-remote');
+
+    // Who answers, where the UI says it.
+    await page.keyboard.press('Alt+1');
+    await waitForText(page, 'answering', 'the remote model', (t) => t.includes('llama-3.3-70b-instruct on gpu-box:8000'));
+    await page.keyboard.press('Alt+2');
+    await waitForText(page, 'engine-remote', 'the remote model', (t) => t.includes('llama-3.3-70b-instruct on gpu-box:8000'));
+    assert.equal(await page.getByTestId('engine-backend').count(), 0);
+
+    // The app's API: on at once, its address and key to copy; a new key only once confirmed.
+    await page.keyboard.press('Alt+4');
+    await page.getByTestId('api-enabled').click();
+    await waitForText(page, 'api-base', 'the loopback address', (t) => t === 'http://127.0.0.1:11435/v1');
+    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { api: { enabled: true, port: 11435 } } });
+    assert.equal(await page.getByTestId('api-key').textContent(), appState().api.key);
+    await page.getByTestId('api-renew').click();
+    await page.getByText('Replace the key?').waitFor();
+    assert.equal(host.sent('api.key.renew').length, 0, 'nothing renewed before the answer');
+    await shoot('03-settings-api-confirm');
+    await page.getByTestId('api-renew-confirm').click();
+    await waitForText(page, 'api-key', 'the new key', (t) => t === 'km-renewed-1');
+    await shoot('04-settings-api');
+
+    // Back to the local engine: one click, the address and model kept for next time.
+    await page.getByTestId('remote-enabled').click();
+    await waitForAttribute(page, 'remote-status', 'data-state', 'off');
+    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { remote: { enabled: false, url: URL_, model: 'llama-3.3-70b-instruct' } } });
+    await page.locator('.statusbar').getByText('Llama-3.2-1B-Instruct-Q8_0').waitFor();
+    assert.equal(await page.getByTestId('remote-url').inputValue(), URL_);
+    await page.keyboard.press('Alt+6');
+    await page.getByTestId('model-name').waitFor();
+    assert.equal(await page.getByTestId('remote-models').count(), 0);
+
+    assert.deepEqual(pageErrors, [], 'the page logged errors');
+  } catch (e) {
+    await page?.screenshot({ path: path.join(shots, 'failure.png'), fullPage: true }).catch(() => undefined);
     throw new Error(`${e instanceof Error ? e.message : String(e)}\n--- page ---\n${pageErrors.join('\n')}\n--- requests ---\n${JSON.stringify(host.requests)}`, { cause: e });
   } finally {
     await browser?.close();

@@ -8,7 +8,7 @@ import { DEFAULT_SETTINGS } from '../../../common/contract';
 import { TelemetrySeries } from '../../../renderer/charts/telemetry-series';
 import { loadHostState, subscribeHostEvents } from '../../../renderer/store/connect';
 import { createUiStore } from '../../../renderer/store/store';
-import { FakeHost, appState, deviceStatus, record, timings } from '../fake-host';
+import { FakeHost, apiStatus, appState, deviceStatus, record, remoteStatus, timings } from '../fake-host';
 
 const gpu = (t: number, power: number) => ({
   available: true as const,
@@ -42,6 +42,8 @@ test('host events reach their slices; unsubscribing removes every listener', () 
   host.emit('telemetry', gpu(2000, 40));
   host.emit('notice', { id: 1, t_ms: 1, level: 'error', code: 'history-corrupt', message: 'history was corrupt' });
   host.emit('engine', { state: 'loading', model: null, backend: null, message: 'loading x' });
+  host.emit('remote', remoteStatus({ state: 'checking', url: 'http://gpu-box:8000/v1' }));
+  host.emit('api', apiStatus({ state: 'listening', api_base: 'http://127.0.0.1:11435/v1' }));
 
   assert.equal(s().session.state, 'replying');
   assert.equal(s().key.down, true);
@@ -54,8 +56,10 @@ test('host events reach their slices; unsubscribing removes every listener', () 
   assert.deepEqual(series.data(['power_w']), [[1, 2], [30, 40]]);
   assert.equal(s().notices[0]?.message, 'history was corrupt');
   assert.equal(s().engine?.state, 'loading');
+  assert.equal(s().remote?.state, 'checking');
+  assert.equal(s().api?.api_base, 'http://127.0.0.1:11435/v1');
 
-  assert.ok(host.listenerCount() >= 13);
+  assert.ok(host.listenerCount() >= 15);
   off();
   assert.equal(host.listenerCount(), 0);
 });
@@ -67,6 +71,8 @@ test('loadHostState fills every slice from the snapshot and the lists', async ()
         version: '9.9.9',
         reply: { press_id: 'p7', source: 'gpio', prompt: 'q', text: 'part', thinking: 'hmm', done: false, stop: null, timings: null, error: null },
         notices: [{ id: 0, t_ms: 1, level: 'warning', code: 'settings-corrupt', message: 'kept aside' }],
+        remote: remoteStatus({ state: 'ready', url: 'http://gpu-box:8000/v1', model: 'qwen3-32b', models: ['qwen3-32b'], key: 'saved' }),
+        api: apiStatus({ state: 'error', message: 'port 11435 is taken by another program' }),
       }),
     )
     .handle('performance.list', () => ({ records: [record('p1', 1), record('p2', 2)] }))
@@ -85,6 +91,8 @@ test('loadHostState fills every slice from the snapshot and the lists', async ()
   assert.equal(series.buffer.length, 2);
   assert.equal(s.notices[0]?.message, 'kept aside');
   assert.equal(s.telemetry?.available, false);
+  assert.equal(s.remote?.model, 'qwen3-32b');
+  assert.equal(s.api?.message, 'port 11435 is taken by another program');
   assert.deepEqual(host.sent.find((r) => r.name === 'performance.list')?.payload, { limit: 200 });
 });
 
