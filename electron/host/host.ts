@@ -121,7 +121,7 @@ export class Host {
     this.cliModel = cliModel !== null ? path.resolve(cliModel) : null;
     this.engine = new EngineService(events);
     this.cliRemote = options.remote ?? null;
-    this.remote = new RemoteEngine({ target: () => this.remoteTarget(), emit: (status) => events.emit('remote', status) });
+    this.remote = new RemoteEngine({ target: () => this.remoteTarget(), emit: (status) => events.emit('remote', status), keySource: () => this.remoteKey.source });
     const kv = new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`));
     this.telemetry = new TelemetryService(events, {
       home: options.home,
@@ -373,7 +373,10 @@ export class Host {
       'remote.key.set': async ({ key }) => {
         await prefixed('remote.key.set', this.remoteKey.set(key));
         // A new key may be what the server wanted.
-        return this.remote.active ? this.remote.check() : this.remote.status();
+        if (this.remote.active) return this.remote.check();
+        const status = this.remote.status();
+        this.events.emit('remote', status);
+        return status;
       },
       'api.status': () => this.apiService.status(),
       'api.key.renew': () => prefixed('api.key.renew', this.apiService.renewKey()),

@@ -65,6 +65,8 @@ export interface RemoteEngineOptions {
   target(): RemoteTarget | null;
   /** Every status change (the 'remote' event). */
   emit(status: RemoteStatus): void;
+  /** Where the key would come from, told even while the remote is off (Settings show it). */
+  keySource?(): RemoteStatus['key'];
 }
 
 const OFF: RemoteStatus = { state: 'off', url: '', model: null, models: [], key: 'none', message: null };
@@ -83,7 +85,7 @@ export class RemoteEngine {
 
   status(): RemoteStatus {
     const t = this.o.target();
-    if (t === null) return { ...OFF };
+    if (t === null) return { ...OFF, key: this.o.keySource?.() ?? 'none' };
     // The settings changed since the last check: say what is known of the new target.
     if (this.current.url !== t.url) return { state: 'checking', url: t.url, model: t.model !== '' ? t.model : null, models: [], key: t.keySource, message: null };
     return { ...structuredClone(this.current), model: t.model !== '' ? t.model : (this.current.models[0] ?? null), key: t.keySource };
