@@ -73,8 +73,8 @@ export interface ModelsSlice {
  */
 export function needsFirstRun(s: UiState): boolean {
   if (s.view !== 'companion' || s.library.firstRunSkipped) return false;
-  // A remote server answers: no local model is needed.
-  if (s.settings?.remote.enabled === true) return false;
+  // A remote server answers (the settings', or the command line's --remote): no local model is needed.
+  if (s.settings?.remote.enabled === true || (s.remote !== null && s.remote.state !== 'off')) return false;
   if (s.engine === null || s.engine.model !== null || s.library.models === null) return false;
   // While a model the user asked for is imported or loaded, the screen stays,
   // showing that (a --model loading at start is not the user's doing).

@@ -31,17 +31,17 @@ export class Child {
   }
 
   /** `keymate serve` with `args` (after "serve"), once its first stdout line has said the URL to open. */
-  static async serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ serve: Child; url: string }> {
+  static async serve(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ serve: Child; url: string; apiBase: string; apiKey: string }> {
     const serve = Child.keymate('serve', ['serve', ...args], env);
-    const url = await serve.waitFor(
+    const line = await serve.waitFor(
       'the URL line',
       (out) => {
         const first = out.split('\n')[0];
-        return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string }).url : undefined;
+        return out.includes('\n') && first !== undefined ? (JSON.parse(first) as { url: string; api_base: string; api_key: string }) : undefined;
       },
       20_000,
     );
-    return { serve, url };
+    return { serve, url: line.url, apiBase: line.api_base, apiKey: line.api_key };
   }
 
   /** The keyboard simulator on the pseudo-terminal `link`, once it is plugged in. */
