@@ -10,50 +10,17 @@
 // negative max_tokens, unknown model) each answered with its 4xx and followed
 // by a request that succeeds, and a stream's bytes on the wire.
 import * as assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import OpenAI from 'openai';
 
-import { bin, stories, tempDir } from '../../../support/repo';
+import { stories, tempDir } from '../../../support/repo';
+import { type Serve, serve as serveIn, stop } from '../../../support/serve';
 
-interface Serve {
-  child: ChildProcessWithoutNullStreams;
-  line: { url: string; api_base: string; api_key: string };
-  stderr: () => string;
-}
-
-/** `keymate serve` on a free port, once its first stdout line is out. */
-async function serve(home: string, extra: string[] = []): Promise<Serve> {
-  const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--model', stories(), ...extra], {
-    env: { ...process.env, KEYMATE_HOME: home },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const first = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve(out.slice(0, nl));
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited (${String(code)}) before its first line: ${err}`)));
-  });
-  return { child, line: JSON.parse(first) as Serve['line'], stderr: () => err };
-}
-
-async function stop(s: Serve): Promise<number | null> {
-  if (s.child.exitCode !== null) return s.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => s.child.once('exit', resolve));
-  s.child.kill('SIGINT');
-  const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
+/** `keymate serve` with stories260K. */
+const serve = (home: string, extra: string[] = []): Promise<Serve> => serveIn(home, ['--model', stories(), ...extra]);
 
 const home = tempDir('keymate-serve-api-');
 let server: Serve;
