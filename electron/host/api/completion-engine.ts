@@ -32,8 +32,8 @@ export interface CompletionOutcome {
 }
 
 export interface CompletionEngine {
-  /** The models requests may name; empty when none is chosen. */
-  models(): ServedModel[];
+  /** The models requests may name; empty when none is chosen. A remote engine asks its server (and fails with an ApiError saying why it cannot). */
+  models(): ServedModel[] | Promise<ServedModel[]>;
   /**
    * Runs one request; aborting `signal` ends it (outcome "cancelled"), with
    * whatever was sent already. Fails with an ApiError when the request is at

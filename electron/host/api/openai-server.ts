@@ -98,12 +98,12 @@ export class OpenAiServer {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '');
     if (pathname === `${API_PREFIX}/models`) {
       if (method !== 'GET') throw methodNotAllowed(method, pathname, 'GET');
-      return sendJson(res, 200, modelList(this.o.engine.models()));
+      return sendJson(res, 200, modelList(await this.o.engine.models()));
     }
     if (pathname.startsWith(`${API_PREFIX}/models/`)) {
       if (method !== 'GET') throw methodNotAllowed(method, pathname, 'GET');
       const id = decodeURIComponent(pathname.slice(`${API_PREFIX}/models/`.length));
-      const model = this.o.engine.models().find((m) => m.id === id);
+      const model = (await this.o.engine.models()).find((m) => m.id === id);
       if (model === undefined) throw notFound(`model ${quoted(id)} is not served here (GET /v1/models lists what is)`, 'model_not_found', 'model');
       return sendJson(res, 200, modelEntry(model));
     }
@@ -133,7 +133,7 @@ export class OpenAiServer {
       if (e instanceof InvalidRequest) throw badRequest(e.message, e.param, e.code);
       throw e;
     }
-    const model = this.servedModel(request.model);
+    const model = await this.servedModel(request.model);
     // The alias resolved: an engine that passes the request on names the model itself.
     request = { ...request, model: model.id };
 
@@ -157,8 +157,8 @@ export class OpenAiServer {
   }
 
   /** The model a request names: the one served, by its id or the alias; 404 otherwise, 503 when none is. */
-  private servedModel(name: string): ServedModel {
-    const served = this.o.engine.models();
+  private async servedModel(name: string): Promise<ServedModel> {
+    const served = await this.o.engine.models();
     const first = served[0];
     if (first === undefined) throw unavailable("no model is loaded: choose one in the app's Settings, or start keymate serve with --model", 'model_not_loaded');
     const model = name === DEFAULT_MODEL_ALIAS ? first : served.find((m) => m.id === name);

@@ -90,10 +90,13 @@ export class OpenAiClient {
     const events = new EventLines();
     const idleMs = this.o.streamIdleMs ?? STREAM_IDLE_MS;
     for (;;) {
-      const next = await withTimeout(reader.read(), idleMs, () => {
-        void reader.cancel();
-        return new RemoteError(`${this.o.baseUrl} sent nothing for ${Math.round(idleMs / 1000)} s mid-reply; gave up on it`, null, 'timeout');
-      }).catch((e: unknown) => {
+      const next = await withTimeout(
+        reader.read(),
+        idleMs,
+        () => new RemoteError(`${this.o.baseUrl} sent nothing for ${seconds(idleMs)} mid-reply; gave up on it`, null, 'timeout'),
+        // After the rejection: cancelling settles the pending read, which must not win the race as an end of stream.
+        () => void reader.cancel(),
+      ).catch((e: unknown) => {
         if (signal.aborted) throw signal.reason;
         if (e instanceof RemoteError) throw e;
         throw new RemoteError(`the connection to ${this.o.baseUrl} dropped mid-reply (${describeFetchError(e)})`, null, 'dropped');
@@ -136,7 +139,7 @@ export class OpenAiClient {
       res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: controller.signal, redirect: 'error' });
     } catch (e) {
       if (signal?.aborted === true) throw signal.reason;
-      if (timedOut) throw new RemoteError(`${this.o.baseUrl} did not answer within ${Math.round(timeoutMs / 1000)} s`, null, 'timeout');
+      if (timedOut) throw new RemoteError(`${this.o.baseUrl} did not answer within ${seconds(timeoutMs)}`, null, 'timeout');
       throw new RemoteError(`cannot reach ${this.o.baseUrl}: ${describeFetchError(e)}`, null, 'unreachable');
     } finally {
       clearTimeout(timer);
@@ -157,6 +160,8 @@ async function refusal(res: Response, baseUrl: string, route: string): Promise<R
     const inner = typeof e.error === 'object' && e.error !== null ? (e.error as { message?: unknown; code?: unknown; type?: unknown }) : null;
     const m = inner?.message ?? e.error ?? e.message ?? e.detail;
     if (typeof m === 'string') message = m;
+    // FastAPI's validation errors (vLLM's 422): a list of {loc, msg}.
+    else if (Array.isArray(m)) message = m.map((d: { loc?: unknown; msg?: unknown }) => `${Array.isArray(d?.loc) ? d.loc.join('.') + ': ' : ''}${typeof d?.msg === 'string' ? d.msg : ''}`).join('; ');
     const c = inner?.code ?? inner?.type;
     if (typeof c === 'string' || typeof c === 'number') code = String(c);
   } catch {
@@ -221,12 +226,21 @@ export class EventLines {
   }
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+/** `work`, or `error()` once `ms` have passed; `then` runs after that rejection. */
+function withTimeout<T>(work: Promise<T>, ms: number, error: () => Error, then: () => void): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
+    timer = setTimeout(() => {
+      reject(error());
+      then();
+    }, ms);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** "60 s", "0.2 s". */
+function seconds(ms: number): string {
+  return ms >= 10_000 ? `${Math.round(ms / 1000)} s` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** fetch's TypeError says "fetch failed"; the reason is in its cause (ECONNREFUSED, ENOTFOUND, a TLS problem). */
