@@ -208,6 +208,20 @@ TEST(cpu_matmul, results_do_not_depend_on_thread_count) {
     }
 }
 
+TEST(cpu_matmul, k_quant_rows_are_copied_out_of_the_file_mapping) {
+  // Same rows, same bytes, in memory of the backend's own (huge pages), not the file's.
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+    Weight w = make_weight(type, 9, 512, 11, "w");
+    const CpuMatrix m = CpuMatrix::build({&w.t}, Simd::Avx2);
+    const MatPart& p = m.parts()[0];
+    CHECK(p.layout == Layout::Rows);
+    CHECK_EQ(m.owned_bytes(), (uint64_t)w.bytes.size());
+    CHECK(p.data != w.bytes.data());
+    CHECK_EQ(p.stride, w.t.row_bytes);
+    CHECK(std::memcmp(p.data, w.bytes.data(), w.bytes.size()) == 0);
+  }
+}
+
 TEST(cpu_matmul, packed_layouts_follow_the_level) {
   CHECK(layout_for(GgmlType::Q8_0, Simd::Scalar) == Layout::Rows);
   CHECK(layout_for(GgmlType::Q8_0, Simd::Avx2) == Layout::Q8Packed);

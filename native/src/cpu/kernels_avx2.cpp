@@ -322,7 +322,12 @@ void mat_q4_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, i
 
 // ---- K-quants (file rows) ------------------------------------------------------
 
-constexpr int kKTile = 4;  // tokens per unpacked super-block
+constexpr int kKTile = 4;  // tokens per pass over a row
+
+template <int N>
+struct Int {
+  static constexpr int value = N;
+};
 
 // sum_j m[j] * (bsums[2j] + bsums[2j+1]): the Q4_K mins against the activation sums.
 inline int32_t q4k_min_dot(const int16_t* bsums, const uint8_t* m) {
@@ -335,95 +340,138 @@ inline int32_t q4k_min_dot(const int16_t* bsums, const uint8_t* m) {
   return _mm_cvtsi128_si32(d);
 }
 
-// Per super-block: the 8 sub-block sums sc_j * (q . a) stay in int32 lanes
-// and are scaled into a float vector per token; the horizontal sum happens
-// once per row.
-void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  const int64_t nb = w.cols / QK_K;
+// One fp16 value by F16C (a block's scale; the scalar conversion costs a
+// dozen instructions and a branch in a loop that has about fifty per block).
+inline float f16_at(const uint16_t* p) {
+  return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(*p)));
+}
+
+// A row against T tokens. Per super-block, each 32-byte load of quants is
+// split into its two sub-blocks and used for every token before the next
+// load, so the live registers are T int32 sums, two quant vectors and two
+// scale vectors: nothing spills, and one token (decode) costs no more than
+// the loads and the multiply-adds. The float work (d * d_a, the mins) is
+// once per super-block and token.
+template <int T>
+inline void q4k_row(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  for (int64_t r = r0; r < r1; r++) {
-    const block_q4_K* wb = reinterpret_cast<const block_q4_K*>(w.data + r * w.stride);
-    for (int t0 = 0; t0 < n; t0 += kKTile) {
-      const int tn = n - t0 < kKTile ? n - t0 : kKTile;
-      __m256 accv[kKTile];
-      float mins[kKTile];
-      for (int t = 0; t < kKTile; t++) accv[t] = _mm256_setzero_ps(), mins[t] = 0;
-      for (int64_t b = 0; b < nb; b++) {
-        uint8_t sc8[8], m8[8];
-        q4k_scales_mins(wb[b].scales, sc8, m8);
-        int16_t sc[8];
-        for (int j = 0; j < 8; j++) sc[j] = sc8[j];
-        __m256i q[8];
-        for (int p = 0; p < 4; p++) {
-          const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * p));
-          q[2 * p] = _mm256_and_si256(v, m4);
-          q[2 * p + 1] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-        }
-        const float d = fp16_to_fp32(wb[b].d), dmin = fp16_to_fp32(wb[b].dmin);
-        for (int t = 0; t < tn; t++) {
-          const block_q8k& ak = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride)[b];
-          __m256i isum = _mm256_setzero_si256();
-          for (int j = 0; j < 8; j++) {
-            const __m256i p16 =
-                _mm256_maddubs_epi16(q[j], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ak.qs + 32 * j)));
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p16, _mm256_set1_epi16(sc[j])));
-          }
-          accv[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * ak.d), accv[t]);
-          mins[t] += (dmin * ak.d) * (float)q4k_min_dot(ak.bsums, m8);
+  __m256 accv[T];
+  float mins[T];
+  for (int t = 0; t < T; t++) accv[t] = _mm256_setzero_ps(), mins[t] = 0;
+  for (int64_t b = 0; b < nb; b++) {
+    uint8_t sc8[8], m8[8];
+    q4k_scales_mins(wb[b].scales, sc8, m8);
+    __m256i isum[T];
+    for (int t = 0; t < T; t++) isum[t] = _mm256_setzero_si256();
+    for (int p = 0; p < 4; p++) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * p));
+      const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      const __m256i slo = _mm256_set1_epi16(sc8[2 * p]), shi = _mm256_set1_epi16(sc8[2 * p + 1]);
+      for (int t = 0; t < T; t++) {
+        const int8_t* aq = at[t][b].qs + 64 * p;
+        const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq)));
+        const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq + 32)));
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_add_epi32(_mm256_madd_epi16(plo, slo), _mm256_madd_epi16(phi, shi)));
+      }
+    }
+    const float d = f16_at(&wb[b].d), dmin = f16_at(&wb[b].dmin);
+    for (int t = 0; t < T; t++) {
+      const block_q8k& ak = at[t][b];
+      accv[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * ak.d), accv[t]);
+      mins[t] += (dmin * ak.d) * (float)q4k_min_dot(ak.bsums, m8);
+    }
+  }
+  for (int t = 0; t < T; t++) out[t] = hsum(accv[t]) - mins[t];
+}
+
+// Q6_K likewise: per half (128 elements), four quant vectors made from two
+// loads of low bits and one of high bits, each used for every token in turn.
+template <int T>
+inline void q6k_row(const block_q6_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+  __m256 accv[T];
+  for (int t = 0; t < T; t++) accv[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; b++) {
+    const block_q6_K& w = wb[b];
+    // the 16 scales as int16: quarter k takes scales 2k (low 128 bits) and 2k+1 (high)
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w.scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+    __m256i isum[T];
+    // -32 * sum_j sc_j * bsums_j, folded in as the accumulator's start
+    for (int t = 0; t < T; t++)
+      isum[t] = _mm256_mullo_epi32(
+          _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at[t][b].bsums))),
+          _mm256_set1_epi32(-32));
+    for (int h = 0; h < 2; h++) {
+      const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.ql + 64 * h));
+      const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.ql + 64 * h + 32));
+      const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.qh + 32 * h));
+      for (int k = 0; k < 4; k++) {
+        // elements 32(4h+k) .. +31 (0..63, offset not removed)
+        const __m256i q =
+            k == 0   ? _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2))
+            : k == 1 ? _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2))
+            : k == 2 ? _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m2))
+                     : _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
+        const int j = 2 * (4 * h + k);
+        const __m256i scv = _mm256_setr_m128i(_mm_set1_epi16(w.scales[j]), _mm_set1_epi16(w.scales[j + 1]));
+        for (int t = 0; t < T; t++) {
+          const int8_t* aq = at[t][b].qs + 32 * (4 * h + k);
+          const __m256i p16 = _mm256_maddubs_epi16(q, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(aq)));
+          isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p16, scv));
         }
       }
-      for (int t = 0; t < tn; t++) store_out(y + (t0 + t) * ldy + r, hsum(accv[t]) - mins[t], acc);
     }
+    const float d = f16_at(&w.d);
+    for (int t = 0; t < T; t++) accv[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * at[t][b].d), accv[t]);
+  }
+  for (int t = 0; t < T; t++) out[t] = hsum(accv[t]);
+}
+
+// Rows [r0, r1) against the n tokens, kKTile at a time; `Row` is q4k_row or
+// q6k_row's shape. Tokens outside, rows inside: a chunk's rows (tens of KB)
+// stay in L1 while each tile of tokens passes over them once, rather than
+// every row streaming the whole batch's activations from L2 again.
+template <typename Block, template <int> class Row>
+void mat_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  const int64_t nb = w.cols / QK_K;
+  int t0 = 0;
+  auto tile = [&](auto tokens) {
+    constexpr int T = decltype(tokens)::value;
+    const block_q8k* at[T];
+    for (int t = 0; t < T; t++) at[t] = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride);
+    for (int64_t r = r0; r < r1; r++) {
+      float out[T];
+      Row<T>::run(reinterpret_cast<const Block*>(w.data + r * w.stride), nb, at, out);
+      for (int t = 0; t < T; t++) store_out(y + (t0 + t) * ldy + r, out[t], acc);
+    }
+    t0 += T;
+  };
+  while (n - t0 >= kKTile) tile(Int<kKTile>{});
+  switch (n - t0) {
+    case 3: tile(Int<3>{}); break;
+    case 2: tile(Int<2>{}); break;
+    case 1: tile(Int<1>{}); break;
+    default: break;
   }
 }
 
+template <int T>
+struct Q4KRow {
+  static void run(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) { q4k_row<T>(wb, nb, at, out); }
+};
+template <int T>
+struct Q6KRow {
+  static void run(const block_q6_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) { q6k_row<T>(wb, nb, at, out); }
+};
+
+void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k<block_q4_K, Q4KRow>(w, r0, r1, a, n, y, ldy, acc);
+}
+
 void mat_q6_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  const int64_t nb = w.cols / QK_K;
-  const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
-  for (int64_t r = r0; r < r1; r++) {
-    const block_q6_K* wb = reinterpret_cast<const block_q6_K*>(w.data + r * w.stride);
-    for (int t0 = 0; t0 < n; t0 += kKTile) {
-      const int tn = n - t0 < kKTile ? n - t0 : kKTile;
-      __m256 accv[kKTile];
-      for (int t = 0; t < kKTile; t++) accv[t] = _mm256_setzero_ps();
-      for (int64_t b = 0; b < nb; b++) {
-        // q[k]: elements 32k .. 32k+31 (0..63, offset not removed)
-        __m256i q[8];
-        for (int h = 0; h < 2; h++) {
-          const __m256i l0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].ql + 64 * h));
-          const __m256i l1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].ql + 64 * h + 32));
-          const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qh + 32 * h));
-          q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m2));
-          q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m2));
-          q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m2));
-          q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                         _mm256_and_si256(_mm256_srli_epi16(qh, 2), m2));
-        }
-        // the 16 scales as int16: quarter k takes scales 2k (low 128 bits) and 2k+1 (high)
-        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].scales)));
-        alignas(32) int16_t scs[16];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(scs), sc16);
-        __m256i scv[8];
-        for (int k = 0; k < 8; k++)
-          scv[k] = _mm256_setr_m128i(_mm_set1_epi16(scs[2 * k]), _mm_set1_epi16(scs[2 * k + 1]));
-        const float d = fp16_to_fp32(wb[b].d);
-        for (int t = 0; t < tn; t++) {
-          const block_q8k& ak = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride)[b];
-          // -32 * sum_j sc_j * bsums_j, folded in as the accumulator's start
-          __m256i isum = _mm256_mullo_epi32(
-              _mm256_madd_epi16(sc16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ak.bsums))),
-              _mm256_set1_epi32(-32));
-          for (int k = 0; k < 8; k++) {
-            const __m256i p16 =
-                _mm256_maddubs_epi16(q[k], _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ak.qs + 32 * k)));
-            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p16, scv[k]));
-          }
-          accv[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d * ak.d), accv[t]);
-        }
-      }
-      for (int t = 0; t < tn; t++) store_out(y + (t0 + t) * ldy + r, hsum(accv[t]), acc);
-    }
-  }
+  mat_k<block_q6_K, Q6KRow>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 // ---- attention and elementwise -------------------------------------------------

@@ -146,7 +146,15 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
     p.cols = t->cols;
     p.out_offset = m.rows_;
     p.name = t->name;
-    if (p.layout == Layout::Rows) {
+    if (p.layout == Layout::Rows && (t->type == GgmlType::Q4_K || t->type == GgmlType::Q6_K) && t->quant.none()) {
+      const uint64_t bytes = (uint64_t)t->rows * t->row_bytes;
+      AlignedBuffer buf = aligned_buffer(bytes);
+      std::memcpy(buf.get(), t->data, bytes);
+      p.data = buf.get();
+      p.stride = t->row_bytes;
+      m.owned_bytes_ += bytes;
+      m.owned_.push_back(std::move(buf));
+    } else if (p.layout == Layout::Rows) {
       p.data = static_cast<const uint8_t*>(t->data);
       p.stride = t->row_bytes;
     } else {
