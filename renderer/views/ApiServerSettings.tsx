@@ -9,6 +9,7 @@ import type { ApiServerStatus, ApiSettings } from '../../common/contract';
 import { useUi } from '../app/context';
 import { Field } from '../components/Field';
 import type { SwitchProps } from './RemoteSettings';
+import { StatusLine } from '../components/StatusLine';
 
 function statusLine(status: ApiServerStatus | null): { text: string; tone: 'muted' | 'ok-text' | 'error-text' } {
   if (status === null || status.state === 'off') return { text: 'Off.', tone: 'muted' };
@@ -72,17 +73,7 @@ export function ApiSection({
         </dl>
       )}
       <div className="card-head">
-        <p className="small" role="status">
-          <span data-testid="api-status" data-state={status?.state ?? 'off'} className={line.tone}>
-            {line.text}
-          </span>
-          {request.error !== null && (
-            <>
-              <br />
-              <span className="error-text">{request.error}</span>
-            </>
-          )}
-        </p>
+        <StatusLine testId="api-status" state={status?.state ?? 'off'} tone={line.tone} text={line.text} error={request.error} />
         {!confirming && (
           <button type="button" className="button" data-testid="api-renew" disabled={status === null || request.renewing} onClick={() => setConfirming(true)}>
             {request.renewing ? 'Renewing…' : 'New key'}

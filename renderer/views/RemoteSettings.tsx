@@ -12,6 +12,7 @@ import type { RemoteSettings, RemoteStatus } from '../../common/contract';
 import { useUi } from '../app/context';
 import { Field } from '../components/Field';
 import { remoteKeyWords, urlHost } from '../store/remote-slice';
+import { StatusLine } from '../components/StatusLine';
 
 export interface SwitchProps {
   /** A save of the switch is in flight. */
@@ -135,17 +136,7 @@ export function RemoteSection({
         )}
       </Field>
       <div className="card-head">
-        <p className="small" role="status">
-          <span data-testid="remote-status" data-state={status?.state ?? 'off'} className={line.tone}>
-            {line.text}
-          </span>
-          {request.error !== null && (
-            <>
-              <br />
-              <span className="error-text">{request.error}</span>
-            </>
-          )}
-        </p>
+        <StatusLine testId="remote-status" state={status?.state ?? 'off'} tone={line.tone} text={line.text} error={request.error} />
         <button type="button" className="button" data-testid="remote-check" disabled={!(current.enabled || (status !== null && status.state !== 'off')) || request.checking} onClick={() => void check()}>
           {request.checking ? 'Checking…' : 'Check'}
         </button>

@@ -29,17 +29,7 @@ export class RemoteCompletions implements CompletionEngine {
   async complete(request: CompletionRequest, events: CompletionEvents, signal: AbortSignal): Promise<CompletionOutcome> {
     try {
       const r = await this.remote.run(
-        {
-          input: request.input,
-          model: request.model,
-          maxTokens: request.maxTokens,
-          temperature: request.temperature,
-          topP: request.topP,
-          topK: request.topK,
-          seed: request.seed,
-          stop: request.stop,
-          thinking: null,
-        },
+        { ...request, thinking: null },
         { onStart: () => events.onStart(), onDelta: (d) => events.onDelta(d) },
         signal,
       );

@@ -10,7 +10,7 @@
 // press; `check` asks the server what it serves, and its answer (or why there
 // is none) is the status the UI shows.
 import type { RemoteStatus } from '../../../common/contract';
-import type { ChatMessage } from '../../../common/openai';
+import type { CompletionRequest } from '../../../common/openai';
 import { OpenAiClient, RemoteError } from './openai-client';
 
 export interface RemoteTarget {
@@ -22,17 +22,13 @@ export interface RemoteTarget {
   keySource: RemoteStatus['key'];
 }
 
-export interface RemoteRequest {
-  input: { kind: 'chat'; messages: ChatMessage[] } | { kind: 'text'; prompt: string };
-  /** The model to ask for; null: the target's (or the server's first). */
+/**
+ * A request as the API's (common/openai.ts; null sampling fields are left to
+ * the server), but for the model (null: the target's, or the server's first)
+ * and thinking.
+ */
+export interface RemoteRequest extends Pick<CompletionRequest, 'input' | 'maxTokens' | 'temperature' | 'topP' | 'topK' | 'seed' | 'stop'> {
   model: string | null;
-  /** Null: the server's own default. */
-  maxTokens: number | null;
-  temperature: number | null;
-  topP: number | null;
-  topK: number | null;
-  seed: number | null;
-  stop: string[];
   /** False asks a reasoning model to answer without thinking (the template's enable_thinking); null leaves it to the server. */
   thinking: boolean | null;
 }

@@ -10,7 +10,6 @@
 // not there is one line, in the reply's error and in the remote's status.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
 import { type TestContext, test } from 'node:test';
 
@@ -18,6 +17,7 @@ import type { Settings } from '../../../common/contract';
 import { LoopbackServer } from '../../../electron/host/transport/ws-server';
 import { REMOTE_KEY_FILE } from '../../../electron/host/remote/remote-key';
 import { tempDir } from '../../support/repo';
+import { freePort } from '../../support/serve';
 import { QUICK, type Rig, startHost } from './support';
 
 /** Host A: the local model, its API on a loopback port. */
@@ -27,15 +27,6 @@ async function remoteHost(t: TestContext, settings: Partial<Settings> = QUICK): 
   t.after(() => server.close());
   rig.host.api.servedAt(server.apiBase);
   return { rig, apiBase: server.apiBase, key: rig.host.api.apiKey.key };
-}
-
-/** A port nothing listens on. */
-async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 async function press(rig: Rig, prompt: string) {
@@ -133,7 +124,7 @@ test('a remote that refuses the key, or is not there, is one line in the reply a
   assert.doesNotMatch(message, /\n/);
   assert.equal(b.host.state().session.state, 'error');
 
-  const port = await deadPort();
+  const port = await freePort(); // nothing listens there
   await b.host.handlers['settings.set']({ patch: { remote: { enabled: true, url: `http://127.0.0.1:${port}`, model: '' } } }, undefined);
   const down = await failedPress(b, 'Hello');
   assert.match(down, new RegExp(`cannot reach http://127\\.0\\.0\\.1:${port}/v1: nothing is listening there`));
