@@ -47,6 +47,7 @@ struct Kernels {
   MatKernel mat_run_fp8 = nullptr, mat_run_int8 = nullptr, mat_run_int4 = nullptr, mat_run_nf4 = nullptr,
             mat_run_w8a8 = nullptr;
   MatKernel mat_nf4_packed = nullptr;  // NF4 in the Q4Packed byte layout (SIMD levels only)
+  MatKernel mat_q4k_packed = nullptr;  // Q4_K in Q4KPacked groups (VNNI only)
 
   // Attention over a tile of keys widened to f32 (rows hd apart):
   //   scores: s[i * lds + j] = scale * dot(q_i, k_j) for queries i < nq, keys j < nk

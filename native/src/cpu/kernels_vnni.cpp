@@ -17,6 +17,7 @@
 
 #include <cstring>
 
+#include "cpu/matrix.h"
 #include "keymate/formats.h"
 
 #if defined(__clang__)
@@ -137,6 +138,109 @@ void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int 
   }
 }
 
+// Q4_K in Q4KPacked groups (matrix.h). Per pair of sub-blocks, 8 column
+// groups of vpdpbusd build each sub-block's 8 row sums in int32 lanes (the
+// low nibbles against the activations of sub-block 2p, the high ones against
+// 2p+1); each is then scaled by its 6-bit scale (int32 multiply, exact) into
+// the super-block's sum. The mins term, sum_j min_j * sum(a over j), is four
+// vpmaddwd per token and group: the mins of two sub-blocks interleaved as
+// int16 against the two activation sums broadcast as one int32.
+template <int G, int T>
+struct Q4KTile {
+  static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
+    const int64_t nb = w.cols / QK_K;
+    const uint8_t* wg[G];
+    for (int g = 0; g < G; g++) wg[g] = w.data + (g0 + g) * w.stride;
+    const block_q8k* at[T];
+    for (int t = 0; t < T; t++) at[t] = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256 accf[G][T];
+    for (int g = 0; g < G; g++)
+      for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+      const uint8_t* blk[G];
+      for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ4KPackedBlock;
+      __m256i isum[G][T];
+      for (int g = 0; g < G; g++)
+        for (int t = 0; t < T; t++) isum[g][t] = _mm256_setzero_si256();
+      for (int p = 0; p < 4; p++) {
+        __m256i dlo[G][T], dhi[G][T];
+        for (int g = 0; g < G; g++)
+          for (int t = 0; t < T; t++) dlo[g][t] = _mm256_setzero_si256(), dhi[g][t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+          __m256i lo[G], hi[G];
+          for (int g = 0; g < G; g++) {
+            const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 160 + (8 * p + k) * 32));
+            lo[g] = _mm256_and_si256(v, m4);
+            hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+          }
+          for (int t = 0; t < T; t++) {
+            const __m256i alo = _mm256_set1_epi32(load_i32(at[t][b].qs + 64 * p + 4 * k));
+            const __m256i ahi = _mm256_set1_epi32(load_i32(at[t][b].qs + 64 * p + 32 + 4 * k));
+            for (int g = 0; g < G; g++) {
+              dlo[g][t] = _mm256_dpbusd_epi32(dlo[g][t], lo[g], alo);
+              dhi[g][t] = _mm256_dpbusd_epi32(dhi[g][t], hi[g], ahi);
+            }
+          }
+        }
+        for (int g = 0; g < G; g++) {
+          const __m256i slo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 32 + 16 * p)));
+          const __m256i shi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 40 + 16 * p)));
+          for (int t = 0; t < T; t++)
+            isum[g][t] = _mm256_add_epi32(isum[g][t], _mm256_add_epi32(_mm256_mullo_epi32(dlo[g][t], slo),
+                                                                       _mm256_mullo_epi32(dhi[g][t], shi)));
+        }
+      }
+      for (int t = 0; t < T; t++) {
+        const block_q8k& ak = at[t][b];
+        // the 8 sub-block sums of the activations (16-element sums paired), as int16
+        const __m128i sums = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ak.bsums)),
+                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(ak.bsums + 8)));
+        const __m256 da = _mm256_set1_ps(ak.d);
+        for (int g = 0; g < G; g++) {
+          __m256i msum = _mm256_setzero_si256();
+          for (int q = 0; q < 4; q++) {
+            const __m128i m0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 96 + 16 * q));
+            const __m128i m1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 104 + 16 * q));
+            const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m0, m1));  // row r: min_2q, min_2q+1
+            // lane q of `sums` (the sums of sub-blocks 2q and 2q+1) in every lane
+            const __m256i pair = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(sums), _mm256_set1_epi32(q));
+            msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, pair));
+          }
+          const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g]))), da);
+          const __m256 dmin = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g] + 16))), da);
+          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[g][t]), d, accf[g][t]);
+          accf[g][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), dmin, accf[g][t]);
+        }
+      }
+    }
+    store_tile(accf, g0, w.rows, y, t0, ldy, acc);
+  }
+};
+
+void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
+                    bool acc) {
+  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
+  if (n == 1) {
+    int64_t g = g_begin;
+    for (; g + 4 <= g_end; g += 4) Q4KTile<4, 1>::run(w, g, a, 0, y, ldy, acc);
+    for (; g + 2 <= g_end; g += 2) Q4KTile<2, 1>::run(w, g, a, 0, y, ldy, acc);
+    if (g < g_end) Q4KTile<1, 1>::run(w, g, a, 0, y, ldy, acc);
+    return;
+  }
+  for (int64_t g = g_begin; g < g_end; g++) {
+    int t = 0;
+    for (; t + 4 <= n; t += 4) Q4KTile<1, 4>::run(w, g, a, t, y, ldy, acc);
+    switch (n - t) {
+      case 3: Q4KTile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
+      case 2: Q4KTile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
+      case 1: Q4KTile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
+      default: break;
+    }
+  }
+}
+
 void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                      bool acc) {
   mat_packed<Q8uTile>(w, r0, r1, a, n, y, ldy, acc);
@@ -163,6 +267,7 @@ Kernels vnni_kernels() {
   k.simd = Simd::Avx512Vnni;
   k.mat_q8_packed_u = mat_q8_packed_u;
   k.mat_q4_packed = mat_q4_packed;
+  k.mat_q4k_packed = mat_q4k_packed;
   return k;
 }
 

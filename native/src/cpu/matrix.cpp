@@ -1,11 +1,12 @@
 // Building CpuMatrix: binding file rows in place, or repacking Q8_0/Q4_0
-// (and the INT8 / INT4 / NF4 run formats) into 8-row interleaved groups (see
-// matrix.h for the layout and why).
+// (and the INT8 / INT4 / NF4 run formats) and Q4_K into 8-row interleaved
+// groups (see matrix.h for the layouts and why).
 #include "cpu/matrix.h"
 
 #include <cstdlib>
 #include <cstring>
 
+#include "cpu/kquant.h"
 #include "keymate/error.h"
 #include "keymate/formats.h"
 
@@ -27,6 +28,7 @@ uint64_t packed_block_bytes(Layout l) {
     case Layout::Q8PackedU: return 2 * kPackRows + kPackRows * QK8_0;
     case Layout::Q4Packed:
     case Layout::Nf4Packed: return 2 * kPackRows + kPackRows * QK4_0 / 2;
+    case Layout::Q4KPacked: return kQ4KPackedBlock / (QK_K / 32);
     case Layout::Rows: break;
   }
   return 0;
@@ -48,6 +50,9 @@ Layout layout_for(GgmlType t, Simd simd) {
   if (simd == Simd::Scalar) return Layout::Rows;
   if (t == GgmlType::Q8_0) return simd == Simd::Avx512Vnni ? Layout::Q8PackedU : Layout::Q8Packed;
   if (t == GgmlType::Q4_0) return Layout::Q4Packed;
+  // Only VNNI multiplies unsigned nibbles by signed bytes in one instruction;
+  // with AVX2 alone the row kernel is as quick.
+  if (t == GgmlType::Q4_K && simd == Simd::Avx512Vnni) return Layout::Q4KPacked;
   return Layout::Rows;
 }
 
@@ -110,6 +115,30 @@ void pack(const BlockSource& src, Layout layout, uint8_t* out) {
   }
 }
 
+// Q4_K rows into Q4KPacked groups (matrix.h); rows past the end stay zero (d 0).
+void pack_q4k(const Tensor& t, uint8_t* out) {
+  const int64_t nb = t.cols / QK_K;
+  const int64_t groups = (t.rows + kPackRows - 1) / kPackRows;
+  for (int64_t g = 0; g < groups; g++)
+    for (int64_t b = 0; b < nb; b++) {
+      uint8_t* dst = out + (g * nb + b) * kQ4KPackedBlock;
+      for (int r = 0; r < kPackRows && g * kPackRows + r < t.rows; r++) {
+        const block_q4_K& w =
+            reinterpret_cast<const block_q4_K*>(static_cast<const uint8_t*>(t.data) + (g * kPackRows + r) * t.row_bytes)[b];
+        std::memcpy(dst + 2 * r, &w.d, 2);
+        std::memcpy(dst + 16 + 2 * r, &w.dmin, 2);
+        for (int j = 0; j < 8; j++) {
+          int sc, m;
+          q4k_scale_min(w.scales, j, &sc, &m);
+          dst[32 + 8 * j + r] = (uint8_t)sc;
+          dst[96 + 8 * j + r] = (uint8_t)m;
+        }
+        for (int p = 0; p < 4; p++)
+          for (int k = 0; k < 8; k++) std::memcpy(dst + 160 + (8 * p + k) * 32 + 4 * r, w.qs + 32 * p + 4 * k, 4);
+      }
+    }
+}
+
 bool runnable(const Tensor& t) { return !t.quant.none() || cpu_runnable(t.type); }
 
 }  // namespace
@@ -161,7 +190,8 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
       const int64_t groups = (t->rows + kPackRows - 1) / kPackRows;
       p.stride = (uint64_t)(t->cols / 32) * packed_block_bytes(p.layout);
       AlignedBuffer buf = aligned_buffer(groups * p.stride);
-      pack(BlockSource{*t, !t->quant.none()}, p.layout, buf.get());
+      if (p.layout == Layout::Q4KPacked) pack_q4k(*t, buf.get());
+      else pack(BlockSource{*t, !t->quant.none()}, p.layout, buf.get());
       p.data = buf.get();
       m.owned_bytes_ += groups * p.stride;
       m.owned_.push_back(std::move(buf));

@@ -42,7 +42,17 @@ enum class Layout : uint8_t {
   Q8PackedU,     // Q8_0, 8-row groups, quants + 128 as unsigned bytes (VNNI)
   Q4Packed,      // Q4_0, 8-row groups, nibbles
   Nf4Packed,     // NF4 run rows, laid out as Q4Packed: nibbles index the NF4 levels
+  Q4KPacked,     // Q4_K, 8-row groups per super-block (AVX-512 VNNI): see below
 };
+
+// Q4KPacked, one group of 8 rows and one super-block (256 columns), 1184 bytes:
+//   d[8] fp16 | dmin[8] fp16 | scales[8 sub-blocks][8 rows] | mins[8][8] |
+//   quants: pair p (sub-blocks 2p, 2p+1), column group k (4 columns): 8 rows x 4 bytes
+// Each quant byte is the file's own (sub-block 2p in the low nibble, 2p+1 in
+// the high one, same column), so one 32-byte load holds 4 columns of 8 rows
+// of two sub-blocks, and vpdpbusd takes them as the Q4_0 packed path does;
+// the 6-bit scales and mins are unpacked at load, once, instead of per token.
+constexpr uint64_t kQ4KPackedBlock = 16 + 16 + 64 + 64 + 8 * 128;
 
 constexpr int kPackRows = 8;
 
