@@ -19,6 +19,8 @@ export const ApiSettings = z.strictObject({
   /** The app answers OpenAI clients on 127.0.0.1:`port` (keymate serve always does, on its own port). */
   enabled: z.boolean(),
   port: z.number().int().min(1).max(65535),
+  /** Also other machines on the network (every interface, any Host header); the key is required either way. Off: loopback only. */
+  lan: z.boolean(),
 });
 export type ApiSettings = z.infer<typeof ApiSettings>;
 
@@ -55,4 +57,4 @@ export type ApiServerStatus = z.infer<typeof ApiServerStatus>;
 
 export const DEFAULT_REMOTE: RemoteSettings = { enabled: false, url: '', model: '' };
 /** Next to Ollama's 11434 and clear of the ports other local servers take by default (LM Studio's 1234, llama.cpp's 8080). */
-export const DEFAULT_API: ApiSettings = { enabled: false, port: 11435 };
+export const DEFAULT_API: ApiSettings = { enabled: false, port: 11435, lan: false };

@@ -390,13 +390,13 @@ export class Host {
     if (cuda !== null) throw new Error(`settings: backend cuda: not available on this machine (${cuda}); choose auto, which uses CUDA whenever it can, or cpu`);
     if (patch.remote !== undefined) patch = { ...patch, remote: checkRemote(patch.remote) };
     const before = this.settings.get();
+    const targetBefore = JSON.stringify(this.remoteTarget());
     const after = await this.settings.update(patch);
     this.events.emit('settings', after);
     if (patch.model !== undefined) this.cliModel = null; // the user chose: the command line's model no longer applies
-    if (patch.remote !== undefined) {
-      this.cliRemote = null;
-      if (JSON.stringify(before.remote) !== JSON.stringify(after.remote)) void this.remote.check();
-    }
+    if (patch.remote !== undefined) this.cliRemote = null; // likewise the command line's remote
+    // Whatever moved it (the settings, or the command line's remote given up): the status follows.
+    if (JSON.stringify(this.remoteTarget()) !== targetBefore) void this.remote.check();
     if (this.options.apiListener === true && JSON.stringify(before.api) !== JSON.stringify(after.api)) void this.apiService.apply(after.api);
     if (before.serial_port !== after.serial_port && (this.options.device ?? null) === null) {
       void this.device?.usePort(after.serial_port).catch((e: unknown) => this.log(`keymate: keyboard: ${String(e)}`));

@@ -144,7 +144,7 @@ TEST(cpu_matmul, every_type_every_level_matches_float64) {
   const Case cases[] = {{GgmlType::F32, 172}, {GgmlType::F16, 100}, {GgmlType::BF16, 64}, {GgmlType::Q8_0, 96},
                         {GgmlType::Q4_0, 160}, {GgmlType::Q4_K, 512}, {GgmlType::Q6_K, 256}};
   for (const Case& c : cases)
-    for (int64_t rows : {8, 37}) {
+    for (int64_t rows : {8, 37, 56}) {  // 56: 7 groups of 8, the decode tiles of 4, 2 and 1 groups
       Weight w = make_weight(c.type, rows, c.cols, (uint32_t)(rows * 31 + c.cols), "w");
       for (int n : {1, 2, 3, 4, 5, 9}) {
         const std::vector<float> x = randv((size_t)n * c.cols, (uint32_t)(n + 7 * rows));

@@ -38,7 +38,7 @@ export function ApiSection({
         <input type="checkbox" role="switch" data-testid="api-enabled" checked={value.enabled} disabled={switching} onChange={(e) => onSwitch(e.target.checked)} />
         Answer OpenAI clients (editors, scripts, chat apps) on this machine with the engine that answers the key, taking turns with the key presses.
       </label>
-      <Field label="Port" hint={value.port !== current.port && current.enabled ? 'Save to move it' : 'On 127.0.0.1 only: other machines cannot reach it'} error={error}>
+      <Field label="Port" hint={value.port !== current.port && current.enabled ? 'Save to move it' : value.lan ? 'Every network interface' : 'On 127.0.0.1 only: other machines cannot reach it'} error={error}>
         {(id, d) => (
           <input
             id={id}
@@ -53,6 +53,10 @@ export function ApiSection({
           />
         )}
       </Field>
+      <label className="check">
+        <input type="checkbox" data-testid="api-lan" checked={value.lan} onChange={(e) => onChange({ ...value, lan: e.target.checked })} />
+        Let other machines on the network connect (they still need the key; saved with the form)
+      </label>
       {status?.state === 'listening' && (
         <dl className="facts">
           <dt>Base URL</dt>

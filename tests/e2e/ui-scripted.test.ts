@@ -293,7 +293,7 @@ test('the remote engine and the API in the UI: switch, address, key, models, and
     await page.keyboard.press('Alt+4');
     await page.getByTestId('api-enabled').click();
     await waitForText(page, 'api-base', 'the loopback address', (t) => t === 'http://127.0.0.1:11435/v1');
-    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { api: { enabled: true, port: 11435 } } });
+    assert.deepEqual(host.sent('settings.set').at(-1), { patch: { api: { enabled: true, port: 11435, lan: false } } });
     assert.equal(await page.getByTestId('api-key').textContent(), appState().api.key);
     await page.getByTestId('api-renew').click();
     await page.getByText('Replace the key?').waitFor();

@@ -63,6 +63,10 @@ export const serveCommand: Command = {
     } catch (e) {
       throw new CliError(`serve: ${e instanceof Error ? e.message : String(e)}`);
     }
+    if (host.api.problem !== null) {
+      await host.stop();
+      throw new CliError(`serve: ${host.api.problem}`);
+    }
     const apiKey = host.api.apiKey;
     let server: LoopbackServer;
     try {

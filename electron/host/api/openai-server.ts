@@ -23,7 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ChatCompletion, ChatCompletionChunk, CompletionRequest, FinishReason, ModelEntry, ModelList, TextCompletion, Usage } from '../../../common/openai';
 import { InvalidRequest, parseChat, parseText } from '../../../common/openai';
 import { printable, quoted } from '../../../common/printable';
-import { checkOrigin, sameToken } from '../transport/security';
+import { checkOrigin, originAllowed, sameToken } from '../transport/security';
 import { ApiError, badRequest, forbidden, methodNotAllowed, notFound, queueFull, unauthorized, unavailable } from './api-error';
 import type { CompletionEngine, CompletionOutcome, ServedModel } from './completion-engine';
 import { ClientGone, MAX_BODY_BYTES, discardRest, parseJson, readBody } from './request-body';
@@ -36,6 +36,15 @@ export const API_PREFIX = '/v1';
 export const DEFAULT_MODEL_ALIAS = 'default';
 /** What a 429 tells the client to wait: a small model's request takes well under a second. */
 export const RETRY_AFTER_S = 1;
+
+/** A request's path; '' for a target that is not a URL path ("//[", which URL refuses), which no route matches. */
+export function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? '/', 'http://x').pathname;
+  } catch {
+    return '';
+  }
+}
 
 export function isApiPath(pathname: string): boolean {
   return pathname === API_PREFIX || pathname.startsWith(API_PREFIX + '/');
@@ -68,12 +77,17 @@ export class OpenAiServer {
     this.log = o.log ?? ((line) => process.stderr.write(line + '\n'));
   }
 
-  /** Answers one request under /v1 (`port`: the server's own, for the Host check). Never throws. */
-  async handle(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {
+  /**
+   * Answers one request under /v1 (`port`: the server's own, for the Host
+   * check; `network`: the user let other machines in, so any Host header is
+   * taken: the key still guards it, and a browser's cross-origin request is
+   * still refused). Never throws.
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, port: number, network = false): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Cache-Control', 'no-store');
     try {
-      await this.route(req, res, port);
+      await this.route(req, res, port, network);
     } catch (e) {
       if (e instanceof ClientGone) res.destroy();
       else this.refuse(req, res, e);
@@ -90,12 +104,16 @@ export class OpenAiServer {
     for (const c of this.inFlight) c.abort();
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, port: number): Promise<void> {
-    const origin = checkOrigin(req, port);
-    if (!origin.ok) throw forbidden(origin.reason);
+  private async route(req: IncomingMessage, res: ServerResponse, port: number, network: boolean): Promise<void> {
+    if (network) {
+      if (!originAllowed(req, port)) throw forbidden('forbidden: cross-origin request');
+    } else {
+      const origin = checkOrigin(req, port);
+      if (!origin.ok) throw forbidden(origin.reason);
+    }
     this.authorize(req);
     const method = req.method ?? 'GET';
-    const pathname = new URL(req.url ?? '/', 'http://x').pathname.replace(/\/+$/, '');
+    const pathname = pathOf(req).replace(/\/+$/, '');
     if (pathname === `${API_PREFIX}/models`) {
       if (method !== 'GET') throw methodNotAllowed(method, pathname, 'GET');
       return sendJson(res, 200, modelList(await this.o.engine.models()));

@@ -20,7 +20,7 @@ export class RemoteCompletions implements CompletionEngine {
     // Not known yet (the check at start is under way), or the last check failed (the server was
     // down, or refused the key): asked again, so a server that came back is found at once.
     if (s.state !== 'ready') s = await this.remote.check();
-    if (s.state !== 'ready' && s.models.length === 0) throw unavailable(`remote engine: ${s.message ?? `${s.url} serves no models`}`, 'remote_unavailable');
+    if (s.state !== 'ready') throw unavailable(`remote engine: ${s.message ?? `${s.url} serves no models`}`, 'remote_unavailable');
     // The model presses use comes first: it is what "default" names.
     const ids = s.model !== null ? [s.model, ...s.models.filter((m) => m !== s.model)] : s.models;
     return ids.map((id) => ({ id, created: 0, ownedBy: s.url }));

@@ -14,6 +14,8 @@ import { printable } from '../../../common/printable';
 export const RESPONSE_TIMEOUT_MS = 60_000;
 /** How long a stream may stay silent between two messages before it is taken as dropped. */
 export const STREAM_IDLE_MS = 120_000;
+/** How long a refusal's body may take: its status says enough without it. */
+const REFUSAL_BODY_MS = 5_000;
 
 /** A refusal or failure of the remote server, in one line; `status` is its HTTP status (null: no answer at all). */
 export class RemoteError extends Error {
@@ -68,7 +70,7 @@ export class OpenAiClient {
   /** GET /models: the ids the server serves, in its order. */
   async models(signal?: AbortSignal): Promise<string[]> {
     const res = await this.request('GET', 'models', undefined, signal);
-    const body = await readJson(res, this.o.baseUrl);
+    const body = await readJson(res, this.o.baseUrl, this.o.responseTimeoutMs ?? RESPONSE_TIMEOUT_MS);
     const data = (body as Partial<ModelList> | null)?.data;
     if (!Array.isArray(data)) throw new RemoteError(`${this.o.baseUrl}/models did not answer with a model list (is this an OpenAI-compatible API? its base URL usually ends in /v1)`, res.status);
     return data.map((m) => (typeof m?.id === 'string' ? m.id : '')).filter((id) => id !== '');
@@ -86,6 +88,16 @@ export class OpenAiClient {
     on.onOpen?.();
     if (res.body === null) throw new RemoteError(`${this.o.baseUrl}/${route} answered with no body`, res.status);
     const reader = res.body.getReader();
+    try {
+      await this.readEvents(reader, on.onChunk, signal);
+    } catch (e) {
+      // A bad message or the caller's own failure: the connection is let go, not left open.
+      reader.cancel().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async readEvents(reader: ReadableStreamDefaultReader<Uint8Array>, onChunk: (chunk: unknown) => void, signal: AbortSignal): Promise<void> {
     const decoder = new TextDecoder();
     const events = new EventLines();
     const idleMs = this.o.streamIdleMs ?? STREAM_IDLE_MS;
@@ -102,17 +114,17 @@ export class OpenAiClient {
         throw new RemoteError(`the connection to ${this.o.baseUrl} dropped mid-reply (${describeFetchError(e)})`, null, 'dropped');
       });
       if (next.done) break;
-      for (const data of events.push(decoder.decode(next.value as Uint8Array, { stream: true }))) {
+      for (const data of events.push(decoder.decode(next.value, { stream: true }))) {
         if (data === '[DONE]') {
           void reader.cancel();
           return;
         }
-        on.onChunk(parseMessage(data, this.o.baseUrl));
+        onChunk(parseMessage(data, this.o.baseUrl));
       }
     }
     for (const data of events.push(decoder.decode() + '\n\n')) {
       if (data === '[DONE]') return;
-      on.onChunk(parseMessage(data, this.o.baseUrl));
+      onChunk(parseMessage(data, this.o.baseUrl));
     }
     throw new RemoteError(`the connection to ${this.o.baseUrl} dropped mid-reply (the stream ended without [DONE])`, null, 'dropped');
   }
@@ -149,9 +161,14 @@ export class OpenAiClient {
   }
 }
 
+/** A body's text, unless it takes longer than `ms` (a server may send its headers and stall). */
+function textWithin(res: Response, ms: number): Promise<string> {
+  return withTimeout(res.text(), ms, () => new RemoteError('timed out', null, 'timeout'), () => void res.body?.cancel().catch(() => undefined));
+}
+
 /** The error a non-2xx answer carries: its OpenAI error body's message when it has one. */
 async function refusal(res: Response, baseUrl: string, route: string): Promise<RemoteError> {
-  const text = await res.text().catch(() => '');
+  const text = await textWithin(res, REFUSAL_BODY_MS).catch(() => '');
   let message = '';
   let code: string | null = null;
   try {
@@ -172,8 +189,10 @@ async function refusal(res: Response, baseUrl: string, route: string): Promise<R
   return new RemoteError(`${baseUrl}/${route} answered ${res.status}${why !== '' ? `: ${why}` : ''}${hint}`, res.status, code);
 }
 
-async function readJson(res: Response, baseUrl: string): Promise<unknown> {
-  const text = await res.text();
+async function readJson(res: Response, baseUrl: string, ms: number): Promise<unknown> {
+  const text = await textWithin(res, ms).catch((e: unknown) => {
+    throw e instanceof RemoteError ? new RemoteError(`${baseUrl} sent its headers but not the rest of its answer within ${seconds(ms)}`, res.status, 'timeout') : e;
+  });
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -70,7 +70,7 @@ const OFF: RemoteStatus = { state: 'off', url: '', model: null, models: [], key:
 export class RemoteEngine {
   private current: RemoteStatus = OFF;
   /** The check in progress, shared by whoever asks meanwhile. */
-  private checking: { url: string; done: Promise<RemoteStatus> } | null = null;
+  private checking: { target: string; done: Promise<RemoteStatus> } | null = null;
 
   constructor(private readonly o: RemoteEngineOptions) {}
 
@@ -94,7 +94,9 @@ export class RemoteEngine {
       this.set({ ...OFF });
       return Promise.resolve(this.status());
     }
-    if (this.checking?.url === t.url) return this.checking.done;
+    // A check shares its answer only with asks about the same target: a new key or model asks again.
+    const id = targetId(t);
+    if (this.checking?.target === id) return this.checking.done;
     this.set({ state: 'checking', url: t.url, model: t.model !== '' ? t.model : null, models: [], key: t.keySource, message: null });
     const done = this.client(t)
       .models()
@@ -109,10 +111,11 @@ export class RemoteEngine {
       .then((r) => {
         if (this.checking?.done === done) this.checking = null;
         // A newer target was chosen meanwhile: this answer is about the old one.
-        if (this.o.target()?.url === t.url) this.set({ ...r, url: t.url, model: null, key: t.keySource });
+        const now = this.o.target();
+        if (now !== null && targetId(now) === id) this.set({ ...r, url: t.url, model: null, key: t.keySource });
         return this.status();
       });
-    this.checking = { url: t.url, done };
+    this.checking = { target: id, done };
     return done;
   }
 
@@ -120,6 +123,8 @@ export class RemoteEngine {
   async run(request: RemoteRequest, events: RemoteEvents, signal: AbortSignal): Promise<RemoteReply> {
     const t = this.o.target();
     if (t === null) throw new Error('the remote engine is off');
+    // Timed from here: a first press that must ask for the model list waits for it too.
+    const sentAt = performance.now();
     const model = request.model ?? (t.model !== '' ? t.model : await this.firstModel(t));
     const body: Record<string, unknown> = {
       model,
@@ -136,7 +141,6 @@ export class RemoteEngine {
     if (request.input.kind === 'chat') body['messages'] = request.input.messages;
     else body['prompt'] = request.input.prompt;
 
-    const sentAt = performance.now();
     let firstAt: number | null = null;
     let pieces = 0;
     let finish: string | null = null;
@@ -207,6 +211,10 @@ export class RemoteEngine {
     this.current = status;
     this.o.emit(this.status());
   }
+}
+
+function targetId(t: RemoteTarget): string {
+  return JSON.stringify([t.url, t.model, t.key]);
 }
 
 /** A 400 that says the prompt is over the server's context (vLLM, llama.cpp's server, OpenAI and Keymate word it each their own way). */

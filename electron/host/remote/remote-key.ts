@@ -56,7 +56,8 @@ export class RemoteKey {
   /** Saves `key` ('' removes the saved one). */
   async set(key: string): Promise<void> {
     const k = key.trim();
-    if ([...k].some((c) => c <= ' ' || c === '\x7f')) throw new Error('remote api key: a key has no spaces or control characters');
+    // A key goes in an HTTP header: printable ASCII only (fetch would refuse anything else, and say so badly).
+    if (!/^[\x21-\x7e]*$/.test(k)) throw new Error('remote api key: a key is printable ASCII without spaces');
     if (k === '') await fs.promises.rm(this.file, { force: true });
     else await writeFileAtomic(this.file, k + '\n');
     this.saved = k === '' ? null : k;

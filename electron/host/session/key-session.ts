@@ -492,12 +492,12 @@ export class KeySession {
     const persona = this.chat.persona(press, settings);
     const sampling = this.chat.sampling(press, settings);
     let turns: ChatMessage[] = this.chat.history(press).turns.map((t) => ({ role: t.role, content: t.role === 'assistant' ? splitThinking(t.content).answer : t.content }));
+    on.onStart();
+    const startedAt = performance.now();
     for (;;) {
       const messages: ChatMessage[] = [...(persona !== '' ? [{ role: 'system' as const, content: persona }] : []), ...turns, { role: 'user', content: text }];
       const raw = new TaggedThinking();
       let index = 0;
-      on.onStart();
-      const startedAt = performance.now();
       try {
         const r = await remote.run(
           { input: { kind: 'chat', messages }, model: null, maxTokens: settings.max_tokens, ...sampling, seed: settings.seed, stop: [], thinking: settings.thinking },

@@ -49,7 +49,12 @@ export function checkOrigin(req: IncomingMessage, port: number): Verdict {
 
 /** The page and the socket: the per-launch token in the query (a cookie is never accepted, see above). */
 export function checkToken(req: IncomingMessage, token: string): Verdict {
-  const given = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  let given: string | null = null;
+  try {
+    given = new URL(req.url ?? '/', 'http://x').searchParams.get('token');
+  } catch {
+    // a target that is not a URL path carries no token
+  }
   if (given === null) return { ok: false, status: 401, reason: 'unauthorized: open the URL keymate serve printed (it carries the token)' };
   if (!sameToken(token, given)) return { ok: false, status: 403, reason: 'forbidden: wrong token (it changes at every launch of keymate serve)' };
   return { ok: true };

@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 import { ContractError, type EventName, type RequestHandlers, type WireEvent, type WireResponse, parseWire } from '../../../common/contract';
-import { type OpenAiServer, isApiPath } from '../api/openai-server';
+import { type OpenAiServer, isApiPath, pathOf } from '../api/openai-server';
 import type { EventListener } from '../host-events';
 import { dispatch } from './dispatch';
 import { LOOPBACK, checkOrigin, checkRequest, checkToken, contentSecurityPolicy, newToken } from './security';
@@ -71,13 +71,12 @@ export class LoopbackServer {
     let port = 0;
     const api = o.api ?? null;
     const server = http.createServer((req, res) => {
-      if (api !== null && isApiPath(new URL(req.url ?? '/', 'http://x').pathname)) void api.handle(req, res, port);
+      if (api !== null && isApiPath(pathOf(req))) void api.handle(req, res, port);
       else void serveHttp(req, res, port, token, o.rendererDir);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://x');
       const verdict = checkRequest(req, port, token);
-      if (url.pathname !== WS_PATH) return refuseUpgrade(socket, 404, 'not found');
+      if (pathOf(req) !== WS_PATH) return refuseUpgrade(socket, 404, 'not found');
       if (!verdict.ok) return refuseUpgrade(socket, verdict.status, verdict.reason);
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     });
@@ -116,7 +115,7 @@ async function serveHttp(req: http.IncomingMessage, res: http.ServerResponse, po
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
-  const file = await readStatic(root, new URL(req.url ?? '/', 'http://x').pathname);
+  const file = await readStatic(root, pathOf(req));
   // Everything needs the token but the page's scripts and styles: they are the public UI bundle, and cannot carry it.
   const html = file.type.startsWith('text/html');
   if (html || file.status !== 200) {

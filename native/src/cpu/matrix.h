@@ -1,7 +1,7 @@
 // A weight matrix as the CPU kernels read it. Most types are used in place,
 // straight from the file mapping, one row after another (Layout::Rows).
 // Q4_K and Q6_K keep their rows but are copied once into the backend's own
-// memory: anonymous memory gets transparent huge pages where the file
+// memory: aligned_buffer asks for transparent huge pages where the file
 // mapping has 4 KB ones, and decode, which streams every weight per token,
 // spent a sixth of its time on TLB misses (Q4_K_M 1.1B on 2 cores: 34 -> 40
 // tok/s, docs/BENCHMARKS.md). Q8_0

@@ -149,7 +149,7 @@ test('the remote settings are checked and kept canonical; its key is saved apart
   assert.equal(fs.readFileSync(file, 'utf8'), 'sk-a-key-of-mine\n');
   if (process.platform !== 'win32') assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.ok(!fs.readFileSync(path.join(b.home, 'settings.json'), 'utf8').includes('sk-a-key'), 'the key is not in the settings');
-  await assert.rejects(Promise.resolve().then(() => b.host.handlers['remote.key.set']({ key: 'two words' }, undefined)), /no spaces/);
+  await assert.rejects(Promise.resolve().then(() => b.host.handlers['remote.key.set']({ key: 'two words' }, undefined)), /printable ASCII without spaces/);
 
   await set({ enabled: true, url: 'http://127.0.0.1:9/v1', model: '' });
   assert.equal(b.host.state().remote.key, 'saved');

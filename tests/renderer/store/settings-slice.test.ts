@@ -50,5 +50,5 @@ test('settingsPatch compares the thermal object by value: an edit undone by hand
 test('a change to one field of the remote or the API sends that object whole: a patch replaces it', () => {
   const draft: Settings = { ...DEFAULT_SETTINGS, remote: { ...DEFAULT_SETTINGS.remote, url: 'http://gpu-box:8000/v1' } };
   assert.deepEqual(settingsPatch(DEFAULT_SETTINGS, draft), { remote: { enabled: false, url: 'http://gpu-box:8000/v1', model: '' } });
-  assert.deepEqual(settingsPatch(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, api: { ...DEFAULT_SETTINGS.api, port: 8090 } }), { api: { enabled: false, port: 8090 } });
+  assert.deepEqual(settingsPatch(DEFAULT_SETTINGS, { ...DEFAULT_SETTINGS, api: { ...DEFAULT_SETTINGS.api, port: 8090 } }), { api: { enabled: false, port: 8090, lan: false } });
 });

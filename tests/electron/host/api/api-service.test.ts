@@ -7,6 +7,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { type TestContext, test } from 'node:test';
 
@@ -23,7 +24,7 @@ const messages = [
 
 /** The host with its API on in Settings at `port`. */
 function apiHost(t: TestContext, port: number): Promise<Rig> {
-  return startHost(t, { apiListener: true }, { ...QUICK, api: { enabled: true, port } });
+  return startHost(t, { apiListener: true }, { ...QUICK, api: { enabled: true, port, lan: false } });
 }
 
 function client(port: number, apiKey: string): OpenAI {
@@ -104,15 +105,15 @@ test('turned off in Settings: the port refuses connections, the status is off; o
   const rig = await apiHost(t, port);
   assert.equal(await connect(port), 'answered 401', 'listening (a request without a key)');
 
-  await rig.host.handlers['settings.set']({ patch: { api: { enabled: false, port } } }, undefined);
+  await rig.host.handlers['settings.set']({ patch: { api: { enabled: false, port, lan: false } } }, undefined);
   const off = await rig.next('api', (s) => s.state === 'off');
   assert.deepEqual({ state: off.state, api_base: off.api_base, message: off.message }, { state: 'off', api_base: null, message: null });
   assert.equal(await connect(port), 'refused');
   assert.equal(rig.host.state().api.state, 'off');
-  assert.deepEqual(rig.host.state().settings.api, { enabled: false, port });
+  assert.deepEqual(rig.host.state().settings.api, { enabled: false, port, lan: false });
 
   const other = await freePort();
-  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port: other } } }, undefined);
+  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port: other, lan: false } } }, undefined);
   const on = await rig.next('api', (s) => s.state === 'listening');
   assert.equal(on.api_base, `http://127.0.0.1:${other}/v1`);
   assert.equal(await connect(other), 'answered 401');
@@ -136,7 +137,7 @@ test('a port another program holds: the status is an error naming the port, and 
 
   // Another port in Settings mends it.
   const free = await freePort();
-  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port: free } } }, undefined);
+  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port: free, lan: false } } }, undefined);
   const on = await rig.next('api', (s) => s.state === 'listening');
   assert.equal(on.message, null);
   assert.equal((await client(free, on.key).models.list()).data[0]?.id, MODEL);
@@ -158,4 +159,58 @@ test('outside /v1: a 404 with an OpenAI error body; the UI is not served on this
   const r = await fetch(`http://127.0.0.1:${port}/v1/embeddings`, { method: 'POST', headers: { authorization: `Bearer ${key}` } });
   assert.equal(r.status, 404);
   assert.match(((await r.json()) as { error: { message: string } }).error.message, /^unknown route: POST \/v1\/embeddings/);
+});
+
+/** GET /v1/models with the key, naming `hostHeader` as the Host (what a machine on the network sends). */
+function asFromNetwork(port: number, key: string, hostHeader: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/v1/models', agent: false, headers: { Host: hostHeader, Authorization: `Bearer ${key}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+}
+
+test('the network is let in only when Settings say so: then any Host is taken, the key still required, a browser page from elsewhere still refused', { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const rig = await apiHost(t, port);
+  const key = rig.host.state().api.key;
+  assert.equal(await asFromNetwork(port, key, `gpu-box.lan:${port}`), 403, 'loopback only: another Host is a rebinding page');
+
+  const listening = rig.next('api', (s) => s.state === 'listening' && (s.message ?? '').includes('network'));
+  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port, lan: true } } }, undefined);
+  await listening;
+  assert.equal(await asFromNetwork(port, key, `gpu-box.lan:${port}`), 200);
+  assert.equal(await asFromNetwork(port, 'km-not-the-key-000000000000', `gpu-box.lan:${port}`), 401);
+  const page = await new Promise<number>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/v1/models', agent: false, headers: { Origin: 'http://evil.example', Authorization: `Bearer ${key}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
+  });
+  assert.equal(page, 403);
+
+  const back = rig.next('api', (s) => s.state === 'listening' && s.message === null);
+  await rig.host.handlers['settings.set']({ patch: { api: { enabled: true, port, lan: false } } }, undefined);
+  await back;
+  assert.equal(await asFromNetwork(port, key, `gpu-box.lan:${port}`), 403);
+});
+
+test('a request target that is not a URL path ("//[") is answered, and the host keeps answering', { timeout: 60_000 }, async (t) => {
+  const port = await freePort();
+  const rig = await apiHost(t, port);
+  const reply = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.end('GET //[ HTTP/1.1\r\nHost: 127.0.0.1:' + port + '\r\nConnection: close\r\n\r\n'));
+    let got = '';
+    socket.on('data', (d: Buffer) => (got += d.toString()));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+  });
+  assert.match(reply, /^HTTP\/1\.1 404 /);
+  assert.equal(await connect(port), 'answered 401', 'still answering');
+  assert.ok((await press(rig, 'The end')).length > 0);
 });
