@@ -26,26 +26,39 @@ export class StopScanner {
     if (this.done) return '';
     if (this.stops.length === 0) return text;
     const s = this.held + text;
+    const at = this.firstStop(s);
+    const keep = this.partialAtEnd(s);
+    // A complete sequence ends the reply, unless a longer one that starts
+    // before it may still complete ("U:b" over ":" in "U:" + "b"): then all
+    // from that start is held until the next piece, or the end, settles it.
+    if (at >= 0 && (keep === 0 || s.length - keep >= at)) {
+      this.done = true;
+      this.held = '';
+      return s.slice(0, at);
+    }
+    this.held = s.slice(s.length - keep);
+    return s.slice(0, s.length - keep);
+  }
+
+  /** The reply ended on its own: what was held back was text after all, up to a sequence it holds complete. */
+  end(): string {
+    const rest = this.held;
+    this.held = '';
+    if (this.done) return '';
+    const at = this.firstStop(rest);
+    if (at < 0) return rest;
+    this.done = true;
+    return rest.slice(0, at);
+  }
+
+  /** Where the first complete stop sequence in `s` starts, or -1. */
+  private firstStop(s: string): number {
     let at = -1;
     for (const stop of this.stops) {
       const i = s.indexOf(stop);
       if (i >= 0 && (at < 0 || i < at)) at = i;
     }
-    if (at >= 0) {
-      this.done = true;
-      this.held = '';
-      return s.slice(0, at);
-    }
-    const keep = this.partialAtEnd(s);
-    this.held = s.slice(s.length - keep);
-    return s.slice(0, s.length - keep);
-  }
-
-  /** The reply ended on its own: what was held back was text after all. */
-  end(): string {
-    const rest = this.held;
-    this.held = '';
-    return this.done ? '' : rest;
+    return at;
   }
 
   /** How many characters at the end of `s` begin some stop sequence (the longest such tail). */

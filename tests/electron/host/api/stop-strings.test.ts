@@ -35,6 +35,13 @@ test('a stop sequence inside a token: the text before it, the sequence never sen
   assert.deepEqual(run(['\nUser:'], ['Hello', ' there\nUser: more']), { text: 'Hello there', stopped: true, pieces: ['Hello', ' there', ''] });
 });
 
+test('a longer sequence that starts earlier wins over a shorter one already complete, or yields to it when the reply goes elsewhere or ends', () => {
+  // (found by the property below: "U:" then "b", stops ":" and "U:b")
+  assert.deepEqual(run([':', 'U:b'], ['U:', 'b']), { text: '', stopped: true, pieces: ['', '', ''] });
+  assert.deepEqual(run([':', 'U:b'], ['U:', 'c']), { text: 'U', stopped: true, pieces: ['', 'U', ''] });
+  assert.deepEqual(run([':', 'U:b'], ['U:']), { text: 'U', stopped: true, pieces: ['', 'U'] });
+});
+
 test('a stop sequence split across tokens: its start is held, not sent, then dropped', () => {
   const r = run(['\n\nUser:'], ['The end.', '\n', '\nUs', 'er:', ' next']);
   assert.equal(r.text, 'The end.');
