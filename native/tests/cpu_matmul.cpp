@@ -229,7 +229,8 @@ TEST(cpu_matmul, packed_layouts_follow_the_level) {
   CHECK(layout_for(GgmlType::Q4_0, Simd::Avx2) == Layout::Q4Packed);
   CHECK(layout_for(GgmlType::Q4_K, Simd::Avx2) == Layout::Rows);
   CHECK(layout_for(GgmlType::Q4_K, Simd::Avx512Vnni) == Layout::Q4KPacked);
-  CHECK(layout_for(GgmlType::Q6_K, Simd::Avx512Vnni) == Layout::Rows);
+  CHECK(layout_for(GgmlType::Q6_K, Simd::Avx2) == Layout::Rows);
+  CHECK(layout_for(GgmlType::Q6_K, Simd::Avx512Vnni) == Layout::Q6KPacked);
   // a packed matrix holds the same bytes as the file, regrouped
   Weight w = make_weight(GgmlType::Q8_0, 16, 64, 5, "w");
   const CpuMatrix m = CpuMatrix::build({&w.t}, Simd::Avx2);

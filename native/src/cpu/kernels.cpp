@@ -25,6 +25,7 @@ MatKernel Kernels::mat(const MatPart& p) const {
     case Layout::Q4Packed: k = mat_q4_packed; break;
     case Layout::Nf4Packed: k = mat_nf4_packed; break;
     case Layout::Q4KPacked: k = mat_q4k_packed; break;
+    case Layout::Q6KPacked: k = mat_q6k_packed; break;
     case Layout::Rows:
       switch (p.type) {
         case GgmlType::F32: k = mat_f32; break;

@@ -48,6 +48,7 @@ struct Kernels {
             mat_run_w8a8 = nullptr;
   MatKernel mat_nf4_packed = nullptr;  // NF4 in the Q4Packed byte layout (SIMD levels only)
   MatKernel mat_q4k_packed = nullptr;  // Q4_K in Q4KPacked groups (VNNI only)
+  MatKernel mat_q6k_packed = nullptr;  // Q6_K in Q6KPacked groups (VNNI only)
 
   // Attention over a tile of keys widened to f32 (rows hd apart):
   //   scores: s[i * lds + j] = scale * dot(q_i, k_j) for queries i < nq, keys j < nk

@@ -219,26 +219,113 @@ struct Q4KTile {
   }
 };
 
-void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
-                    bool acc) {
+// Q6_K in Q6KPacked groups (matrix.h). Quarter k's 6-bit quants of 4 columns
+// x 8 rows are made from two of the three vectors, as the row kernel makes
+// them, and are unsigned (0..63), so vpdpbusd takes them as they are; each
+// 16-column sub-block's sums are scaled by its int8 scale (int32 multiply),
+// and the -32 of every quant is taken out once per super-block as 32 x
+// sum_j scale_j x sum(a over j), eight vpmaddwd per token.
+template <int G, int T>
+struct Q6KTile {
+  static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
+    const int64_t nb = w.cols / QK_K;
+    const uint8_t* wg[G];
+    for (int g = 0; g < G; g++) wg[g] = w.data + (g0 + g) * w.stride;
+    const block_q8k* at[T];
+    for (int t = 0; t < T; t++) at[t] = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride);
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+    __m256 accf[G][T];
+    for (int g = 0; g < G; g++)
+      for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+      const uint8_t* blk[G];
+      for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ6KPackedBlock;
+      __m256i isum[G][T];
+      for (int g = 0; g < G; g++)
+        for (int t = 0; t < T; t++) isum[g][t] = _mm256_setzero_si256();
+      for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 4; k++)      // quarter: elements 32 (4h + k) ..
+          for (int half = 0; half < 2; half++) {  // sub-block 2 (4h + k) + half: columns 16 half ..
+            __m256i d[G][T];
+            for (int g = 0; g < G; g++)
+              for (int t = 0; t < T; t++) d[g][t] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+            for (int c = 4 * half; c < 4 * half + 4; c++) {
+              __m256i q[G];
+              for (int g = 0; g < G; g++) {
+                const uint8_t* v = blk[g] + 144 + (h * 8 + c) * 96;
+                const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + (k & 1) * 32));
+                const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 64));
+                const __m256i lo = k < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
+                const __m256i hi = k == 0   ? _mm256_slli_epi16(qh, 4)
+                                   : k == 1 ? _mm256_slli_epi16(qh, 2)
+                                   : k == 2 ? qh
+                                            : _mm256_srli_epi16(qh, 2);
+                q[g] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
+              }
+              for (int t = 0; t < T; t++) {
+                const __m256i av = _mm256_set1_epi32(load_i32(at[t][b].qs + 32 * (4 * h + k) + 4 * c));
+                for (int g = 0; g < G; g++) d[g][t] = _mm256_dpbusd_epi32(d[g][t], q[g], av);
+              }
+            }
+            const int j = 2 * (4 * h + k) + half;
+            for (int g = 0; g < G; g++) {
+              const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 16 + 8 * j)));
+              for (int t = 0; t < T; t++) isum[g][t] = _mm256_add_epi32(isum[g][t], _mm256_mullo_epi32(d[g][t], sc));
+            }
+          }
+      for (int t = 0; t < T; t++) {
+        const block_q8k& ak = at[t][b];
+        const __m256 da = _mm256_set1_ps(ak.d);
+        for (int g = 0; g < G; g++) {
+          __m256i off = _mm256_setzero_si256();
+          for (int q = 0; q < 8; q++) {
+            const __m128i s0 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 16 + 16 * q));
+            const __m128i s1 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 24 + 16 * q));
+            const __m256i scales = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(s0, s1));  // row r: scale 2q, 2q+1
+            off = _mm256_add_epi32(off, _mm256_madd_epi16(scales, _mm256_set1_epi32(load_i32(ak.bsums + 2 * q))));
+          }
+          const __m256i sum = _mm256_sub_epi32(isum[g][t], _mm256_slli_epi32(off, 5));
+          const __m256 dv = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g]))), da);
+          accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum), dv, accf[g][t]);
+        }
+      }
+    }
+    store_tile(accf, g0, w.rows, y, t0, ldy, acc);
+  }
+};
+
+// The K-quant groups: decode four groups at a time (four independent
+// vpdpbusd chains); prefill one group against four tokens at a time, the
+// group's weights staying in L1 across the token tiles.
+template <template <int, int> class Tile>
+void mat_k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
   const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
   if (n == 1) {
     int64_t g = g_begin;
-    for (; g + 4 <= g_end; g += 4) Q4KTile<4, 1>::run(w, g, a, 0, y, ldy, acc);
-    for (; g + 2 <= g_end; g += 2) Q4KTile<2, 1>::run(w, g, a, 0, y, ldy, acc);
-    if (g < g_end) Q4KTile<1, 1>::run(w, g, a, 0, y, ldy, acc);
+    for (; g + 4 <= g_end; g += 4) Tile<4, 1>::run(w, g, a, 0, y, ldy, acc);
+    for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
+    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
     return;
   }
   for (int64_t g = g_begin; g < g_end; g++) {
     int t = 0;
-    for (; t + 4 <= n; t += 4) Q4KTile<1, 4>::run(w, g, a, t, y, ldy, acc);
+    for (; t + 4 <= n; t += 4) Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
     switch (n - t) {
-      case 3: Q4KTile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
-      case 2: Q4KTile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
-      case 1: Q4KTile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
+      case 3: Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
+      case 2: Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
+      case 1: Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
       default: break;
     }
   }
+}
+
+void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k_packed<Q4KTile>(w, r0, r1, a, n, y, ldy, acc);
+}
+
+void mat_q6k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k_packed<Q6KTile>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
@@ -268,6 +355,7 @@ Kernels vnni_kernels() {
   k.mat_q8_packed_u = mat_q8_packed_u;
   k.mat_q4_packed = mat_q4_packed;
   k.mat_q4k_packed = mat_q4k_packed;
+  k.mat_q6k_packed = mat_q6k_packed;
   return k;
 }
 

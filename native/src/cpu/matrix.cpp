@@ -42,6 +42,7 @@ uint64_t packed_block_bytes(Layout l) {
     case Layout::Q4Packed:
     case Layout::Nf4Packed: return 2 * kPackRows + kPackRows * QK4_0 / 2;
     case Layout::Q4KPacked: return kQ4KPackedBlock / (QK_K / 32);
+    case Layout::Q6KPacked: return kQ6KPackedBlock / (QK_K / 32);
     case Layout::Rows: break;
   }
   return 0;
@@ -66,6 +67,7 @@ Layout layout_for(GgmlType t, Simd simd) {
   // Only VNNI multiplies unsigned nibbles by signed bytes in one instruction;
   // with AVX2 alone the row kernel is as quick.
   if (t == GgmlType::Q4_K && simd == Simd::Avx512Vnni) return Layout::Q4KPacked;
+  if (t == GgmlType::Q6_K && simd == Simd::Avx512Vnni) return Layout::Q6KPacked;
   return Layout::Rows;
 }
 
@@ -152,6 +154,29 @@ void pack_q4k(const Tensor& t, uint8_t* out) {
     }
 }
 
+// Q6_K rows into Q6KPacked groups (matrix.h); rows past the end stay zero (d 0).
+void pack_q6k(const Tensor& t, uint8_t* out) {
+  const int64_t nb = t.cols / QK_K;
+  const int64_t groups = (t.rows + kPackRows - 1) / kPackRows;
+  for (int64_t g = 0; g < groups; g++)
+    for (int64_t b = 0; b < nb; b++) {
+      uint8_t* dst = out + (g * nb + b) * kQ6KPackedBlock;
+      for (int r = 0; r < kPackRows && g * kPackRows + r < t.rows; r++) {
+        const block_q6_K& w =
+            reinterpret_cast<const block_q6_K*>(static_cast<const uint8_t*>(t.data) + (g * kPackRows + r) * t.row_bytes)[b];
+        std::memcpy(dst + 2 * r, &w.d, 2);
+        for (int j = 0; j < 16; j++) dst[16 + 8 * j + r] = (uint8_t)w.scales[j];
+        for (int h = 0; h < 2; h++)
+          for (int k = 0; k < 8; k++) {
+            uint8_t* v = dst + 144 + (h * 8 + k) * 3 * 32 + 4 * r;
+            std::memcpy(v, w.ql + 64 * h + 4 * k, 4);
+            std::memcpy(v + 32, w.ql + 64 * h + 32 + 4 * k, 4);
+            std::memcpy(v + 64, w.qh + 32 * h + 4 * k, 4);
+          }
+      }
+    }
+}
+
 bool runnable(const Tensor& t) { return !t.quant.none() || cpu_runnable(t.type); }
 
 }  // namespace
@@ -204,6 +229,7 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
       p.stride = (uint64_t)(t->cols / 32) * packed_block_bytes(p.layout);
       AlignedBuffer buf = aligned_buffer(groups * p.stride);
       if (p.layout == Layout::Q4KPacked) pack_q4k(*t, buf.get());
+      else if (p.layout == Layout::Q6KPacked) pack_q6k(*t, buf.get());
       else pack(BlockSource{*t, !t->quant.none()}, p.layout, buf.get());
       p.data = buf.get();
       m.owned_bytes_ += groups * p.stride;

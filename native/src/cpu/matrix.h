@@ -43,6 +43,7 @@ enum class Layout : uint8_t {
   Q4Packed,      // Q4_0, 8-row groups, nibbles
   Nf4Packed,     // NF4 run rows, laid out as Q4Packed: nibbles index the NF4 levels
   Q4KPacked,     // Q4_K, 8-row groups per super-block (AVX-512 VNNI): see below
+  Q6KPacked,     // Q6_K, likewise
 };
 
 // Q4KPacked, one group of 8 rows and one super-block (256 columns), 1184 bytes:
@@ -53,6 +54,14 @@ enum class Layout : uint8_t {
 // of two sub-blocks, and vpdpbusd takes them as the Q4_0 packed path does;
 // the 6-bit scales and mins are unpacked at load, once, instead of per token.
 constexpr uint64_t kQ4KPackedBlock = 16 + 16 + 64 + 64 + 8 * 128;
+
+// Q6KPacked, one group of 8 rows and one super-block, 1680 bytes (the file's 8 x 210):
+//   d[8] fp16 | scales[16 sub-blocks][8 rows] int8 |
+//   per half h and column group k (4 columns): three 32-byte vectors of 8 rows x 4 bytes,
+//   the file's ql bytes of quarters 0|2, of quarters 1|3, and its qh bytes
+// so the four quarters' 6-bit quants of 4 columns x 8 rows come out of three
+// loads by the same shifts and masks as the row kernel's.
+constexpr uint64_t kQ6KPackedBlock = 16 + 128 + 2 * 8 * 3 * 32;
 
 constexpr int kPackRows = 8;
 
