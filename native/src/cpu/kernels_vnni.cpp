@@ -112,9 +112,10 @@ struct Q4Tile {
 };
 
 // Decode (one token): four groups at a time, so four independent vpdpbusd
-// chains hide its latency. Prefill: two groups x four tokens per tile; a
-// group pair's weights stay in L1 across the token tiles.
-template <template <int, int> class Tile>
+// chains hide its latency. Prefill: PG groups x four tokens per tile (two for
+// Q8_0/Q4_0; one for the K-quants, whose tiles hold more accumulators); the
+// tile's weights stay in L1 across the token tiles.
+template <template <int, int> class Tile, int PG = 2>
 void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
   const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
   if (n == 1) {
@@ -124,27 +125,19 @@ void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int 
     if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
     return;
   }
-  int64_t g = g_begin;
-  for (; g < g_end; g += 2) {
-    const bool pair = g + 2 <= g_end;
+  for (int64_t g = g_begin; g < g_end; g += PG) {
+    const bool all = g + PG <= g_end;  // PG groups, or the last one alone
     int t = 0;
-    for (; t + 4 <= n; t += 4) pair ? Tile<2, 4>::run(w, g, a, t, y, ldy, acc) : Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
+    for (; t + 4 <= n; t += 4) all ? Tile<PG, 4>::run(w, g, a, t, y, ldy, acc) : Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
     switch (n - t) {
-      case 3: pair ? Tile<2, 3>::run(w, g, a, t, y, ldy, acc) : Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
-      case 2: pair ? Tile<2, 2>::run(w, g, a, t, y, ldy, acc) : Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
-      case 1: pair ? Tile<2, 1>::run(w, g, a, t, y, ldy, acc) : Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
+      case 3: all ? Tile<PG, 3>::run(w, g, a, t, y, ldy, acc) : Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
+      case 2: all ? Tile<PG, 2>::run(w, g, a, t, y, ldy, acc) : Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
+      case 1: all ? Tile<PG, 1>::run(w, g, a, t, y, ldy, acc) : Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
       default: break;
     }
   }
 }
 
-// Q4_K in Q4KPacked groups (matrix.h). Per pair of sub-blocks, 8 column
-// groups of vpdpbusd build each sub-block's 8 row sums in int32 lanes (the
-// low nibbles against the activations of sub-block 2p, the high ones against
-// 2p+1); each is then scaled by its 6-bit scale (int32 multiply, exact) into
-// the super-block's sum. The mins term, sum_j min_j * sum(a over j), is four
-// vpmaddwd per token and group: the mins of two sub-blocks interleaved as
-// int16 against the two activation sums broadcast as one int32.
 template <int G, int T>
 struct Q4KTile {
   static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
@@ -295,37 +288,12 @@ struct Q6KTile {
   }
 };
 
-// The K-quant groups: decode four groups at a time (four independent
-// vpdpbusd chains); prefill one group against four tokens at a time, the
-// group's weights staying in L1 across the token tiles.
-template <template <int, int> class Tile>
-void mat_k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
-  if (n == 1) {
-    int64_t g = g_begin;
-    for (; g + 4 <= g_end; g += 4) Tile<4, 1>::run(w, g, a, 0, y, ldy, acc);
-    for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
-    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
-    return;
-  }
-  for (int64_t g = g_begin; g < g_end; g++) {
-    int t = 0;
-    for (; t + 4 <= n; t += 4) Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
-    switch (n - t) {
-      case 3: Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
-      case 2: Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
-      case 1: Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
-      default: break;
-    }
-  }
-}
-
 void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  mat_k_packed<Q4KTile>(w, r0, r1, a, n, y, ldy, acc);
+  mat_packed<Q4KTile, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q6k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  mat_k_packed<Q6KTile>(w, r0, r1, a, n, y, ldy, acc);
+  mat_packed<Q6KTile, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,

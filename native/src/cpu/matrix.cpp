@@ -130,51 +130,50 @@ void pack(const BlockSource& src, Layout layout, uint8_t* out) {
   }
 }
 
-// Q4_K rows into Q4KPacked groups (matrix.h); rows past the end stay zero (d 0).
-void pack_q4k(const Tensor& t, uint8_t* out) {
+// Calls f(dst, r, block) for every real row r (0..7) of every 8-row group and
+// super-block of a K-quant tensor, dst the group's packed block of `bytes`;
+// rows past the end are left as the zeroed buffer has them (d 0: they add nothing).
+template <typename Block, typename F>
+void each_packed_block(const Tensor& t, uint64_t bytes, uint8_t* out, F&& f) {
   const int64_t nb = t.cols / QK_K;
   const int64_t groups = (t.rows + kPackRows - 1) / kPackRows;
   for (int64_t g = 0; g < groups; g++)
-    for (int64_t b = 0; b < nb; b++) {
-      uint8_t* dst = out + (g * nb + b) * kQ4KPackedBlock;
+    for (int64_t b = 0; b < nb; b++)
       for (int r = 0; r < kPackRows && g * kPackRows + r < t.rows; r++) {
-        const block_q4_K& w =
-            reinterpret_cast<const block_q4_K*>(static_cast<const uint8_t*>(t.data) + (g * kPackRows + r) * t.row_bytes)[b];
-        std::memcpy(dst + 2 * r, &w.d, 2);
-        std::memcpy(dst + 16 + 2 * r, &w.dmin, 2);
-        for (int j = 0; j < 8; j++) {
-          int sc, m;
-          q4k_scale_min(w.scales, j, &sc, &m);
-          dst[32 + 8 * j + r] = (uint8_t)sc;
-          dst[96 + 8 * j + r] = (uint8_t)m;
-        }
-        for (int p = 0; p < 4; p++)
-          for (int k = 0; k < 8; k++) std::memcpy(dst + 160 + (8 * p + k) * 32 + 4 * r, w.qs + 32 * p + 4 * k, 4);
+        const uint8_t* row = static_cast<const uint8_t*>(t.data) + (g * kPackRows + r) * t.row_bytes;
+        f(out + (g * nb + b) * bytes, r, reinterpret_cast<const Block*>(row)[b]);
       }
-    }
 }
 
-// Q6_K rows into Q6KPacked groups (matrix.h); rows past the end stay zero (d 0).
-void pack_q6k(const Tensor& t, uint8_t* out) {
-  const int64_t nb = t.cols / QK_K;
-  const int64_t groups = (t.rows + kPackRows - 1) / kPackRows;
-  for (int64_t g = 0; g < groups; g++)
-    for (int64_t b = 0; b < nb; b++) {
-      uint8_t* dst = out + (g * nb + b) * kQ6KPackedBlock;
-      for (int r = 0; r < kPackRows && g * kPackRows + r < t.rows; r++) {
-        const block_q6_K& w =
-            reinterpret_cast<const block_q6_K*>(static_cast<const uint8_t*>(t.data) + (g * kPackRows + r) * t.row_bytes)[b];
-        std::memcpy(dst + 2 * r, &w.d, 2);
-        for (int j = 0; j < 16; j++) dst[16 + 8 * j + r] = (uint8_t)w.scales[j];
-        for (int h = 0; h < 2; h++)
-          for (int k = 0; k < 8; k++) {
-            uint8_t* v = dst + 144 + (h * 8 + k) * 3 * 32 + 4 * r;
-            std::memcpy(v, w.ql + 64 * h + 4 * k, 4);
-            std::memcpy(v + 32, w.ql + 64 * h + 32 + 4 * k, 4);
-            std::memcpy(v + 64, w.qh + 32 * h + 4 * k, 4);
-          }
-      }
+// Q4_K rows into Q4KPacked groups (matrix.h).
+void pack_q4k(const Tensor& t, uint8_t* out) {
+  each_packed_block<block_q4_K>(t, kQ4KPackedBlock, out, [](uint8_t* dst, int r, const block_q4_K& w) {
+    std::memcpy(dst + 2 * r, &w.d, 2);
+    std::memcpy(dst + 16 + 2 * r, &w.dmin, 2);
+    for (int j = 0; j < 8; j++) {
+      int sc, m;
+      q4k_scale_min(w.scales, j, &sc, &m);
+      dst[32 + 8 * j + r] = (uint8_t)sc;
+      dst[96 + 8 * j + r] = (uint8_t)m;
     }
+    for (int p = 0; p < 4; p++)
+      for (int k = 0; k < 8; k++) std::memcpy(dst + 160 + (8 * p + k) * 32 + 4 * r, w.qs + 32 * p + 4 * k, 4);
+  });
+}
+
+// Q6_K rows into Q6KPacked groups (matrix.h).
+void pack_q6k(const Tensor& t, uint8_t* out) {
+  each_packed_block<block_q6_K>(t, kQ6KPackedBlock, out, [](uint8_t* dst, int r, const block_q6_K& w) {
+    std::memcpy(dst + 2 * r, &w.d, 2);
+    for (int j = 0; j < 16; j++) dst[16 + 8 * j + r] = (uint8_t)w.scales[j];
+    for (int h = 0; h < 2; h++)
+      for (int k = 0; k < 8; k++) {
+        uint8_t* v = dst + 144 + (h * 8 + k) * 3 * 32 + 4 * r;
+        std::memcpy(v, w.ql + 64 * h + 4 * k, 4);
+        std::memcpy(v + 32, w.ql + 64 * h + 32 + 4 * k, 4);
+        std::memcpy(v + 64, w.qh + 32 * h + 4 * k, 4);
+      }
+  });
 }
 
 bool runnable(const Tensor& t) { return !t.quant.none() || cpu_runnable(t.type); }
