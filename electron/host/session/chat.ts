@@ -134,24 +134,48 @@ export class Chat {
     };
     const fitted = fitFrom(c.turns.slice(0, upTo), from, budget, count);
     if (fitted === from) return rendered;
+    this.cutAt(c, fitted, upTo, `the model's context of ${model.context} tokens`);
+    return builder.render(persona, text, this.history({ conversationId: c.id, upTo, again: press.again }));
+  }
+
+  /**
+   * A remote model's context was full and the press went on with only the
+   * last `kept` of its earlier turns (as the model reads them): from the next
+   * press on the conversation starts where those do, so it is not asked in
+   * vain first again, and the user is told as for a local model.
+   */
+  keepLast(press: ChatPress, kept: number): void {
+    const c = this.store.get(press.conversationId);
+    const from = Math.min(c.context_from, press.upTo);
+    for (let f = from + 1; f <= press.upTo; f++) {
+      // Exchanges go whole: a cut starts at a question (or at the press itself).
+      if (f < press.upTo && c.turns[f]?.role !== 'user') continue;
+      if (modelTurns(c.turns, f, press.upTo).length <= kept) {
+        this.cutAt(c, f, press.upTo, "the remote model's context");
+        return;
+      }
+    }
+  }
+
+  /** The conversation shows the model its turns from `from` on; the first such cut adds a notice. */
+  private cutAt(c: Conversation, from: number, upTo: number, context: string): void {
     const told = c.turns.some((t) => t.role === 'notice');
     const pressId = c.turns[upTo]?.press_id ?? c.turns[upTo - 1]?.press_id ?? 'p0';
     const notice: Turn | null = told
       ? null
       : {
           role: 'notice',
-          text: `The conversation no longer fits the model's context of ${model.context} tokens: from here on the companion no longer sees its oldest turns.`,
+          text: `The conversation no longer fits ${context}: from here on the companion no longer sees its oldest turns.`,
           press_id: pressId,
           t_ms: Date.now(),
           stop: null,
           prompt_tokens: null,
           cached_tokens: null,
         };
-    this.store.setContextFrom(c.id, fitted, notice).then(
+    this.store.setContextFrom(c.id, from, notice).then(
       () => this.events.conversation(structuredClone(this.store.get(c.id))),
       (e: unknown) => this.events.failed(`conversation: not saved: ${e instanceof Error ? e.message : String(e)}`),
     );
-    return builder.render(persona, text, this.history({ conversationId: c.id, upTo, again: press.again }));
   }
 
   /** The persona a press's conversation starts with: its character's, else the settings'. */

@@ -486,12 +486,14 @@ export class KeySession {
    * server sends apart (reasoning_content) is put back between the tags, so
    * the reply goes the same way as a local model's; an earlier reply's
    * thinking is not sent back. A conversation over the server's context
-   * loses its older half of turns and is asked again, as often as it takes.
+   * loses its older half of turns and is asked again, as often as it takes;
+   * the conversation then starts where the kept turns do (Chat.keepLast).
    */
   private async remoteReply(remote: RemoteEngine, press: ChatPress, text: string, settings: Settings, on: ReplyCallbacks): Promise<EngineReply> {
     const persona = this.chat.persona(press, settings);
     const sampling = this.chat.sampling(press, settings);
     let turns: ChatMessage[] = this.chat.history(press).turns.map((t) => ({ role: t.role, content: t.role === 'assistant' ? splitThinking(t.content).answer : t.content }));
+    const before = turns.length;
     on.onStart();
     const startedAt = performance.now();
     for (;;) {
@@ -504,6 +506,7 @@ export class KeySession {
           { onDelta: (d) => on.onToken({ index: index++, text: raw.push(d), tMs: performance.now() - startedAt }) },
           on.signal,
         );
+        if (turns.length < before) this.chat.keepLast(press, turns.length);
         return {
           completion: raw.text,
           tokens: r.completionTokens,

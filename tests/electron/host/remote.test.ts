@@ -110,6 +110,12 @@ test("a conversation over the remote model's context loses its oldest turns inst
     assert.ok(i < 200, 'the conversation should have outgrown the context by now');
   }
   assert.ok(largest < context, `every prompt fit: the largest was ${largest} of ${context}`);
+  // The cut is kept, as for a local model: the user is told once, and later presses start from it.
+  const conversation = b.host.state().conversation;
+  assert.ok(conversation.context_from > 0, 'the conversation starts after its oldest turns');
+  const notices = conversation.turns.filter((x) => x.role === 'notice');
+  assert.equal(notices.length, 1);
+  assert.match(notices[0]?.text ?? '', /no longer fits the remote model's context/);
 });
 
 test('a remote that refuses the key, or is not there, is one line in the reply and the status', { timeout: 120_000 }, async (t) => {
