@@ -83,7 +83,7 @@ export class RemoteEngine {
     const t = this.o.target();
     if (t === null) return { ...OFF, key: this.o.keySource?.() ?? 'none' };
     // The settings changed since the last check: say what is known of the new target.
-    if (this.current.url !== t.url) return { state: 'checking', url: t.url, model: t.model !== '' ? t.model : null, models: [], key: t.keySource, message: null };
+    if (this.current.url !== t.url) return checking(t);
     return { ...structuredClone(this.current), model: t.model !== '' ? t.model : (this.current.models[0] ?? null), key: t.keySource };
   }
 
@@ -97,7 +97,7 @@ export class RemoteEngine {
     // A check shares its answer only with asks about the same target: a new key or model asks again.
     const id = targetId(t);
     if (this.checking?.target === id) return this.checking.done;
-    this.set({ state: 'checking', url: t.url, model: t.model !== '' ? t.model : null, models: [], key: t.keySource, message: null });
+    this.set(checking(t));
     const done = this.client(t)
       .models()
       .then(
@@ -211,6 +211,11 @@ export class RemoteEngine {
     this.current = status;
     this.o.emit(this.status());
   }
+}
+
+/** What is known of a target while its server is asked: the chosen model, if any, and nothing else yet. */
+function checking(t: RemoteTarget): RemoteStatus {
+  return { state: 'checking', url: t.url, model: t.model !== '' ? t.model : null, models: [], key: t.keySource, message: null };
 }
 
 function targetId(t: RemoteTarget): string {

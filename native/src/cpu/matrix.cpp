@@ -18,7 +18,7 @@ namespace km::cpu {
 
 void AlignedFree::operator()(uint8_t* p) const { std::free(p); }
 
-AlignedBuffer aligned_buffer(size_t bytes) {
+AlignedBuffer aligned_buffer(size_t bytes, bool zeroed) {
   // Weights (megabytes) start on a 2 MB boundary and ask for huge pages, which
   // a system whose transparent huge pages are "madvise" (Debian's and Ubuntu's
   // default) gives only when asked: decode streams every weight for every
@@ -31,7 +31,7 @@ AlignedBuffer aligned_buffer(size_t bytes) {
 #if defined(__linux__)
   if (align == kHuge) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: a refusal changes nothing
 #endif
-  std::memset(p, 0, rounded);
+  if (zeroed) std::memset(p, 0, rounded);
   return AlignedBuffer(static_cast<uint8_t*>(p));
 }
 
@@ -214,7 +214,7 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
     p.name = t->name;
     if (p.layout == Layout::Rows && (t->type == GgmlType::Q4_K || t->type == GgmlType::Q6_K) && t->quant.none()) {
       const uint64_t bytes = (uint64_t)t->rows * t->row_bytes;
-      AlignedBuffer buf = aligned_buffer(bytes);
+      AlignedBuffer buf = aligned_buffer(bytes, false);  // the copy writes every byte the kernels read
       std::memcpy(buf.get(), t->data, bytes);
       p.data = buf.get();
       p.stride = t->row_bytes;

@@ -86,7 +86,8 @@ Layout layout_for(const Tensor& t, Simd simd);
 
 struct AlignedFree { void operator()(uint8_t* p) const; };
 using AlignedBuffer = std::unique_ptr<uint8_t[], AlignedFree>;
-AlignedBuffer aligned_buffer(size_t bytes);  // 64-byte aligned, zeroed
+// 64-byte aligned (2 MB with huge pages asked for, when large); zeroed unless the caller fills it all at once.
+AlignedBuffer aligned_buffer(size_t bytes, bool zeroed = true);
 
 class CpuMatrix {
  public:
