@@ -2,10 +2,10 @@
 // each press's time to first token with its prompt, how much of it came from
 // the engine's cache and how many tokens it prefilled; then a swipe (the last
 // reply written again); then the host stopped and started again on the same
-// data folder and one more press. What issue 18 asks of conversations:
-// a later turn costs about what the first did (only its new tokens are
+// data folder and one more press. A conversation keeps the reply fast only
+// if a later turn costs about what the first did (only its new tokens are
 // prefilled), a swipe costs what a fresh turn does, and coming back after a
-// restart prefills no more than the new press.
+// restart prefills no more than the new press: these numbers show whether it does.
 //
 //   node dist/scripts/bench-turns.js --model M.gguf [--turns 6] [--tokens 32] [--threads 1] [--json]
 import * as fs from 'node:fs';

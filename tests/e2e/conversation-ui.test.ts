@@ -1,4 +1,4 @@
-// A conversation end to end (issue 18's acceptance): `keymate serve` with the
+// A conversation end to end, as a user lives it: `keymate serve` with the
 // real stories260K model (context 512), the keyboard simulator and the UI in
 // headless Chromium. Two typed presses give two questions and two replies in
 // the page, the second press read the first one's prompt from the cache;

@@ -1,5 +1,6 @@
-// Crash safety of conversations (issue 18): a real host asking question after
-// question is killed with SIGKILL at random moments, 100 times, on the same
+// Crash safety of conversations (history survives a crash at any moment, so
+// a killed app loses no turn it acknowledged): a real host asking question
+// after question is killed with SIGKILL at random moments, 100 times, on the same
 // data folder, most of them during a reply. After every kill the conversation
 // must load as it is (never set aside), and every turn the host announced
 // (conversation.turn: acknowledged, on disk) must be there, at its index,
