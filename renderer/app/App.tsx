@@ -2,6 +2,8 @@
 // current view below. Views are plain components switched by the store's
 // `view`; only the shown one is mounted, so hidden views cost nothing. With no
 // model anywhere, the first-run screen takes the companion's place (models-slice).
+import './app.css';
+
 import { useEffect } from 'react';
 
 import { VIEWS, type ViewId } from '../store/app-slice';

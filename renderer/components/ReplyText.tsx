@@ -15,6 +15,8 @@
 //
 // A reasoning model's thinking streams the same way into a block of its own
 // (ReplyThinking) above the answer; the overlay shows the answer alone.
+import './reply-text.css';
+
 import { useLayoutEffect, useRef } from 'react';
 
 import { preciseNowMs } from '../../common/clock';

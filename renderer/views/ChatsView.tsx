@@ -3,6 +3,8 @@
 // it), renamed, exported (Markdown to read, JSON with every field) or
 // deleted, with an Undo until the host next starts. Below, the characters a
 // conversation can be with.
+import './chats.css';
+
 import { useEffect, useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';

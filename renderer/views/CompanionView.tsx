@@ -7,6 +7,8 @@
 // own above the answer. The conversation the presses continue is below.
 // While a remote server answers instead of the local engine, the panel says
 // which model on which server.
+import './companion.css';
+
 import { useState, type FormEvent } from 'react';
 
 import { useUi } from '../app/context';

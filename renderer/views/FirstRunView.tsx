@@ -4,7 +4,7 @@
 // brings a model in also loads it, and the companion follows (models-slice).
 // Offline, the screen says so and import still works. A server elsewhere
 // (the remote engine, in Settings) needs no model here at all.
-import '../theme/models.css';
+import './models.css';
 
 import { useEffect } from 'react';
 

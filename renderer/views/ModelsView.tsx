@@ -4,7 +4,7 @@
 // and the downloads list; and the recommended models with their fit. Models
 // the library does not hold (from the settings or --model) are listed too.
 // While a remote server answers, its models come first (RemoteModelsCard).
-import '../theme/models.css';
+import './models.css';
 
 import { useEffect } from 'react';
 

@@ -3,6 +3,8 @@
 // sit over a game. The question, the reply as it streams (the same element
 // as the Companion's, so it costs a token no more), and what the key and the
 // session are doing.
+import './overlay.css';
+
 import { useUi } from '../app/context';
 import { ms } from '../app/format';
 import { ReplyText } from '../components/ReplyText';

@@ -8,6 +8,8 @@
 // (RAPL's energy counter), labelled as such; absent without power readings.
 // While a remote server answers, the presses' numbers are its, timed from its
 // stream as it arrives; the bench still measures the local engine.
+import './performance.css';
+
 import { useUi } from '../app/context';
 import { clock, ms, rate, reading } from '../app/format';
 import { HistogramBars } from '../components/HistogramBars';

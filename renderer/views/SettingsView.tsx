@@ -6,6 +6,8 @@
 // engine and the app's API are components of their own (ThermalSettings.tsx,
 // RemoteSettings.tsx, ApiServerSettings.tsx); those two sections' switches
 // save at once, the rest of them with the form.
+import './settings.css';
+
 import { useEffect, useMemo, useState } from 'react';
 
 import type { Settings, SettingsPatch } from '../../common/contract/settings';

@@ -10,6 +10,8 @@
 // host adds the CPU package's temperature and power: shown as CPU numbers
 // under their own test ids (cpu-power, cpu-temp), never in the GPU's places,
 // which keep saying "n/a" when there is no GPU reading.
+import './telemetry.css';
+
 import type { CpuReadings } from '../../common/contract/telemetry';
 import { useUi } from '../app/context';
 import { reading } from '../app/format';
