@@ -2,7 +2,8 @@
 // synthetic model of a real shape (--synthetic, built in memory), measured by
 // the engine (warm-up, then --repeat runs). JSON fields as DESIGN.md lists.
 import { BENCH_PATHS, SYNTH_TYPES } from '../../../common/formats';
-import { Engine, type BenchResult } from '../../host/engine/engine';
+import { Engine } from '../../host/engine/engine';
+import type { NativeBenchResult } from '../../host/engine/native';
 import { optionHelp, parseOptions, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
 import { EXIT_OK, UsageError } from '../errors';
@@ -59,7 +60,7 @@ export const benchCommand: Command = {
   },
 };
 
-export function benchJson(r: BenchResult): Record<string, unknown> {
+export function benchJson(r: NativeBenchResult): Record<string, unknown> {
   return {
     backend: r.backend,
     device: r.device,
@@ -75,7 +76,7 @@ export function benchJson(r: BenchResult): Record<string, unknown> {
   };
 }
 
-function benchReport(r: BenchResult): string {
+function benchReport(r: NativeBenchResult): string {
   const s = r.stagesMs;
   return table([
     ['backend', `${r.backend}: ${r.device}, path ${r.path}`],

@@ -1,7 +1,7 @@
 // The options every engine-running command shares (generate, bench), declared
 // once so they read and check the same everywhere.
 import { BACKENDS, KV_FORMATS, WEIGHT_FORMATS } from '../../../common/formats';
-import type { LoadOptions } from '../../host/engine/engine';
+import type { NativeLoadOptions } from '../../host/engine/native';
 import type { EnumOption, NumberOption } from '../args';
 
 export const engineOptionSpecs = {
@@ -16,6 +16,6 @@ export function loadOptions(o: {
   weights: string;
   kv: string;
   threads: number;
-}): LoadOptions {
+}): NativeLoadOptions {
   return { backend: o.backend, weights: o.weights, kv: o.kv, threads: o.threads };
 }

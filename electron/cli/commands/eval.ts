@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 
 import { printable } from '../../../common/printable';
-import { Engine, type EvalResult } from '../../host/engine/engine';
+import { Engine } from '../../host/engine/engine';
+import type { NativeEvalResult } from '../../host/engine/native';
 import { NotARegularFile, checkRegularFileSync } from '../../host/storage/regular-file';
 import { optionHelp, parseOptions, usageLine, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
@@ -62,7 +63,7 @@ function readText(file: string): string {
   }
 }
 
-export function evalJson(r: EvalResult): Record<string, unknown> {
+export function evalJson(r: NativeEvalResult): Record<string, unknown> {
   return {
     kld_mean: r.kldMean,
     kld_p99: r.kldP99,
@@ -77,7 +78,7 @@ export function evalJson(r: EvalResult): Record<string, unknown> {
   };
 }
 
-function evalReport(r: EvalResult): string {
+function evalReport(r: NativeEvalResult): string {
   return table([
     ['formats', `weights ${r.weights}, kv ${r.kv}`],
     ['scored', `${r.tokens} tokens in ${r.chunks} chunks of ${r.ctx}${r.cancelled ? ' (stopped early)' : ''}`],

@@ -8,7 +8,8 @@
 // server (its /completions, the prompt as it is, as the local engine takes
 // it; the key in KEYMATE_REMOTE_API_KEY), timed from the stream as it
 // arrives. Sampling options not given are left to the server.
-import { Engine, type TokenEvent } from '../../host/engine/engine';
+import { Engine } from '../../host/engine/engine';
+import type { NativeTokenEvent } from '../../host/engine/native';
 import { RemoteError, normalizeBaseUrl } from '../../host/remote/openai-client';
 import { RemoteEngine } from '../../host/remote/remote-engine';
 import { REMOTE_KEY_ENV, remoteKeyFromEnv } from '../../host/remote/remote-key';
@@ -55,7 +56,7 @@ export const generateCommand: Command = {
     try {
       // Ctrl-C while the model was loading: nothing was produced, nothing to print.
       if (io.signal.aborted) return EXIT_INTERRUPTED;
-      const onToken = (ev: TokenEvent): void => {
+      const onToken = (ev: NativeTokenEvent): void => {
         if (o.json && o.stream) writeJson(io, { index: ev.index, token: ev.token, text: ev.text, t_ms: ev.tMs });
         else if (!o.json) io.stdout.write(ev.text);
       };

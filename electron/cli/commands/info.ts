@@ -6,7 +6,8 @@
 // engine's plan_memory, which reads the GGUF header only. "fits" is judged
 // against --vram MB, else against the first CUDA device; with neither it is
 // left out and `reason` says why, rather than guessing a GPU.
-import { probeBackends, planMemory, Engine, type BackendReport, type MemoryPlan, type ModelInfo } from '../../host/engine/engine';
+import { probeBackends, planMemory, Engine } from '../../host/engine/engine';
+import type { NativeBackendReport, NativeMemoryPlan, NativeModelInfo } from '../../host/engine/native';
 import { loadAddon } from '../../host/engine/load-addon';
 import { packageVersion } from '../../host/engine/package-root';
 import { optionHelp, parseOptions, usageLine, type NumberOption, type StringOption } from '../args';
@@ -52,7 +53,7 @@ export const infoCommand: Command = {
     if (o.model !== undefined) {
       const file = resolveModelPath(o.model, io.env);
       const engine = await Engine.load(file, { backend: 'cpu', threads: 1, context: 16 });
-      let info: ModelInfo;
+      let info: NativeModelInfo;
       try {
         info = engine.info();
       } finally {
@@ -80,12 +81,12 @@ interface PlanVram {
 }
 
 export interface ModelDescription {
-  info: ModelInfo;
-  plan: MemoryPlan;
+  info: NativeModelInfo;
+  plan: NativeMemoryPlan;
   vram: PlanVram;
 }
 
-function planVram(b: BackendReport, vramMb: number | undefined): PlanVram {
+function planVram(b: NativeBackendReport, vramMb: number | undefined): PlanVram {
   if (vramMb !== undefined) return { mb: vramMb, source: '--vram', reason: '' };
   const gpu = b.cuda.available ? b.cuda.devices[0] : undefined;
   if (gpu !== undefined) return { mb: gpu.memoryMb, source: `gpu 0 (${gpu.name})`, reason: '' };
@@ -93,7 +94,7 @@ function planVram(b: BackendReport, vramMb: number | undefined): PlanVram {
   return { mb: 0, source: '', reason: `${why} and no --vram MB was given, so whether it fits is not known` };
 }
 
-function memoryPlanJson(plan: MemoryPlan, vram: PlanVram): Record<string, unknown> {
+function memoryPlanJson(plan: NativeMemoryPlan, vram: PlanVram): Record<string, unknown> {
   const out: Record<string, unknown> = {
     weights: plan.weights,
     kv: plan.kv,
@@ -115,7 +116,7 @@ function memoryPlanJson(plan: MemoryPlan, vram: PlanVram): Record<string, unknow
   return out;
 }
 
-export function infoJson(version: string, b: BackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): Record<string, unknown> {
+export function infoJson(version: string, b: NativeBackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): Record<string, unknown> {
   const out: Record<string, unknown> = {
     version,
     backends: {
@@ -144,7 +145,7 @@ export function infoJson(version: string, b: BackendReport, model: ModelDescript
   return out;
 }
 
-function infoReport(version: string, b: BackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): string {
+function infoReport(version: string, b: NativeBackendReport, model: ModelDescription | undefined, nvml: NvmlStatus): string {
   const rows: [string, string][] = [
     ['keymate', version],
     ['cpu', `${b.cpu.available ? 'available' : 'not available'}, ${b.cpu.simd}, ${b.cpu.threads} threads`],

@@ -1,7 +1,9 @@
 // The engine as the host uses it: a typed, Promise-based wrapper over one
 // native EngineHandle. It adds what JavaScript callers want and the addon
 // need not know about: cancellation by AbortSignal, and construction that
-// yields a loaded engine or an error (never a half-loaded object).
+// yields a loaded engine or an error (never a half-loaded object). The
+// addon's types keep the one name native.ts gives them (Native*: camelCase
+// objects, before the host turns them into the contract's snake_case).
 import { loadAddon } from './load-addon';
 import type {
   NativeBackendInfo,
@@ -26,28 +28,8 @@ import type {
   NativeTokenEvent,
 } from './native';
 
-export type LoadOptions = NativeLoadOptions;
-export type SyntheticSpec = NativeSyntheticSpec;
-export type SynthSpec = NativeSynthSpec;
-export type GenerateRequest = NativeGenerateRequest;
-export type GenerateResult = NativeGenerateResult;
-export type TokenEvent = NativeTokenEvent;
-export type BenchRequest = NativeBenchRequest;
-export type BenchResult = NativeBenchResult;
-export type ModelInfo = NativeModelInfo;
-export type BackendInfo = NativeBackendInfo;
-export type BackendReport = NativeBackendReport;
-export type EvalRequest = NativeEvalRequest;
-export type EvalResult = NativeEvalResult;
-export type PlanOptions = NativePlanOptions;
-export type PlanMemoryOptions = NativePlanMemoryOptions;
-export type MemoryPlan = NativeMemoryPlan;
-export type FormatList = NativeFormatList;
-export type ModelShape = NativeModelShape;
-export type StateInfo = NativeStateInfo;
-
 export interface GenerateOptions {
-  onToken?: (event: TokenEvent) => void;
+  onToken?: (event: NativeTokenEvent) => void;
   /** Aborting stops the generation between tokens; the result has stop "cancelled". */
   signal?: AbortSignal;
 }
@@ -55,14 +37,14 @@ export interface GenerateOptions {
 export class Engine {
   private constructor(private readonly handle: NativeEngineHandle) {}
 
-  static async load(path: string, options: LoadOptions = {}): Promise<Engine> {
+  static async load(path: string, options: NativeLoadOptions = {}): Promise<Engine> {
     const handle = new (loadAddon().EngineHandle)();
     await handle.load(path, options);
     return new Engine(handle);
   }
 
   /** A seeded random model of a named shape, built in memory (no file). */
-  static async loadSynthetic(spec: SyntheticSpec, options: LoadOptions = {}): Promise<Engine> {
+  static async loadSynthetic(spec: NativeSyntheticSpec, options: NativeLoadOptions = {}): Promise<Engine> {
     const handle = new (loadAddon().EngineHandle)();
     await handle.loadSynthetic(spec, options);
     return new Engine(handle);
@@ -72,7 +54,7 @@ export class Engine {
     return this.handle.busy;
   }
 
-  async generate(request: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+  async generate(request: NativeGenerateRequest, options: GenerateOptions = {}): Promise<NativeGenerateResult> {
     const { onToken, signal } = options;
     if (signal?.aborted === true) {
       throw new Error('generate: cancelled before it started');
@@ -108,20 +90,20 @@ export class Engine {
     return this.handle.tokenize(text, options);
   }
 
-  info(): ModelInfo {
+  info(): NativeModelInfo {
     return this.handle.info();
   }
 
-  backend(): BackendInfo {
+  backend(): NativeBackendInfo {
     return this.handle.backend();
   }
 
-  bench(request: BenchRequest = {}): Promise<BenchResult> {
+  bench(request: NativeBenchRequest = {}): Promise<NativeBenchResult> {
     return this.handle.bench(request);
   }
 
   /** Aborting the signal stops the eval between chunks; the result has cancelled true. */
-  async eval(request: EvalRequest, options: { signal?: AbortSignal } = {}): Promise<EvalResult> {
+  async eval(request: NativeEvalRequest, options: { signal?: AbortSignal } = {}): Promise<NativeEvalResult> {
     const { signal } = options;
     if (signal?.aborted === true) {
       throw new Error('eval: cancelled before it started');
@@ -138,7 +120,7 @@ export class Engine {
   }
 
   /** The KV cache and its tokens to a .kmkv file (atomically), so a conversation can be resumed later. */
-  saveState(path: string): Promise<StateInfo> {
+  saveState(path: string): Promise<NativeStateInfo> {
     return this.handle.saveState(path);
   }
 
@@ -146,11 +128,11 @@ export class Engine {
    * Resumes a conversation saved by saveState: its next prompt prefills only what follows the
    * saved tokens. Rejects with one line (a damaged file, another model or format), the cache as it was.
    */
-  loadState(path: string): Promise<StateInfo> {
+  loadState(path: string): Promise<NativeStateInfo> {
     return this.handle.loadState(path);
   }
 
-  plan(options: PlanOptions = {}): MemoryPlan {
+  plan(options: NativePlanOptions = {}): NativeMemoryPlan {
     return this.handle.plan(options);
   }
 
@@ -161,27 +143,27 @@ export class Engine {
 }
 
 /** What this build and machine can run (no model needed). */
-export function probeBackends(): BackendReport {
+export function probeBackends(): NativeBackendReport {
   return loadAddon().EngineHandle.probeBackends();
 }
 
 /** Writes a synthetic model of a named shape as a GGUF file; resolves to its size in bytes. */
-export function writeSyntheticModel(spec: SynthSpec, out: string): Promise<number> {
+export function writeSyntheticModel(spec: NativeSynthSpec, out: string): Promise<number> {
   return loadAddon().EngineHandle.synth(spec, out);
 }
 
 /** The memory plan of a GGUF file without loading it (its header only). */
-export function planMemory(path: string, options: PlanMemoryOptions = {}): MemoryPlan {
+export function planMemory(path: string, options: NativePlanMemoryOptions = {}): NativeMemoryPlan {
   return loadAddon().EngineHandle.planMemory(path, options);
 }
 
 /** The memory plan of a model known only by its shape (the recommended list): no file is read. */
-export function planShape(shape: ModelShape, options: PlanMemoryOptions = {}): MemoryPlan {
+export function planShape(shape: NativeModelShape, options: NativePlanMemoryOptions = {}): NativeMemoryPlan {
   return loadAddon().EngineHandle.planShape(shape, options);
 }
 
 /** The weight and KV-cache formats the engine knows, in its order, aliases included. */
-export function engineFormats(): FormatList {
+export function engineFormats(): NativeFormatList {
   return loadAddon().EngineHandle.formats();
 }
 

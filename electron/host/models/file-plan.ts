@@ -6,15 +6,16 @@
 import * as os from 'node:os';
 
 import type { FormatFit, ResponseOf } from '../../../common/contract';
-import { type BackendReport, type FormatList, type MemoryPlan, type PlanMemoryOptions, engineFormats, planMemory, probeBackends } from '../engine/engine';
+import { engineFormats, planMemory, probeBackends } from '../engine/engine';
+import type { NativeBackendReport, NativeFormatList, NativeMemoryPlan, NativePlanMemoryOptions } from '../engine/native';
 import { PLAN_CONTEXT, PLAN_KV, memoryTarget } from './recommended';
 
 const MIB = 1024 * 1024;
 
 export interface FilePlanDeps {
-  backends?: () => BackendReport;
-  formats?: () => FormatList;
-  plan?: (path: string, options: PlanMemoryOptions) => MemoryPlan;
+  backends?: () => NativeBackendReport;
+  formats?: () => NativeFormatList;
+  plan?: (path: string, options: NativePlanMemoryOptions) => NativeMemoryPlan;
   totalmem?: () => number;
 }
 

@@ -21,7 +21,8 @@
 import * as os from 'node:os';
 
 import type { FormatFit, ModelShape, RecommendedList, RecommendedModel } from '../../../common/contract';
-import { type BackendReport, type FormatList, type MemoryPlan, type ModelShape as NativeShape, engineFormats, planShape, probeBackends } from '../engine/engine';
+import { engineFormats, planShape, probeBackends } from '../engine/engine';
+import type { NativeBackendReport, NativeFormatList, NativeMemoryPlan, NativeModelShape } from '../engine/native';
 import type { NetworkStatus } from './network';
 
 export interface RecommendedFacts {
@@ -191,16 +192,16 @@ export interface MemoryTarget {
 }
 
 /** The first usable CUDA device, else system memory. */
-export function memoryTarget(backends: BackendReport, totalmem: number = os.totalmem()): MemoryTarget {
+export function memoryTarget(backends: NativeBackendReport, totalmem: number = os.totalmem()): MemoryTarget {
   const gpu = backends.cuda.available ? backends.cuda.devices[0] : undefined;
   if (gpu !== undefined) return { where: 'gpu', device: gpu.name, bytes: gpu.memoryMb * MIB };
   return { where: 'cpu', device: 'system memory', bytes: totalmem };
 }
 
 export interface RecommendedDeps {
-  backends?: () => BackendReport;
-  formats?: () => FormatList;
-  plan?: (shape: NativeShape, options: { weights: string; kv: string; context: number; vramBytes: number }) => MemoryPlan;
+  backends?: () => NativeBackendReport;
+  formats?: () => NativeFormatList;
+  plan?: (shape: NativeModelShape, options: { weights: string; kv: string; context: number; vramBytes: number }) => NativeMemoryPlan;
   totalmem?: () => number;
 }
 
@@ -210,7 +211,7 @@ export function recommendedList(network: NetworkStatus, inLibrary: (name: string
   const weightFormats = (deps.formats ?? engineFormats)().weights.filter((f) => f.sameAs === '').map((f) => f.name);
   const plan = deps.plan ?? planShape;
   const models: RecommendedModel[] = RECOMMENDED.map((r) => {
-    const shape: NativeShape = {
+    const shape: NativeModelShape = {
       layers: r.shape.layers,
       dim: r.shape.dim,
       heads: r.shape.heads,

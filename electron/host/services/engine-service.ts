@@ -23,8 +23,8 @@ import * as path from 'node:path';
 
 import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
 import { hasThinkingSwitch } from '../../../common/thinking';
-import { Engine, type GenerateOptions, type GenerateRequest, type GenerateResult, type LoadOptions, type StateInfo, probeBackends } from '../engine/engine';
-import type { NativeModelInfo } from '../engine/native';
+import { Engine, type GenerateOptions, probeBackends } from '../engine/engine';
+import type { NativeGenerateRequest, NativeGenerateResult, NativeLoadOptions, NativeModelInfo, NativeStateInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
 
 /** Long enough for a 7B file from a slow disk (about a minute) and its upload to the GPU; a load past it is taken as hung. */
@@ -32,7 +32,7 @@ export const LOAD_TIMEOUT_MS = 5 * 60_000;
 
 export interface EngineServiceOptions {
   /** How a model is loaded (the addon's Engine.load); tests give a slower or a hanging one. */
-  loadEngine?: (file: string, options: LoadOptions) => Promise<Engine>;
+  loadEngine?: (file: string, options: NativeLoadOptions) => Promise<Engine>;
   loadTimeoutMs?: number;
 }
 
@@ -82,7 +82,7 @@ export class EngineService {
   private loading: { config: EngineConfig; abort: AbortController } | null = null;
   /** Set by close(): no load starts after it. */
   private closing = false;
-  private readonly loadEngine: (file: string, options: LoadOptions) => Promise<Engine>;
+  private readonly loadEngine: (file: string, options: NativeLoadOptions) => Promise<Engine>;
   private readonly loadTimeoutMs: number;
 
   constructor(
@@ -169,9 +169,9 @@ export class EngineService {
    */
   generate(
     config: EngineConfig,
-    build: (t: PromptModel) => { request: GenerateRequest; prefix: string },
+    build: (t: PromptModel) => { request: NativeGenerateRequest; prefix: string },
     options: GenerateOptions & { onStart?: () => void },
-  ): Promise<{ result: GenerateResult; model: ModelInfo; backend: BackendInfo }> {
+  ): Promise<{ result: NativeGenerateResult; model: ModelInfo; backend: BackendInfo }> {
     return this.exclusive(async () => {
       // Loaded: no await before the engine call, so it starts in the first
       // microtask after the caller's (KeySession.sending relies on it).
@@ -190,7 +190,7 @@ export class EngineService {
   }
 
   /** The engine's KV cache to `file` (kmkv), if what `config` names is the model loaded; null otherwise (another model's cache is not that one's). */
-  saveState(config: EngineConfig, file: string): Promise<StateInfo | null> {
+  saveState(config: EngineConfig, file: string): Promise<NativeStateInfo | null> {
     return this.exclusive(async () => {
       const engine = this.loadedFor(config);
       return engine === null ? null : engine.saveState(file);
@@ -198,7 +198,7 @@ export class EngineService {
   }
 
   /** Loads what `config` names if needed, then its KV cache from `file`: the next prompt that starts with the file's tokens prefills only the rest. */
-  restoreState(config: EngineConfig, file: string): Promise<StateInfo | null> {
+  restoreState(config: EngineConfig, file: string): Promise<NativeStateInfo | null> {
     return this.exclusive(async () => {
       const engine = await this.loadNow(config);
       this.cachedPrefix = null;
@@ -361,7 +361,7 @@ function promptModel(engine: Engine): PromptModel {
   };
 }
 
-function loadOptions(c: EngineConfig): LoadOptions {
+function loadOptions(c: EngineConfig): NativeLoadOptions {
   return { backend: c.backend, weights: c.weights, kv: c.kv, threads: appThreads(c.threads, physicalCores()), profile: c.profile };
 }
 

@@ -5,7 +5,8 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Engine, probeBackends, type TokenEvent } from '../../../../electron/host/engine/engine';
+import { Engine, probeBackends } from '../../../../electron/host/engine/engine';
+import type { NativeTokenEvent } from '../../../../electron/host/engine/native';
 import { loadAddon } from '../../../../electron/host/engine/load-addon';
 import { stories, tempDir } from '../../../support/repo';
 
@@ -18,7 +19,7 @@ after(() => engine.close());
 const greedy = { temperature: 0, maxTokens: 16 };
 
 test('tokens stream in order, one call each, and add up to the completion', async () => {
-  const events: TokenEvent[] = [];
+  const events: NativeTokenEvent[] = [];
   const r = await engine.generate({ prompt: 'Once upon a time', ...greedy }, { onToken: (e) => events.push(e) });
   assert.equal(r.stop, 'length');
   assert.equal(events.length, 16);

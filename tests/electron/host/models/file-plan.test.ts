@@ -5,12 +5,13 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { type BackendReport, engineFormats, probeBackends } from '../../../../electron/host/engine/engine';
+import { engineFormats, probeBackends } from '../../../../electron/host/engine/engine';
+import type { NativeBackendReport } from '../../../../electron/host/engine/native';
 import { filePlan } from '../../../../electron/host/models/file-plan';
 import { stories } from '../../../support/repo';
 
 const GiB = 1024 * 1024 * 1024;
-const noGpu = (): BackendReport => ({ ...probeBackends(), cuda: { compiled: false, archs: [], available: false, reason: 'test', devices: [] } });
+const noGpu = (): NativeBackendReport => ({ ...probeBackends(), cuda: { compiled: false, archs: [], available: false, reason: 'test', devices: [] } });
 
 test('stories260K against 8 GiB of system memory: every format fits, planned for its own 512 tokens', () => {
   const plan = filePlan(stories(), { backends: noGpu, totalmem: () => 8 * GiB });
@@ -30,9 +31,9 @@ test('stories260K against 8 GiB of system memory: every format fits, planned for
 test('too little memory: nothing fits; a GPU is judged instead of system memory; a non-GGUF is refused', () => {
   const tiny = filePlan(stories(), { backends: noGpu, totalmem: () => 1024 * 1024 });
   assert.ok(Object.values(tiny.fits).every((f) => !f.fits));
-  const gpu = (): BackendReport => ({
+  const gpu = (): NativeBackendReport => ({
     ...noGpu(),
-    cuda: { compiled: true, archs: [89], available: true, reason: '', devices: [{ ...probeBackends().cuda.devices[0], name: 'NVIDIA GeForce RTX 4060 Laptop GPU', memoryMb: 8188 } as BackendReport['cuda']['devices'][number]] },
+    cuda: { compiled: true, archs: [89], available: true, reason: '', devices: [{ ...probeBackends().cuda.devices[0], name: 'NVIDIA GeForce RTX 4060 Laptop GPU', memoryMb: 8188 } as NativeBackendReport['cuda']['devices'][number]] },
   });
   const onGpu = filePlan(stories(), { backends: gpu });
   assert.equal(onGpu.memory.where, 'gpu');
