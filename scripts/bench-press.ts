@@ -32,7 +32,7 @@ import { WebSocket } from 'ws';
 
 import { preciseNowMs } from '../common/clock';
 import { type PerformanceRecord, WireClient } from '../common/contract';
-import { probeBackends } from '../electron/host/engine/engine';
+import { probeBackends } from '../electron/host/engine/native-engine';
 import { appThreads } from '../electron/host/services/engine-service';
 import { DOUBLE_TAP_MS } from '../electron/host/session/key-session';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';

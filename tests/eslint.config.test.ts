@@ -23,10 +23,10 @@ test('common/ imports nothing outside itself, not even Node', async () => {
   assert.deepEqual(await boundaryErrors('common/a.ts', "import { b } from './b';\nimport { z } from 'zod';\nexport const a = [b, z];\n"), []);
   const errors = await boundaryErrors(
     'common/deep/a.ts',
-    "import { x } from '../../electron/host/engine/engine';\nimport * as fs from 'node:fs';\nimport os from 'os';\nexport const a = [x, fs, os];\n",
+    "import { x } from '../../electron/host/engine/native-engine';\nimport * as fs from 'node:fs';\nimport os from 'os';\nexport const a = [x, fs, os];\n",
   );
   assert.equal(errors.length, 3, errors.join('\n'));
-  assert.match(errors[0] ?? '', /^common\/ may not import from electron\/ \('..\/..\/electron\/host\/engine\/engine'\)/);
+  assert.match(errors[0] ?? '', /^common\/ may not import from electron\/ \('..\/..\/electron\/host\/engine\/native-engine'\)/);
   assert.match(errors[1] ?? '', /common\/ may not import Node's 'node:fs'/);
   assert.match(errors[2] ?? '', /common\/ may not import Node's 'os'/);
 });

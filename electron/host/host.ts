@@ -29,7 +29,7 @@ import { RemoteCompletions } from './api/remote-completions';
 import { normalizeBaseUrl } from './remote/openai-client';
 import { RemoteEngine, type RemoteTarget } from './remote/remote-engine';
 import { RemoteKey } from './remote/remote-key';
-import { probeBackends } from './engine/engine';
+import { probeBackends } from './engine/native-engine';
 import { packageVersion } from './engine/package-root';
 import { type EventListener, HostEvents } from './host-events';
 import { ConversationCache } from './session/conversation-cache';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { writeSyntheticModel } from '../../electron/host/engine/engine';
+import { writeSyntheticModel } from '../../electron/host/engine/native-engine';
 import { modelsDir, root } from './repo';
 
 const reference = path.join(root, 'scripts', 'reference');

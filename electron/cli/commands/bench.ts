@@ -2,7 +2,7 @@
 // synthetic model of a real shape (--synthetic, built in memory), measured by
 // the engine (warm-up, then --repeat runs). JSON fields as DESIGN.md lists.
 import { BENCH_PATHS, SYNTH_TYPES } from '../../../common/formats';
-import { Engine } from '../../host/engine/engine';
+import { NativeEngine } from '../../host/engine/native-engine';
 import type { NativeBenchResult } from '../../host/engine/native';
 import { optionHelp, parseOptions, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
@@ -47,8 +47,8 @@ export const benchCommand: Command = {
     const options = { ...loadOptions(o), context: o.promptTokens + o.genTokens };
     const engine =
       o.model !== undefined
-        ? await Engine.load(resolveModelPath(o.model, io.env), options)
-        : await Engine.loadSynthetic({ shape: o.synthetic ?? '', type: o.type, seed: o.seed }, options);
+        ? await NativeEngine.load(resolveModelPath(o.model, io.env), options)
+        : await NativeEngine.loadSynthetic({ shape: o.synthetic ?? '', type: o.type, seed: o.seed }, options);
     try {
       const r = await engine.bench({ promptTokens: o.promptTokens, genTokens: o.genTokens, repeat: o.repeat, path: o.path });
       if (o.json) writeJson(io, benchJson(r));

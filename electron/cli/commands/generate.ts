@@ -8,7 +8,7 @@
 // server (its /completions, the prompt as it is, as the local engine takes
 // it; the key in KEYMATE_REMOTE_API_KEY), timed from the stream as it
 // arrives. Sampling options not given are left to the server.
-import { Engine } from '../../host/engine/engine';
+import { NativeEngine } from '../../host/engine/native-engine';
 import type { NativeTokenEvent } from '../../host/engine/native';
 import { RemoteError, normalizeBaseUrl } from '../../host/remote/openai-client';
 import { RemoteEngine } from '../../host/remote/remote-engine';
@@ -52,7 +52,7 @@ export const generateCommand: Command = {
     if (o.remoteModel !== undefined) throw new UsageError('generate: --remote-model needs --remote BASE_URL', usage);
     if (o.model === undefined) throw new UsageError('generate: --model PATH is required (or --remote BASE_URL)', usage);
     const model = resolveModelPath(o.model, io.env);
-    const engine = await Engine.load(model, loadOptions(o));
+    const engine = await NativeEngine.load(model, loadOptions(o));
     try {
       // Ctrl-C while the model was loading: nothing was produced, nothing to print.
       if (io.signal.aborted) return EXIT_INTERRUPTED;

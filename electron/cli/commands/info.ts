@@ -6,7 +6,7 @@
 // engine's plan_memory, which reads the GGUF header only. "fits" is judged
 // against --vram MB, else against the first CUDA device; with neither it is
 // left out and `reason` says why, rather than guessing a GPU.
-import { probeBackends, planMemory, Engine } from '../../host/engine/engine';
+import { probeBackends, planMemory, NativeEngine } from '../../host/engine/native-engine';
 import type { NativeBackendReport, NativeMemoryPlan, NativeModelInfo } from '../../host/engine/native';
 import { loadAddon } from '../../host/engine/load-addon';
 import { packageVersion } from '../../host/engine/package-root';
@@ -52,7 +52,7 @@ export const infoCommand: Command = {
     let model: ModelDescription | undefined;
     if (o.model !== undefined) {
       const file = resolveModelPath(o.model, io.env);
-      const engine = await Engine.load(file, { backend: 'cpu', threads: 1, context: 16 });
+      const engine = await NativeEngine.load(file, { backend: 'cpu', threads: 1, context: 16 });
       let info: NativeModelInfo;
       try {
         info = engine.info();

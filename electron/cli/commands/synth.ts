@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { SYNTH_TYPES } from '../../../common/formats';
-import { writeSyntheticModel } from '../../host/engine/engine';
+import { writeSyntheticModel } from '../../host/engine/native-engine';
 import { optionHelp, parseOptions, usageLine, type NumberOption, type StringOption } from '../args';
 import type { Command } from '../command';
 import { CliError, EXIT_OK } from '../errors';

@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 
 import type { FormatFit, ResponseOf } from '../../../common/contract';
-import { engineFormats, planMemory, probeBackends } from '../engine/engine';
+import { engineFormats, planMemory, probeBackends } from '../engine/native-engine';
 import type { NativeBackendReport, NativeFormatList, NativeMemoryPlan, NativePlanMemoryOptions } from '../engine/native';
 import { PLAN_CONTEXT, PLAN_KV, memoryTarget } from './recommended';
 

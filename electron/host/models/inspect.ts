@@ -6,13 +6,13 @@
 // quick even for a 7B file. A file that is not a GGUF, or is cut short,
 // rejects with the engine's one line ("x.gguf: not a GGUF file (bad magic)").
 import type { ModelFacts } from '../../../common/contract';
-import { Engine, planMemory } from '../engine/engine';
+import { NativeEngine, planMemory } from '../engine/native-engine';
 
 export type Inspector = (file: string) => Promise<ModelFacts>;
 
 export const inspectModel: Inspector = async (file) => {
   planMemory(file);
-  const engine = await Engine.load(file, { backend: 'cpu', threads: 1, context: 16 });
+  const engine = await NativeEngine.load(file, { backend: 'cpu', threads: 1, context: 16 });
   try {
     const info = engine.info();
     return {

@@ -5,7 +5,7 @@
 // the next start tries to load.
 import * as path from 'node:path';
 
-import { planMemory } from '../engine/engine';
+import { planMemory } from '../engine/native-engine';
 import { checkRegularFile } from '../storage/regular-file';
 
 /** The absolute path of a usable model file; throws one line naming `file` and what is wrong with it. */

@@ -21,7 +21,7 @@
 import * as os from 'node:os';
 
 import type { FormatFit, ModelShape, RecommendedList, RecommendedModel } from '../../../common/contract';
-import { engineFormats, planShape, probeBackends } from '../engine/engine';
+import { engineFormats, planShape, probeBackends } from '../engine/native-engine';
 import type { NativeBackendReport, NativeFormatList, NativeMemoryPlan, NativeModelShape } from '../engine/native';
 import type { NetworkStatus } from './network';
 

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 
 import type { BackendInfo, BenchSummary, EngineStatus, ModelInfo, Settings } from '../../../common/contract';
 import { hasThinkingSwitch } from '../../../common/thinking';
-import { Engine, type GenerateOptions, probeBackends } from '../engine/engine';
+import { NativeEngine, type GenerateOptions, probeBackends } from '../engine/native-engine';
 import type { NativeGenerateRequest, NativeGenerateResult, NativeLoadOptions, NativeModelInfo, NativeStateInfo } from '../engine/native';
 import type { HostEvents } from '../host-events';
 
@@ -31,8 +31,8 @@ import type { HostEvents } from '../host-events';
 export const LOAD_TIMEOUT_MS = 5 * 60_000;
 
 export interface EngineServiceOptions {
-  /** How a model is loaded (the addon's Engine.load); tests give a slower or a hanging one. */
-  loadEngine?: (file: string, options: NativeLoadOptions) => Promise<Engine>;
+  /** How a model is loaded (the addon's NativeEngine.load); tests give a slower or a hanging one. */
+  loadEngine?: (file: string, options: NativeLoadOptions) => Promise<NativeEngine>;
   loadTimeoutMs?: number;
 }
 
@@ -69,7 +69,7 @@ export interface PromptModel extends TemplateInfo {
 }
 
 export class EngineService {
-  private engine: Engine | null = null;
+  private engine: NativeEngine | null = null;
   private config: EngineConfig | null = null;
   private current: EngineStatus = { state: 'none', model: null, backend: null, message: 'no model chosen yet' };
   private tail: Promise<unknown> = Promise.resolve();
@@ -82,14 +82,14 @@ export class EngineService {
   private loading: { config: EngineConfig; abort: AbortController } | null = null;
   /** Set by close(): no load starts after it. */
   private closing = false;
-  private readonly loadEngine: (file: string, options: NativeLoadOptions) => Promise<Engine>;
+  private readonly loadEngine: (file: string, options: NativeLoadOptions) => Promise<NativeEngine>;
   private readonly loadTimeoutMs: number;
 
   constructor(
     private readonly events: HostEvents,
     options: EngineServiceOptions = {},
   ) {
-    this.loadEngine = options.loadEngine ?? ((file, o) => Engine.load(file, o));
+    this.loadEngine = options.loadEngine ?? ((file, o) => NativeEngine.load(file, o));
     this.loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
   }
 
@@ -248,11 +248,11 @@ export class EngineService {
     });
   }
 
-  private loadedFor(config: EngineConfig): Engine | null {
+  private loadedFor(config: EngineConfig): NativeEngine | null {
     return this.engine !== null && sameConfig(this.config, config) ? this.engine : null;
   }
 
-  private async loadNow(config: EngineConfig, loading = { config, abort: new AbortController() }): Promise<Engine> {
+  private async loadNow(config: EngineConfig, loading = { config, abort: new AbortController() }): Promise<NativeEngine> {
     const loaded = this.loadedFor(config);
     if (loaded !== null) return loaded;
     const name = path.basename(config.model);
@@ -260,7 +260,7 @@ export class EngineService {
     if (this.closing) throw new LoadCancelled(`loading ${name}: cancelled: the host is stopping`);
     const before = this.status();
     this.setStatus({ state: 'loading', model: null, backend: null, message: `loading ${name}` });
-    let next: Engine;
+    let next: NativeEngine;
     this.loading = loading;
     try {
       next = await this.settleLoad(this.loadEngine(config.model, loadOptions(config)), config.model, loading.abort.signal);
@@ -289,9 +289,9 @@ export class EngineService {
   }
 
   /** The loaded engine, unless the load is cancelled or times out first; an engine that arrives too late is closed. */
-  private settleLoad(pending: Promise<Engine>, file: string, signal: AbortSignal): Promise<Engine> {
+  private settleLoad(pending: Promise<NativeEngine>, file: string, signal: AbortSignal): Promise<NativeEngine> {
     const name = path.basename(file);
-    return new Promise<Engine>((resolve, reject) => {
+    return new Promise<NativeEngine>((resolve, reject) => {
       let settled = false;
       const settle = (): boolean => {
         if (settled) return false;
@@ -348,12 +348,12 @@ export class CancelledBeforeStart extends Error {
   }
 }
 
-function templateInfo(engine: Engine): TemplateInfo {
+function templateInfo(engine: NativeEngine): TemplateInfo {
   const i = engine.info();
   return { chatTemplate: i.chatTemplate, bosToken: i.bosToken, eosToken: i.eosToken };
 }
 
-function promptModel(engine: Engine): PromptModel {
+function promptModel(engine: NativeEngine): PromptModel {
   return {
     ...templateInfo(engine),
     context: engine.backend().context,

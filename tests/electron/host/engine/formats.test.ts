@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { KV_FORMATS, WEIGHT_FORMATS } from '../../../../common/formats';
-import { engineFormats } from '../../../../electron/host/engine/engine';
+import { engineFormats } from '../../../../electron/host/engine/native-engine';
 
 test('WEIGHT_FORMATS and KV_FORMATS are the engine\'s names, in its order', () => {
   const f = engineFormats();

@@ -9,18 +9,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Engine } from '../../../../electron/host/engine/engine';
+import { NativeEngine } from '../../../../electron/host/engine/native-engine';
 import { model, stories, tempDir } from '../../../support/repo';
 
 const persona = 'Once upon a time, there was a little girl named Lily.';
 const greedy = { temperature: 0, maxTokens: 8 };
 
-let saver: Engine;
-let loader: Engine;
+let saver: NativeEngine;
+let loader: NativeEngine;
 let dir: string;
 before(async () => {
-  saver = await Engine.load(stories(), { backend: 'cpu', threads: 1 });
-  loader = await Engine.load(stories(), { backend: 'cpu', threads: 1 });
+  saver = await NativeEngine.load(stories(), { backend: 'cpu', threads: 1 });
+  loader = await NativeEngine.load(stories(), { backend: 'cpu', threads: 1 });
   dir = tempDir('keymate-state-');
 });
 after(() => {
@@ -40,7 +40,7 @@ test('a saved conversation continues in a new engine without re-reading it', asy
   const next = { prompt: `${persona}${first.completion} She loved to`, ...greedy };
   const resumed = await loader.generate(next);
   const kept = await saver.generate(next);
-  const fresh = await Engine.load(stories(), { backend: 'cpu', threads: 1 });
+  const fresh = await NativeEngine.load(stories(), { backend: 'cpu', threads: 1 });
   try {
     const full = await fresh.generate(next);
     assert.equal(full.cachedTokens, 0);
@@ -79,7 +79,7 @@ test('a damaged file or another model is rejected with one line, and the cache s
   fs.writeFileSync(damaged, bytes);
   const cut = path.join(dir, 'cut.kmkv');
   fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 200));
-  const q8 = await Engine.load(model('stories260K-Q8_0.gguf'), { backend: 'cpu', threads: 1 });
+  const q8 = await NativeEngine.load(model('stories260K-Q8_0.gguf'), { backend: 'cpu', threads: 1 });
   try {
     for (const [engine, f, message] of [
       [loader, damaged, 'is damaged (checksum mismatch)'],

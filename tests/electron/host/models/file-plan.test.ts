@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { engineFormats, probeBackends } from '../../../../electron/host/engine/engine';
+import { engineFormats, probeBackends } from '../../../../electron/host/engine/native-engine';
 import type { NativeBackendReport } from '../../../../electron/host/engine/native';
 import { filePlan } from '../../../../electron/host/models/file-plan';
 import { stories } from '../../../support/repo';

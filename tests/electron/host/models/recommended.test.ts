@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { RecommendedList } from '../../../../common/contract';
-import { engineFormats, planMemory, planShape, probeBackends } from '../../../../electron/host/engine/engine';
+import { engineFormats, planMemory, planShape, probeBackends } from '../../../../electron/host/engine/native-engine';
 import { RECOMMENDED, recommendedList } from '../../../../electron/host/models/recommended';
 import { stories } from '../../../support/repo';
 

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { DEFAULT_SETTINGS } from '../../../../common/contract';
-import { Engine } from '../../../../electron/host/engine/engine';
+import { NativeEngine } from '../../../../electron/host/engine/native-engine';
 import { HostEvents } from '../../../../electron/host/host-events';
 import { EngineService, appThreads, engineConfig } from '../../../../electron/host/services/engine-service';
 import { stories } from '../../../support/repo';
@@ -15,16 +15,16 @@ const settings = { ...DEFAULT_SETTINGS, threads: 1 };
 
 /** A loader that hangs for one path, and loads the real engine for any other; `release` lets the hung one finish. */
 function hangingLoader(hangOn: string) {
-  const late: Engine[] = [];
+  const late: NativeEngine[] = [];
   let release: () => void = () => undefined;
-  const loadEngine = async (file: string, options: Parameters<typeof Engine.load>[1]): Promise<Engine> => {
+  const loadEngine = async (file: string, options: Parameters<typeof NativeEngine.load>[1]): Promise<NativeEngine> => {
     if (file.endsWith(hangOn)) {
       await new Promise<void>((resolve) => (release = resolve));
-      const engine = await Engine.load(stories(), options);
+      const engine = await NativeEngine.load(stories(), options);
       late.push(engine);
       return engine;
     }
-    return Engine.load(file, options);
+    return NativeEngine.load(file, options);
   };
   return { loadEngine, late, release: () => release() };
 }

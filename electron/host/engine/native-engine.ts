@@ -1,9 +1,11 @@
-// The engine as the host uses it: a typed, Promise-based wrapper over one
-// native EngineHandle. It adds what JavaScript callers want and the addon
-// need not know about: cancellation by AbortSignal, and construction that
-// yields a loaded engine or an error (never a half-loaded object). The
-// addon's types keep the one name native.ts gives them (Native*: camelCase
-// objects, before the host turns them into the contract's snake_case).
+// The engine as the host uses it (NativeEngine): a typed, Promise-based
+// wrapper over one native EngineHandle, and the addon's free functions
+// (probeBackends, planMemory, ...). It adds what JavaScript callers want and
+// the addon need not know about: cancellation by AbortSignal, and
+// construction that yields a loaded engine or an error (never a half-loaded
+// object). The addon's types keep the one name native.ts gives them (Native*:
+// camelCase objects, before the host turns them into the contract's
+// snake_case).
 import { loadAddon } from './load-addon';
 import type {
   NativeBackendInfo,
@@ -34,20 +36,20 @@ export interface GenerateOptions {
   signal?: AbortSignal;
 }
 
-export class Engine {
+export class NativeEngine {
   private constructor(private readonly handle: NativeEngineHandle) {}
 
-  static async load(path: string, options: NativeLoadOptions = {}): Promise<Engine> {
+  static async load(path: string, options: NativeLoadOptions = {}): Promise<NativeEngine> {
     const handle = new (loadAddon().EngineHandle)();
     await handle.load(path, options);
-    return new Engine(handle);
+    return new NativeEngine(handle);
   }
 
   /** A seeded random model of a named shape, built in memory (no file). */
-  static async loadSynthetic(spec: NativeSyntheticSpec, options: NativeLoadOptions = {}): Promise<Engine> {
+  static async loadSynthetic(spec: NativeSyntheticSpec, options: NativeLoadOptions = {}): Promise<NativeEngine> {
     const handle = new (loadAddon().EngineHandle)();
     await handle.loadSynthetic(spec, options);
-    return new Engine(handle);
+    return new NativeEngine(handle);
   }
 
   get busy(): string | null {

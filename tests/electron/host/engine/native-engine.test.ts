@@ -5,14 +5,14 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { Engine, probeBackends } from '../../../../electron/host/engine/engine';
+import { NativeEngine, probeBackends } from '../../../../electron/host/engine/native-engine';
 import type { NativeTokenEvent } from '../../../../electron/host/engine/native';
 import { loadAddon } from '../../../../electron/host/engine/load-addon';
 import { stories, tempDir } from '../../../support/repo';
 
-let engine: Engine;
+let engine: NativeEngine;
 before(async () => {
-  engine = await Engine.load(stories(), { backend: 'cpu', threads: 1 });
+  engine = await NativeEngine.load(stories(), { backend: 'cpu', threads: 1 });
 });
 after(() => engine.close());
 
@@ -50,7 +50,7 @@ test('the next operation may start as soon as the Promise settles', async () => 
 test('stage times come with a reply only when the engine was loaded with profile on', async () => {
   const plain = await engine.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 8 });
   assert.equal(plain.stagesMs, null);
-  const profiled = await Engine.load(stories(), { backend: 'cpu', profile: true });
+  const profiled = await NativeEngine.load(stories(), { backend: 'cpu', profile: true });
   try {
     const r = await profiled.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 8 });
     assert.ok(r.stagesMs, 'stagesMs is set');
@@ -140,7 +140,7 @@ test('tokenize, info and backend answer synchronously', () => {
 
 test('engine failures reject with the engine message, naming the file', async () => {
   const missing = path.join(tempDir(), 'missing.gguf');
-  await assert.rejects(Engine.load(missing), (e: unknown) => e instanceof Error && e.message.includes(missing));
+  await assert.rejects(NativeEngine.load(missing), (e: unknown) => e instanceof Error && e.message.includes(missing));
 });
 
 test('a failed load keeps the loaded model usable', async () => {
@@ -154,7 +154,7 @@ test('a failed load keeps the loaded model usable', async () => {
 });
 
 test('a closed engine refuses work with a clear message', async () => {
-  const e = await Engine.load(stories(), { backend: 'cpu', threads: 1 });
+  const e = await NativeEngine.load(stories(), { backend: 'cpu', threads: 1 });
   e.close();
   await assert.rejects(e.generate({ prompt: 'x' }), /generate: no model is loaded \(call load\(\) first\)/);
   assert.throws(() => e.info(), /info: no model is loaded/);
