@@ -11,7 +11,7 @@ import { DeviceStatus } from './device';
 import { BenchSummary, EngineStatus, ModelEntry } from './engine';
 import { ContractError, contractError, unknownName } from './errors';
 import { Notice } from './notice';
-import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibrary, ModelLibraryEntry, RecommendedList } from './models';
+import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibraryEntry, ModelLibraryListing, RecommendedList } from './models';
 import { HistoryEntry, PerformanceRecord } from './records';
 import { KeyState, PressId, ReplyDone, ReplyError, ReplySnapshot, ReplyStart, ReplyToken, SessionStatus } from './session';
 import { ApiServerStatus, RemoteStatus } from './remote';
@@ -120,7 +120,7 @@ export const requests = {
   /** Loads a model (and remembers it in the settings); answers once it is loaded or has failed. */
   'models.select': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: EngineStatus },
   /** The data folder's models/ with what the engine read from each, and the downloads in progress or paused. */
-  'models.library': { request: empty, response: ModelLibrary },
+  'models.library': { request: empty, response: ModelLibraryListing },
   /** Copies a GGUF into models/ after the engine has read its header (atomically: temp file, fsync, rename). */
   'models.import': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: ModelLibraryEntry },
   /** Starts a download into models/; progress follows as 'models.download' events. */

@@ -175,11 +175,12 @@ export const RecommendedList = z.strictObject({
 });
 export type RecommendedList = z.infer<typeof RecommendedList>;
 
-export const ModelLibrary = z.strictObject({
+/** The models.library answer: what models/ holds and the downloads filling it (the host's ModelLibrary is the folder itself). */
+export const ModelLibraryListing = z.strictObject({
   models: z.array(ModelLibraryEntry),
   downloads: z.array(DownloadState),
 });
-export type ModelLibrary = z.infer<typeof ModelLibrary>;
+export type ModelLibraryListing = z.infer<typeof ModelLibraryListing>;
 
 export const DownloadId = z.strictObject({ id: z.string().min(1).max(200) });
 

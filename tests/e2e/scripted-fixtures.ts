@@ -10,7 +10,7 @@ import {
   type EngineStatus,
   type HistoryEntry,
   type ModelEntry,
-  type ModelLibrary,
+  type ModelLibraryListing,
   type RecommendedList,
   type ResponseOf,
   type PerformanceRecord,
@@ -188,7 +188,7 @@ const fit = (need_mb: number) => ({ fits: need_mb <= 7500, need_mb, have_mb: 818
 const MEMORY = { where: 'gpu' as const, device: 'NVIDIA GeForce RTX 4060 Laptop GPU', have_mb: 8188, context: 4096, kv: 'f16' };
 const download = { url: 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct-GGUF/resolve/main/qwen2.5-7b-instruct-q4_k_m.gguf', sha256_expected: null, note: null };
 
-export const library: ModelLibrary = {
+export const library: ModelLibraryListing = {
   models: [0, 1].map((i) => {
     const m = models[i];
     if (m === undefined) throw new Error('fixture: models');

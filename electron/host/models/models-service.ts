@@ -4,7 +4,7 @@
 // the next start offers to resume them.
 import * as fs from 'node:fs';
 
-import type { DownloadState, ModelLibrary as LibraryResponse, ModelLibraryEntry, RecommendedList } from '../../../common/contract';
+import type { DownloadState, ModelLibraryEntry, ModelLibraryListing, RecommendedList } from '../../../common/contract';
 import { Downloads, type DownloadsOptions, type StartRequest } from './download/downloads';
 import { type LibraryOptions, ModelLibrary } from './library';
 import { libraryPaths } from './names';
@@ -38,7 +38,7 @@ export class ModelsService {
     return new ModelsService(library, downloads, options.network ?? new NetworkProbe(), options.recommended ?? {});
   }
 
-  async list(): Promise<LibraryResponse> {
+  async list(): Promise<ModelLibraryListing> {
     return { models: await this.library.list(), downloads: this.downloads.list() };
   }
 

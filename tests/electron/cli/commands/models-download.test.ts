@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test, type TestContext } from 'node:test';
 
-import { DownloadState, ModelLibrary } from '../../../../common/contract';
+import { DownloadState, ModelLibraryListing } from '../../../../common/contract';
 import { keymateJson } from '../../../support/cli';
 import { bin, stories, tempDir } from '../../../support/repo';
 import { ModelServer } from '../../host/models/support/model-server';
@@ -125,7 +125,7 @@ test('download with the right --sha256: a JSON line per state, done last, the fi
   assert.ok(all.length <= 10, `${all.length} lines`);
   assert.deepEqual(folder(h.models), ['tiny.gguf', 'tiny.gguf.json']);
 
-  const list = ModelLibrary.parse(keymateJson(['models', 'list'], h.env));
+  const list = ModelLibraryListing.parse(keymateJson(['models', 'list'], h.env));
   assert.deepEqual(list.models.map((m) => [m.name, m.origin, m.source, m.sha256]), [['tiny', 'downloaded', s.url(), sha256]]);
   assert.equal(list.models[0]?.facts?.architecture, 'llama');
 
@@ -183,7 +183,7 @@ test('Ctrl-C pauses (exit 130, the part and its record stay); the same command r
   assert.ok(fs.readFileSync(path.join(h.models, 'resumed.gguf.part')).equals(whole.subarray(0, paused.bytes_done)));
 
   // The paused download lists as such.
-  const list = ModelLibrary.parse(keymateJson(['models', 'list'], h.env));
+  const list = ModelLibraryListing.parse(keymateJson(['models', 'list'], h.env));
   assert.deepEqual(list.models, []);
   assert.deepEqual(list.downloads.map((d) => [d.id, d.state, d.bytes_done]), [['resumed', 'paused', paused.bytes_done]]);
 

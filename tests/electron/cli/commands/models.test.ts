@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 
-import { ModelLibrary, RecommendedList, type DownloadState } from '../../../../common/contract';
+import { ModelLibraryListing, RecommendedList, type DownloadState } from '../../../../common/contract';
 import type { CliIo } from '../../../../electron/cli/command';
 import { downloadRequest, progressLine } from '../../../../electron/cli/commands/models';
 import { CliError } from '../../../../electron/cli/errors';
@@ -38,7 +38,7 @@ function modelFiles(folder: string): string[] {
 test('list on an empty data folder: no models, no downloads', () => {
   const h = home();
   const r = keymateJson(['models', 'list'], h.env);
-  assert.deepEqual(ModelLibrary.parse(r), { models: [], downloads: [] });
+  assert.deepEqual(ModelLibraryListing.parse(r), { models: [], downloads: [] });
   const human = keymate(['models', 'list'], h.env);
   assert.equal(human.status, 0);
   assert.equal(human.stdout, '');
@@ -73,7 +73,7 @@ test('import a good GGUF: validated, copied whole, described; then listed with w
   // A model put there by hand lists as found; an unreadable one lists with its problem.
   fs.copyFileSync(stories(), path.join(h.models, 'by-hand.gguf'));
   fs.writeFileSync(path.join(h.models, 'broken.gguf'), 'not a model at all\n');
-  const list = ModelLibrary.parse(keymateJson(['models', 'list'], h.env));
+  const list = ModelLibraryListing.parse(keymateJson(['models', 'list'], h.env));
   assert.deepEqual(
     list.models.map((m) => [m.name, m.origin, m.facts?.architecture ?? null, m.problem !== null]),
     [
