@@ -79,7 +79,7 @@ Napi::Value EngineHandle::Refuse(Napi::Env env, const char* op, bool needs_model
 
 static LoadOptions load_options(const Napi::CallbackInfo& info, size_t i, const std::string& call) {
   Napi::Object obj = object_arg(info, i, call + ": options", true);
-  Fields f(obj, call + ": options", {"backend", "threads", "context", "weights", "kv", "profile"});
+  Fields f(obj, call + ": options", {"backend", "threads", "context", "weights", "kv", "profile", "imatrix", "imatrixCache"});
   LoadOptions o;
   o.backend = f.one_of("backend", o.backend, {"auto", "cpu", "cuda"});
   o.threads = static_cast<int>(f.integer("threads", o.threads, 0, kMaxThreads));
@@ -88,6 +88,9 @@ static LoadOptions load_options(const Napi::CallbackInfo& info, size_t i, const 
   o.weights = f.string("weights", o.weights);
   o.kv = f.string("kv", o.kv);
   o.profile = f.boolean("profile", o.profile);
+  // "auto", "off" or an imatrix file; the engine reads and checks the file.
+  o.imatrix = f.string("imatrix", o.imatrix);
+  o.imatrix_cache = f.string("imatrixCache", o.imatrix_cache);
   return o;
 }
 

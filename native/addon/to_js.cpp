@@ -89,6 +89,7 @@ Napi::Object to_js(Napi::Env env, const ModelInfo& m) {
   o.Set("eosToken", Napi::String::New(env, m.eos_token));
   o.Set("weights", Napi::String::New(env, m.weights));
   o.Set("kv", Napi::String::New(env, m.kv));
+  o.Set("importance", Napi::String::New(env, m.importance));
   o.Set("backend", Napi::String::New(env, m.backend));
   o.Set("backendFallback", m.backend_fallback.empty() ? env.Null() : Napi::Value(Napi::String::New(env, m.backend_fallback)));
   return o;

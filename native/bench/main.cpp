@@ -10,7 +10,9 @@
 //   keymate_bench generate --model F --prompt TEXT [--max-tokens 64] [--temperature 0] [--seed 0]
 //   keymate_bench info
 //   keymate_bench eval --model F --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]
-//                      [--reference F32.gguf]
+//                      [--reference F32.gguf] [--imatrix auto|off|FILE] [--imatrix-cache DIR] [--calibration TEXT]
+//   keymate_bench imatrix (--model F | --synthetic SHAPE [--type T]) [--calibration TEXT] [--tokens N]
+//                         [--threads N] [--out FILE.gguf]
 //   keymate_bench plan --model F [--weights W] [--kv K] [--context N] [--vram-mb M]
 //   keymate_bench formats
 //   keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]
@@ -29,6 +31,10 @@
 #include "sampling.h"
 #include "keymate/engine.h"
 #include "keymate/error.h"
+#include "keymate/gguf.h"
+#include "keymate/model.h"
+#include "keymate/tokenizer.h"
+#include "quant/calibrate.h"
 #include "synth.h"
 #include "timer.h"
 
@@ -46,7 +52,9 @@ const char* kUsage =
     "       keymate_bench generate --model FILE --prompt TEXT [--max-tokens 64] [--temperature 0] [--seed 0]\n"
     "       keymate_bench info\n"
     "       keymate_bench eval --model FILE --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]\n"
-    "                          [--reference FILE]\n"
+    "                          [--reference FILE] [--imatrix auto|off|FILE] [--imatrix-cache DIR] [--calibration TEXT]\n"
+    "       keymate_bench imatrix (--model FILE | --synthetic SHAPE [--type f16]) [--calibration TEXT] [--tokens N]\n"
+    "                             [--threads N] [--out FILE.gguf]\n"
     "       keymate_bench plan --model FILE [--weights W] [--kv K] [--context N] [--vram-mb M]\n"
     "       keymate_bench formats\n"
     "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n"
@@ -267,7 +275,8 @@ std::string read_text(const std::string& path) {
 
 int cmd_eval(int argc, char** argv) {
   const auto o = parse_options(argc, argv, 2,
-                               {"model", "text", "weights", "kv", "ctx", "chunks", "threads", "backend", "reference"});
+                               {"model", "text", "weights", "kv", "ctx", "chunks", "threads", "backend", "reference",
+                                "imatrix", "imatrix-cache", "calibration"});
   if (!o.count("model") || !o.count("text")) throw Usage{"eval needs --model FILE and --text FILE"};
   km::LoadOptions lo = load_options(o);
   km::EvalRequest req;
@@ -276,15 +285,56 @@ int cmd_eval(int argc, char** argv) {
   req.max_chunks = static_cast<int>(to_int(o, "chunks", 0));
   req.reference = get(o, "reference", "");
   lo.context = req.ctx;
+  lo.imatrix = get(o, "imatrix", lo.imatrix);
+  lo.imatrix_cache = get(o, "imatrix-cache", "");
+  if (o.count("calibration")) lo.calibration_text = read_text(o.at("calibration"));
+  const double t0 = km::now_ms();
   auto e = km::Engine::load(o.at("model"), lo);
+  const double load_ms = km::now_ms() - t0;
   const km::EvalResult r = e->eval(req);
   std::printf(
       "{\"kld_mean\": %.8g, \"kld_p99\": %.8g, \"top1_agreement\": %.8g, \"ppl\": %.8g, \"ppl_ref\": %.8g, "
       "\"tokens\": %d, \"kld_median\": %.8g, \"kld_max\": %.8g, \"chunks\": %d, \"ctx\": %d, "
-      "\"text_tokens\": %d, \"weights\": %s, \"kv\": %s, \"weights_bytes\": %llu, \"ms\": %s}\n",
+      "\"text_tokens\": %d, \"weights\": %s, \"kv\": %s, \"weights_bytes\": %llu, \"ms\": %s, \"load_ms\": %s, "
+      "\"importance\": %s}\n",
       r.kld_mean, r.kld_p99, r.top1_agreement, r.ppl, r.ppl_ref, r.tokens, r.kld_median, r.kld_max, r.chunks, r.ctx,
       r.text_tokens, quote(r.weights).c_str(), quote(r.kv).c_str(),
-      static_cast<unsigned long long>(e->info().weight_bytes), num(r.ms).c_str());
+      static_cast<unsigned long long>(e->info().weight_bytes), num(r.ms).c_str(), num(load_ms).c_str(),
+      quote(e->info().importance).c_str());
+  return 0;
+}
+
+// The importance the 4-bit formats' scale search uses, measured on the
+// calibration text and written as an imatrix GGUF (for llama-quantize
+// --imatrix too); its time is what the first 4-bit load of a model costs.
+int cmd_imatrix(int argc, char** argv) {
+  const auto o = parse_options(argc, argv, 2, {"model", "synthetic", "type", "calibration", "tokens", "threads", "out"});
+  const bool has_model = o.count("model"), has_synth = o.count("synthetic");
+  if (has_model == has_synth) throw Usage{"give exactly one of --model FILE and --synthetic SHAPE"};
+  std::shared_ptr<const km::GgufFile> file;
+  if (has_model) {
+    file = km::GgufFile::open(o.at("model"));
+  } else {
+    km::SynthOptions so;
+    so.shape = o.at("synthetic");
+    so.type = get(o, "type", "f16");
+    file = km::build_synthetic_gguf(so);
+  }
+  auto m = std::make_shared<km::Model>(km::load_model(file));
+  const auto tok = km::Tokenizer::from_gguf(*file);
+  const std::string text = o.count("calibration") ? read_text(o.at("calibration")) : std::string(km::quant::builtin_calibration_text());
+  km::quant::CalibrateOptions co;
+  co.threads = static_cast<int>(to_int(o, "threads", 0));
+  co.max_tokens = to_int(o, "tokens", co.max_tokens);
+  const double t0 = km::now_ms();
+  const km::quant::Importance imp =
+      km::quant::collect_importance(m, *tok, text, o.count("calibration") ? o.at("calibration") : "keymate calibration text", co);
+  const double ms = km::now_ms() - t0;
+  if (o.count("out")) km::quant::write_imatrix(o.at("out"), imp);
+  std::printf("{\"chunks\": %d, \"chunk_size\": %d, \"tensors\": %zu, \"tokens\": %lld, \"ms\": %s, \"out\": %s}\n",
+              imp.chunks, imp.chunk_size, imp.tensors.size(),
+              imp.tensors.empty() ? 0LL : static_cast<long long>(imp.tensors.begin()->second.count), num(ms).c_str(),
+              quote(get(o, "out", "")).c_str());
   return 0;
 }
 
@@ -331,6 +381,7 @@ int main(int argc, char** argv) {
     if (cmd == "info") return cmd_info();
     if (cmd == "eval") return cmd_eval(argc, argv);
     if (cmd == "plan") return cmd_plan(argc, argv);
+    if (cmd == "imatrix") return cmd_imatrix(argc, argv);
     if (cmd == "formats") return cmd_formats();
     if (cmd == "cpu-kernels") return km::bench::cpu_kernel_bench(argc - 2, argv + 2);
     if (cmd == "gpu-kernels") return km::bench::gpu_kernel_bench(argc - 2, argv + 2);

@@ -20,6 +20,7 @@
 #include "backend_factory.h"
 #include "kv_state.h"
 #include "membw.h"
+#include "quant/calibrate.h"
 #include "quant/convert.h"
 #include "quant/weight_formats.h"
 #include "rng.h"
@@ -85,6 +86,7 @@ std::string choose_backend(const std::string& asked) {
 std::unique_ptr<Backend> make_backend(const std::string& name, std::shared_ptr<const Model> model,
                                       const BackendOptions& bo) {
   if (name == "cpu") return make_cpu_backend(std::move(model), bo);
+  if (bo.observer) fail("backend %s: cannot show its matmul inputs (only the cpu backend can)", name.c_str());
 #ifdef KEYMATE_HAVE_CUDA
   if (name == "cuda") return make_cuda_backend(std::move(model), bo);
 #endif
@@ -115,13 +117,26 @@ LoadOptions canonical(const LoadOptions& o) {
   return c;
 }
 
-// The model with its matrices converted to the chosen weight format, in memory.
-std::shared_ptr<Model> load_converted(std::shared_ptr<const GgufFile> file, const LoadOptions& o) {
+// The model with its matrices converted to the chosen weight format, in
+// memory, the scale search weighted by the importance the options ask for
+// (measured on the stored weights first, when it is to be).
+std::shared_ptr<Model> load_converted(std::shared_ptr<const GgufFile> file, const LoadOptions& o, bool synthetic,
+                                      std::string& importance) {
   auto m = std::make_shared<Model>(load_model(std::move(file)));
+  const quant::WeightFormat& f = quant::weight_format(o.weights);
+  quant::ImportanceRequest ir;
+  ir.source = o.imatrix.empty() ? "auto" : o.imatrix;
+  ir.cache_dir = o.imatrix_cache;
+  ir.text = o.calibration_text;
+  ir.synthetic = synthetic;
+  ir.threads = o.threads;
+  const quant::ImportanceUse use = quant::importance_for_load(m, f, ir);
+  importance = use.describe();
   quant::ConvertOptions co;
   co.threads = o.threads;
   co.rule = quant::scale_rule_from_env();
-  quant::convert_weights(*m, quant::weight_format(o.weights), co);
+  if (!use.importance.empty()) co.importance = &use.importance;
+  quant::convert_weights(*m, f, co);
   return m;
 }
 
@@ -197,7 +212,7 @@ std::unique_ptr<Engine> Engine::load(const std::string& path, const LoadOptions&
   std::shared_ptr<const GgufFile> file = GgufFile::open(path);
   std::unique_ptr<Engine> e(new Engine());
   e->opts_ = canonical(opts);
-  e->model_ = load_converted(file, e->opts_);
+  e->model_ = load_converted(file, e->opts_, false, e->importance_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
   e->backend_ = create_with_fallback(backend, e->model_, backend_options(opts), e->fallback_);
   return e;
@@ -214,7 +229,7 @@ std::unique_ptr<Engine> Engine::synthetic(const std::string& shape, const std::s
   std::shared_ptr<const GgufFile> file = build_synthetic_gguf(so);
   std::unique_ptr<Engine> e(new Engine());
   e->opts_ = canonical(opts);
-  e->model_ = load_converted(file, e->opts_);
+  e->model_ = load_converted(file, e->opts_, true, e->importance_);
   e->tokenizer_ = Tokenizer::from_gguf(*file);
   e->backend_ = create_with_fallback(backend, e->model_, backend_options(opts), e->fallback_);
   return e;
@@ -250,6 +265,7 @@ ModelInfo Engine::info() const {
   i.tokenizer = tokenizer_->model();
   i.weights = opts_.weights;
   i.kv = opts_.kv;
+  i.importance = importance_;
   i.backend = backend_->name();
   i.backend_fallback = fallback_;
   if (model_->file) i.chat_template = std::string(model_->file->get_string("tokenizer.chat_template", ""));

@@ -22,12 +22,34 @@ struct StageTimes {
 //   ZeroLaunch  a persistent kernel armed at load waits on a doorbell
 enum class ExecPath { Launch, Graph, ZeroLaunch };
 
+// The input rows of each matrix multiply of the forward pass, as the matrix
+// sees them (after the RMSNorm or the gated activation fused into it): what
+// importance-aware quantization measures (native/src/quant/calibrate.h).
+// Which weights read each input:
+enum class MatSite {
+  AttnIn,     // wq, wk, wv: the normed residual [dim]
+  AttnOut,    // wo: the attention output [n_heads * head_dim]
+  FfnIn,      // w_gate, w_up: the normed residual [dim]
+  FfnDownIn,  // w_down: act(gate) * up [ffn_dim]
+  Output,     // output: the final norm [dim]
+};
+class MatInputObserver {
+ public:
+  virtual ~MatInputObserver() = default;
+  // n rows of `cols` floats, `ld` apart; layer is -1 for Output. Called from
+  // one thread at a time, inside the forward pass.
+  virtual void rows(int layer, MatSite site, const float* x, int n, int64_t cols, int64_t ld) = 0;
+};
+
 struct BackendOptions {
   int threads = 0;     // CPU worker threads; 0 = physical cores
   int context = 0;     // KV cache length in tokens; 0 = min(model context, 4096)
   bool profile = false;  // collect StageTimes (adds a barrier per stage)
   KvType kv = KvType::F16;  // KV cache format (keymate/formats_run.h)
   ExecPath path = ExecPath::Launch;
+  // CPU backend only: shown every matmul input of every forward pass
+  // (make_backend refuses it for another backend). Null but while calibrating.
+  MatInputObserver* observer = nullptr;
 };
 
 // Sampling the last token on the device (the CUDA backend): the host

@@ -30,6 +30,12 @@ struct LoadOptions {
   std::string weights = "native";
   std::string kv = "f16";
   bool profile = false;
+  // Importance-aware scale search (native/src/quant/calibrate.h): "auto"
+  // (the 4-bit formats measure it on the built-in calibration text, once per
+  // model), "off", or the path of an imatrix GGUF (llama-imatrix's format).
+  std::string imatrix = "auto";
+  std::string imatrix_cache;     // auto: the folder results are kept in ("" = measure at every load)
+  std::string calibration_text;  // auto: the text to measure on instead of the built-in one
 };
 
 struct SamplingParams {
@@ -91,6 +97,7 @@ struct ModelInfo {
   std::string bos_token, eos_token;  // their texts, which chat templates refer to; "" if none
   std::string weights;    // the weight format as loaded (canonical name, e.g. "int4-g32")
   std::string kv;         // the KV cache format (canonical name)
+  std::string importance; // where the scale search's importance came from, in words ("none ..." when unweighted)
   std::string backend;    // the backend running the model now: "cpu" | "cuda"
   // Non-empty when CUDA was chosen but the engine runs on the CPU: why (a
   // failure at load, or during a forward pass), in words.
@@ -283,6 +290,7 @@ class Engine {
   std::unique_ptr<Backend> backend_;
   LoadOptions opts_;
   std::vector<int32_t> kv_tokens_;  // tokens whose K/V sit in the cache at positions 0..n-1
+  std::string importance_;  // ModelInfo::importance
   std::string fallback_;  // why the engine left the CUDA backend for the CPU; "" if it did not
   uint64_t model_hash_ = 0;  // kv_state_model_hash, computed at the first save or load; 0 = not yet
   // This engine's model and formats, as a state file's header names them.

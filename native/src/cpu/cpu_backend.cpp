@@ -16,6 +16,11 @@
 // Long prompts run in batches of kMaxBatch tokens, each seeing the cache the
 // previous ones wrote. read_kv / write_kv copy the cache to and from the KV
 // state layout (keymate/backend.h), one run per layer, array and head.
+// With an observer (BackendOptions::observer, calibration only), thread 0
+// also hands it each matmul's input rows before the matmul runs: the normed
+// inputs are made again for it, since the matmul never writes them out. The
+// other threads meanwhile take the matmul's chunks (the counters balance),
+// so the forward pass without an observer is untouched but for one test.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -63,7 +68,8 @@ class CpuBackend final : public Backend {
  public:
   CpuBackend(std::shared_ptr<const Model> model, const BackendOptions& opts)
       : model_(std::move(model)), simd_(simd_from_env()), k_(kernels_for(simd_)),
-        pool_(opts.threads > 0 ? opts.threads : default_thread_count()), profile_(opts.profile), kv_(opts.kv) {
+        pool_(opts.threads > 0 ? opts.threads : default_thread_count()), profile_(opts.profile), kv_(opts.kv),
+        observer_(opts.observer) {
     const Config& c = model_->config;
     if (opts.threads < 0) fail("cpu backend: --threads %d is negative", opts.threads);
     if (opts.context < 0) fail("cpu backend: context %d is negative", opts.context);
@@ -131,6 +137,7 @@ class CpuBackend final : public Backend {
     gu_ = aligned_buffer((size_t)kMaxBatch * 2 * c.ffn_dim * sizeof(float));
     rope_cs_ = aligned_buffer(ropes_.size() * (size_t)kMaxBatch * c.rope_dims * sizeof(float));
     if (c.post_norms) post_ = aligned_buffer((size_t)kMaxBatch * c.dim * sizeof(float));
+    if (observer_) observed_ = aligned_buffer((size_t)kMaxBatch * max_cols * sizeof(float));
     scores_ = aligned_buffer((size_t)pool_.size() *
                              (size_t)attention_scratch_floats(c.n_heads, c.n_kv_heads, c.head_dim) * sizeof(float));
     // Work counters: per layer, one per matrix of qkv, wo, gate_up, down, plus
@@ -239,6 +246,7 @@ class CpuBackend final : public Backend {
         in.ldx = c.dim;
         in.norm = L.attn_norm;
         in.eps = c.norm_eps;
+        if (observer_ && ith == 0) observe((int)l, MatSite::AttnIn, in, n, c.dim);
         matmul_phase(ith, nth, pool_, k_, L.qkv, in, n, qkv(), ld_qkv, false, scratch_, next_counters(ci, L.qkv));
         pool_.barrier();
         rope_and_store(ith, nth, L, n, pos);
@@ -268,6 +276,7 @@ class CpuBackend final : public Backend {
         MatInput ai;
         ai.x = att();
         ai.ldx = q_dim_;
+        if (observer_ && ith == 0) observe((int)l, MatSite::AttnOut, ai, n, q_dim_);
         project_residual(ith, nth, L.wo, ai, n, L.attn_post, ci);
         stage_end(st.attention);
         // ffn
@@ -277,6 +286,7 @@ class CpuBackend final : public Backend {
         fi.ldx = c.dim;
         fi.norm = L.ffn_norm;
         fi.eps = c.norm_eps;
+        if (observer_ && ith == 0) observe((int)l, MatSite::FfnIn, fi, n, c.dim);
         matmul_phase(ith, nth, pool_, k_, L.gate_up, fi, n, gu(), 2 * c.ffn_dim, false, scratch_,
                      next_counters(ci, L.gate_up));
         pool_.barrier();
@@ -285,6 +295,7 @@ class CpuBackend final : public Backend {
         di.x = gu();
         di.u = gu() + c.ffn_dim;
         di.ldx = 2 * c.ffn_dim;
+        if (observer_ && ith == 0) observe((int)l, MatSite::FfnDownIn, di, n, c.ffn_dim);
         project_residual(ith, nth, L.down, di, n, L.ffn_post, ci);
         stage_end(st.ffn);
       }
@@ -296,6 +307,7 @@ class CpuBackend final : public Backend {
         oi.ldx = c.dim;
         oi.norm = static_cast<const float*>(model_->weights.output_norm.data);
         oi.eps = c.norm_eps;
+        if (observer_ && ith == 0) observe(-1, MatSite::Output, oi, rows, c.dim);
         matmul_phase(ith, nth, pool_, k_, output_, oi, rows, logits, c.vocab, false, scratch_,
                      next_counters(ci, output_));
         stage_end(st.logits);
@@ -328,6 +340,22 @@ class CpuBackend final : public Backend {
       k_.rms_norm(yt, post, c.norm_eps, c.dim, yt);
       add(x() + t * c.dim, yt, c.dim);
     }
+  }
+
+  // The rows a matmul with input `in` multiplies, made as its prologue makes
+  // them (before any conversion to the matrix's activation form), to the observer.
+  void observe(int layer, MatSite site, const MatInput& in, int n, int64_t cols) {
+    if (in.kind == MatInput::Plain) {
+      observer_->rows(layer, site, in.x, n, cols, in.ldx);
+      return;
+    }
+    float* y = reinterpret_cast<float*>(observed_.get());
+    for (int t = 0; t < n; t++) {
+      const float* src = in.x + (int64_t)t * in.ldx;
+      if (in.kind == MatInput::RmsNorm) k_.rms_norm(src, in.norm, in.eps, cols, y + t * cols);
+      else (in.kind == MatInput::SwiGlu ? k_.swiglu : k_.geglu)(src, in.u + (int64_t)t * in.ldx, y + t * cols, (int)cols);
+    }
+    observer_->rows(layer, site, y, n, cols, cols);
   }
 
   // Hands out `g.mats.size()` fresh counters; every thread advances `ci` alike.
@@ -423,6 +451,7 @@ class CpuBackend final : public Backend {
   ThreadPool pool_;
   bool profile_;
   KvType kv_;
+  MatInputObserver* observer_;
   int ctx_ = 0;
   int64_t q_dim_ = 0, kv_dim_ = 0;
   std::vector<RopeParams> ropes_;  // one per Config::ropes entry
@@ -431,6 +460,7 @@ class CpuBackend final : public Backend {
   size_t max_mats_ = 1;
   MatScratch scratch_;
   AlignedBuffer x_, qkv_, att_, gu_, rope_cs_, post_, scores_;
+  AlignedBuffer observed_;  // [kMaxBatch][max_cols]: an observed matmul's input rows
   std::unique_ptr<WorkCounter[]> counters_;
   size_t n_counters_ = 0;
   StageTimes stats_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "keymate/error.h"
+#include "quant/importance.h"
 #include "quant/quantize_run.h"
 #include "quantize.h"
 
@@ -27,20 +28,34 @@ struct Job {
   Tensor* t;         // the tensor, replaced when all items are done
   Tensor out;        // the converted tensor (data points into `buf`)
   std::unique_ptr<uint8_t[]> buf;
+  std::vector<float> weights;  // [cols] column weights, or empty
 };
 
-void encode_rows(const Tensor& src, Tensor& dst, int64_t r0, int64_t r1, ScaleRule rule, std::vector<float>& row) {
+void encode_rows(const Tensor& src, Tensor& dst, int64_t r0, int64_t r1, ScaleRule rule, const float* w,
+                 std::vector<float>& row) {
   row.resize((size_t)src.cols);
   uint8_t* base = static_cast<uint8_t*>(const_cast<void*>(dst.data));
   for (int64_t r = r0; r < r1; r++) {
     tensor_row(src, r, row.data());
     uint8_t* out = base + (uint64_t)r * dst.row_bytes;
     if (dst.quant.none()) quantize_row(dst.type, row.data(), out, src.cols);
-    else quantize_run_row(dst.quant, row.data(), src.cols, out, rule);
+    else quantize_run_row(dst.quant, row.data(), src.cols, out, rule, w);
   }
 }
 
 }  // namespace
+
+std::vector<float> column_weights(const std::vector<float>& mean) {
+  if (mean.empty()) return {};
+  double sum = 0;
+  for (float m : mean) sum += m;
+  const double avg = sum / (double)mean.size();
+  std::vector<float> w(mean.size(), 1.0f);
+  if (!(avg > 0)) return w;  // nothing measured: uniform
+  const float floor = kImportanceFloor;
+  for (size_t k = 0; k < mean.size(); k++) w[k] = (float)((1.0 - floor) * mean[k] / avg + floor);
+  return w;
+}
 
 TensorPlan plan_tensor(const WeightFormat& f, int64_t cols, bool is_output) {
   if (f.kind == WeightKind::Native) return {WeightKind::Native, {}};
@@ -75,6 +90,7 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
     if (!j.buf) fail("%s: out of memory converting to %s (%llu bytes)", t->name.c_str(), f.name,
                      (unsigned long long)bytes);
     j.out.data = j.buf.get();
+    if (o.importance && p.kind == WeightKind::Run) j.weights = column_weights(o.importance->mean(t->name, t->cols));
     jobs.push_back(std::move(j));
   }
 
@@ -94,7 +110,7 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
       for (size_t it = next.fetch_add(1); it < items.size() && !failed.load(); it = next.fetch_add(1)) {
         Job& j = jobs[items[it].first];
         const int64_t r0 = items[it].second, r1 = std::min(j.t->rows, r0 + kRowsPerItem);
-        encode_rows(*j.t, j.out, r0, r1, o.rule, row);
+        encode_rows(*j.t, j.out, r0, r1, o.rule, j.weights.empty() ? nullptr : j.weights.data(), row);
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);

@@ -14,16 +14,30 @@
 //   - vectors (norms, biases) stay f32.
 #pragma once
 
+#include <vector>
+
 #include "keymate/model.h"
 #include "quant/scale_search.h"
 #include "quant/weight_formats.h"
 
 namespace km::quant {
 
+struct Importance;
+
 struct ConvertOptions {
   int threads = 0;  // 0 = hardware threads
   ScaleRule rule = ScaleRule::Search;
+  // Per-column importance (importance.h): each matrix that has an entry is
+  // quantized with column_weights() of it in the scale search's error.
+  const Importance* importance = nullptr;
 };
+
+// The weights a matrix's columns get in the scale search's error, from their
+// mean x^2: normalised to mean 1, then mixed with kImportanceFloor of the
+// uniform weight, so no column is left out by a calibration text that
+// happened not to excite it. Empty `mean` gives empty weights (unweighted).
+constexpr float kImportanceFloor = 0.1f;
+std::vector<float> column_weights(const std::vector<float>& mean);
 
 // Converts m's matrices in place (native: nothing happens).
 void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o);

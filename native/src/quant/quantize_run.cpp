@@ -32,7 +32,7 @@ void put_scale(RunQuant q, uint8_t* row, int64_t cols, int64_t g, float d) {
 
 }  // namespace
 
-void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule) {
+void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule, const float* w) {
   if (q.none()) fail("quantize: no run format given");
   if (cols <= 0 || cols % kRunColAlign) fail("quantize: a row of %lld columns is not a multiple of %d",
                                              (long long)cols, kRunColAlign);
@@ -47,8 +47,9 @@ void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, Sc
     const int64_t k0 = g * gsize, n = cols - k0 < gsize ? cols - k0 : gsize;
     uint8_t* codes = idx.data();
     float d;
-    if (q.type == RunType::Fp8) d = choose_fp8(x + k0, n, rule, fp16, codes);
-    else d = choose_levels(x + k0, n, set, rule, fp16, codes);
+    const float* wg = w ? w + k0 : nullptr;
+    if (q.type == RunType::Fp8) d = choose_fp8(x + k0, n, rule, fp16, codes, wg);
+    else d = choose_levels(x + k0, n, set, rule, fp16, codes, wg);
     put_scale(q, row, cols, g, d);
     if (run_is_4bit(q.type)) {
       // the index is the nibble: INT4 stores q + 8, NF4 the table position

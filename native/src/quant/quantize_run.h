@@ -13,8 +13,10 @@
 namespace km::quant {
 
 // Encodes x[0, cols) into `row` (run_row_bytes(q, cols) bytes, padding zeroed).
-// cols must be a multiple of kRunColAlign.
-void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule);
+// cols must be a multiple of kRunColAlign. w: each column's weight in the
+// scale search's error [cols] (scale_search.h), or null.
+void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule,
+                      const float* w = nullptr);
 
 // Decodes a row: y[k] = run_element(q, row, cols, k) for k < cols.
 void dequantize_run_row(RunQuant q, const uint8_t* row, int64_t cols, float* y);

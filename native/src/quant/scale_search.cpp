@@ -66,12 +66,16 @@ inline int nearest(const LevelSet& s, float t) {
   return lo;
 }
 
+// With importance w (null: every w_k = 1) the error is sum w_k (x_k - d l_k)^2,
+// and for fixed levels its best d is sum w x l / sum w l l.
+inline double weight_at(const float* w, int64_t i) { return w ? (double)w[i] : 1.0; }
+
 struct Fit {
-  double sxl = 0, sll = 0;  // sum x*l, sum l*l
+  double sxl = 0, sll = 0;  // sum w*x*l, sum w*l*l
   float scale() const { return sll > 0 ? (float)(sxl / sll) : 0.0f; }
 };
 
-Fit assign(const float* x, int64_t n, const LevelSet& s, float d, uint8_t* idx) {
+Fit assign(const float* x, const float* w, int64_t n, const LevelSet& s, float d, uint8_t* idx) {
   Fit f;
   if (d == 0.0f || !std::isfinite(1.0f / d)) {
     const int zero = nearest(s, 0.0f);
@@ -82,22 +86,25 @@ Fit assign(const float* x, int64_t n, const LevelSet& s, float d, uint8_t* idx) 
   for (int64_t i = 0; i < n; i++) {
     const int k = nearest(s, x[i] * inv);
     idx[i] = (uint8_t)k;
-    const double l = s.level(k);
-    f.sxl += (double)x[i] * l;
-    f.sll += l * l;
+    const double l = s.level(k), wl = weight_at(w, i) * l;
+    f.sxl += (double)x[i] * wl;
+    f.sll += l * wl;
   }
   return f;
 }
 
-// Squared error of x against d * level(idx).
-double level_error(const float* x, int64_t n, const LevelSet& s, float d, const uint8_t* idx) {
+}  // namespace
+
+double weighted_error(const float* x, const float* w, int64_t n, const LevelSet& s, float d, const uint8_t* idx) {
   double e = 0;
   for (int64_t i = 0; i < n; i++) {
     const double r = (double)x[i] - (double)d * s.level(idx[i]);
-    e += r * r;
+    e += weight_at(w, i) * r * r;
   }
   return e;
 }
+
+namespace {
 
 const float* e4m3_table() {
   static const struct T {
@@ -109,12 +116,12 @@ const float* e4m3_table() {
   return t.v;
 }
 
-double fp8_encode(const float* x, int64_t n, float d, uint8_t* code) {
+double fp8_encode(const float* x, const float* w, int64_t n, float d, uint8_t* code) {
   const float* dec = e4m3_table();
   if (d == 0.0f || !std::isfinite(1.0f / d)) {
     std::memset(code, 0, (size_t)n);
     double e = 0;
-    for (int64_t i = 0; i < n; i++) e += (double)x[i] * x[i];
+    for (int64_t i = 0; i < n; i++) e += weight_at(w, i) * x[i] * x[i];
     return e;
   }
   const float inv = 1.0f / d;
@@ -122,7 +129,7 @@ double fp8_encode(const float* x, int64_t n, float d, uint8_t* code) {
   for (int64_t i = 0; i < n; i++) {
     code[i] = fp32_to_fp8_e4m3(x[i] * inv);
     const double r = (double)x[i] - (double)d * dec[code[i]];
-    e += r * r;
+    e += weight_at(w, i) * r * r;
   }
   return e;
 }
@@ -174,8 +181,9 @@ inline __m128 level_table(__m128 t, const TableSteps& ts) {
   return l;
 }
 
-template <bool TABLE>
-FitF rank_levels(const float* x, int64_t n, float inv, const LevelSet& s, const TableSteps& ts) {
+// W: weighted by w (the products w*l replace l in both sums).
+template <bool TABLE, bool W>
+FitF rank_levels(const float* x, const float* w, int64_t n, float inv, const LevelSet& s, const TableSteps& ts) {
   const __m128 vi = _mm_set1_ps(inv), lo = _mm_set1_ps((float)s.lo), hi = _mm_set1_ps((float)s.hi);
   __m128 a0 = _mm_setzero_ps(), a1 = a0, b0 = a0, b1 = a0;
   for (int64_t i = 0; i < n; i += 8) {
@@ -183,15 +191,18 @@ FitF rank_levels(const float* x, int64_t n, float inv, const LevelSet& s, const 
     const __m128 t0 = _mm_mul_ps(x0, vi), t1 = _mm_mul_ps(x1, vi);
     const __m128 l0 = TABLE ? level_table(t0, ts) : level_uniform(t0, lo, hi);
     const __m128 l1 = TABLE ? level_table(t1, ts) : level_uniform(t1, lo, hi);
-    a0 = _mm_add_ps(a0, _mm_mul_ps(x0, l0)), a1 = _mm_add_ps(a1, _mm_mul_ps(x1, l1));
-    b0 = _mm_add_ps(b0, _mm_mul_ps(l0, l0)), b1 = _mm_add_ps(b1, _mm_mul_ps(l1, l1));
+    const __m128 m0 = W ? _mm_mul_ps(l0, _mm_loadu_ps(w + i)) : l0;
+    const __m128 m1 = W ? _mm_mul_ps(l1, _mm_loadu_ps(w + i + 4)) : l1;
+    a0 = _mm_add_ps(a0, _mm_mul_ps(x0, m0)), a1 = _mm_add_ps(a1, _mm_mul_ps(x1, m1));
+    b0 = _mm_add_ps(b0, _mm_mul_ps(l0, m0)), b1 = _mm_add_ps(b1, _mm_mul_ps(l1, m1));
   }
   float a[8], b[8];
   _mm_storeu_ps(a, a0), _mm_storeu_ps(a + 4, a1), _mm_storeu_ps(b, b0), _mm_storeu_ps(b + 4, b1);
   return FitF{lane_sum(a), lane_sum(b)};
 }
 
-float rank_fp8(const float* x, int64_t n, float d) {
+template <bool W>
+float rank_fp8(const float* x, const float* w, int64_t n, float d) {
   const __m128 vi = _mm_set1_ps(1.0f / d), vd = _mm_set1_ps(d), sign = _mm_set1_ps(-0.0f);
   const __m128 max = _mm_set1_ps(kFp8E4M3MaxValue), sm = _mm_set1_ps(kFp8SubMagic), vk = _mm_set1_ps(kVeltkamp);
   const __m128 mn = _mm_set1_ps(kFp8MinNormal);
@@ -206,7 +217,8 @@ float rank_fp8(const float* x, int64_t n, float d) {
       const __m128 is_sub = _mm_cmplt_ps(a, mn);
       const __m128 r = _mm_or_ps(_mm_and_ps(is_sub, sub), _mm_andnot_ps(is_sub, norm));
       const __m128 err = _mm_sub_ps(ax, _mm_mul_ps(vd, r));
-      e[h] = _mm_add_ps(e[h], _mm_mul_ps(err, err));
+      const __m128 werr = W ? _mm_mul_ps(err, _mm_loadu_ps(w + i + 4 * h)) : err;
+      e[h] = _mm_add_ps(e[h], _mm_mul_ps(werr, err));
     }
   float v[8];
   _mm_storeu_ps(v, e[0]), _mm_storeu_ps(v + 4, e[1]);
@@ -215,8 +227,8 @@ float rank_fp8(const float* x, int64_t n, float d) {
 
 #else  // the same arithmetic, lane by lane
 
-template <bool TABLE>
-FitF rank_levels(const float* x, int64_t n, float inv, const LevelSet& s, const TableSteps& ts) {
+template <bool TABLE, bool W>
+FitF rank_levels(const float* x, const float* w, int64_t n, float inv, const LevelSet& s, const TableSteps& ts) {
   float a[8] = {0, 0, 0, 0, 0, 0, 0, 0}, b[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t i = 0; i < n; i += 8)
     for (int j = 0; j < 8; j++) {
@@ -229,13 +241,15 @@ FitF rank_levels(const float* x, int64_t n, float inv, const LevelSet& s, const 
         const float c = t < (float)s.lo ? (float)s.lo : (t > (float)s.hi ? (float)s.hi : t);
         l = (c + kRoundMagic) - kRoundMagic;
       }
-      a[j] += x[i + j] * l;
-      b[j] += l * l;
+      const float m = W ? l * w[i + j] : l;
+      a[j] += x[i + j] * m;
+      b[j] += l * m;
     }
   return FitF{lane_sum(a), lane_sum(b)};
 }
 
-float rank_fp8(const float* x, int64_t n, float d) {
+template <bool W>
+float rank_fp8(const float* x, const float* w, int64_t n, float d) {
   const float inv = 1.0f / d;
   float e[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (int64_t i = 0; i < n; i += 8)
@@ -247,7 +261,7 @@ float rank_fp8(const float* x, int64_t n, float d) {
       const float c = a * kVeltkamp;
       const float norm = c - (c - a);
       const float err = ax - d * (a < kFp8MinNormal ? sub : norm);
-      e[j] += err * err;
+      e[j] += (W ? err * w[i + j] : err) * err;
     }
   return lane_sum(e);
 }
@@ -267,12 +281,13 @@ LevelSet int8_levels() { return LevelSet{-127, 127, nullptr}; }
 LevelSet int4_levels() { return LevelSet{-kInt4Offset, 15 - kInt4Offset, nullptr}; }
 LevelSet nf4_levels() { return LevelSet{kNf4Levels[0], kNf4Levels[15], kNf4Levels}; }
 
-float choose_levels(const float* x, int64_t n, const LevelSet& s, ScaleRule rule, bool fp16_scale, uint8_t* idx) {
+float choose_levels(const float* x, int64_t n, const LevelSet& s, ScaleRule rule, bool fp16_scale, uint8_t* idx,
+                    const float* w) {
   float amax = 0, xmax = 0;
   for (int64_t i = 0; i < n; i++)
     if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), xmax = x[i];
   if (amax == 0.0f) {
-    assign(x, n, s, 0.0f, idx);
+    assign(x, w, n, s, 0.0f, idx);
     return 0.0f;
   }
   // A symmetric set gets a positive scale (the sign is free); otherwise the
@@ -283,50 +298,71 @@ float choose_levels(const float* x, int64_t n, const LevelSet& s, ScaleRule rule
   const int extreme = -s.lo > s.hi ? s.lo : s.hi;
   if (rule == ScaleRule::Absmax) {
     const float d = round_scale(xmax / (float)extreme, fp16_scale);
-    assign(x, n, s, d, idx);
+    assign(x, w, n, s, d, idx);
     return d;
   }
 
-  const bool int8 = s.hi - s.lo > 16;
+  // NF4's table is stored as int8 (-127..127) but has 16 levels: it takes the 4-bit grid.
+  const bool int8 = !s.table && s.hi - s.lo > 16;
   const int steps = int8 ? kInt8Steps : kLevelSteps;
   const float lo_frac = int8 ? kInt8FracLo : kFracLo, step = int8 ? kInt8FracStep : kFracStep;
-  uint8_t tmp_buf[4096];
-  uint8_t* tmp = n <= (int64_t)sizeof tmp_buf ? tmp_buf : static_cast<uint8_t*>(std::malloc((size_t)n));
+  // Two scratch index rows (the second for the other starting point below).
+  uint8_t tmp_buf[2 * 4096];
+  uint8_t* tmp = n <= 4096 ? tmp_buf : static_cast<uint8_t*>(std::malloc(2 * (size_t)n));
   if (!tmp) fail("quantize: out of memory");
 
-  float best_d = xmax / (float)extreme;
-  float best = -1;
+  // With weights the unweighted search runs too, and the weighted error picks
+  // between the two results: so it is never above the unweighted search's
+  // (the coarse grids can rank a candidate first whose refit ends worse).
+  float best_d = xmax / (float)extreme, best_du = best_d;
+  float best = -1, best_u = -1;
   const TableSteps ts(s);
   for (int side = 0; side < (symmetric ? 1 : 2); side++) {
     const int ext = side == 0 ? s.hi : s.lo;
     for (int k = 0; k < steps; k++) {
       const float target = (lo_frac + step * (float)k) * (float)ext;
       const float inv = target / xmax;
-      const FitF f = s.table ? rank_levels<true>(x, n, inv, s, ts) : rank_levels<false>(x, n, inv, s, ts);
-      if (f.sll > 0 && f.score() > best) {
-        best = f.score();
-        best_d = f.sxl / f.sll;
-      }
+      const FitF u = s.table ? rank_levels<true, false>(x, w, n, inv, s, ts) : rank_levels<false, false>(x, w, n, inv, s, ts);
+      if (u.sll > 0 && u.score() > best_u) best_u = u.score(), best_du = u.sxl / u.sll;
+      if (!w) continue;
+      const FitF f = s.table ? rank_levels<true, true>(x, w, n, inv, s, ts) : rank_levels<false, true>(x, w, n, inv, s, ts);
+      if (f.sll > 0 && f.score() > best) best = f.score(), best_d = f.sxl / f.sll;
     }
   }
-  // Store, reassign with the stored scale, and refit while that helps.
-  float d = round_scale(best_d, fp16_scale);
-  Fit f = assign(x, n, s, d, idx);
-  double err = level_error(x, n, s, d, idx);
-  for (int r = 0; r < kRefits && f.sll > 0; r++) {
-    const float d2 = round_scale(f.scale(), fp16_scale);
-    if (d2 == d) break;
-    const Fit f2 = assign(x, n, s, d2, tmp);
-    const double err2 = level_error(x, n, s, d2, tmp);
-    if (!(err2 < err)) break;
-    std::memcpy(idx, tmp, (size_t)n);
-    d = d2, f = f2, err = err2;
+  // From a starting scale: store, reassign with the stored scale, and refit
+  // while that helps, by the error weighted with wf. d and out hold the result.
+  auto finish = [&](float start, const float* wf, float& d, uint8_t* out) {
+    d = round_scale(start, fp16_scale);
+    Fit f = assign(x, wf, n, s, d, out);
+    double err = weighted_error(x, wf, n, s, d, out);
+    for (int r = 0; r < kRefits && f.sll > 0; r++) {
+      const float d2 = round_scale(f.scale(), fp16_scale);
+      if (d2 == d) break;
+      const Fit f2 = assign(x, wf, n, s, d2, tmp);
+      const double err2 = weighted_error(x, wf, n, s, d2, tmp);
+      if (!(err2 < err)) break;
+      std::memcpy(out, tmp, (size_t)n);
+      d = d2, f = f2, err = err2;
+    }
+  };
+  // The unweighted search's result exactly; with weights, the weighted one
+  // replaces it where its weighted error is lower.
+  float d = 0;
+  finish(best_du, nullptr, d, idx);
+  if (w) {
+    float dw = 0;
+    uint8_t* iw = tmp + n;
+    finish(best_d, w, dw, iw);
+    if (weighted_error(x, w, n, s, dw, iw) < weighted_error(x, w, n, s, d, idx)) {
+      d = dw;
+      std::memcpy(idx, iw, (size_t)n);
+    }
   }
   if (tmp != tmp_buf) std::free(tmp);
   return d;
 }
 
-float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uint8_t* code) {
+float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uint8_t* code, const float* w) {
   float amax = 0;
   for (int64_t i = 0; i < n; i++) amax = std::fmax(amax, std::fabs(x[i]));
   if (amax == 0.0f) {
@@ -335,7 +371,7 @@ float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uin
   }
   if (rule == ScaleRule::Absmax) {
     const float d = round_scale(amax / kFp8E4M3MaxValue, fp16_scale);
-    fp8_encode(x, n, d, code);
+    fp8_encode(x, w, n, d, code);
     return d;
   }
   uint8_t tmp_buf[4096];
@@ -347,18 +383,21 @@ float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uin
     const float f = std::exp2(-(float)k / (float)kFp8Steps);
     const float d = round_scale(amax / (kFp8E4M3MaxValue * f), fp16_scale);
     if (!(d > 0)) continue;
-    const float e = rank_fp8(x, n, d);
+    const float e = w ? rank_fp8<true>(x, w, n, d) : rank_fp8<false>(x, w, n, d);
     if (best_d == 0 || e < best_rank) best_rank = e, best_d = d;
   }
   if (best_d == 0) best_d = round_scale(amax / kFp8E4M3MaxValue, fp16_scale);
   // One least-squares refit of the winner's codes.
   const float* dec = e4m3_table();
-  const double best = fp8_encode(x, n, best_d, code);
+  const double best = fp8_encode(x, w, n, best_d, code);
   double sxv = 0, svv = 0;
-  for (int64_t i = 0; i < n; i++) sxv += (double)x[i] * dec[code[i]], svv += (double)dec[code[i]] * dec[code[i]];
+  for (int64_t i = 0; i < n; i++) {
+    const double wv = weight_at(w, i) * dec[code[i]];
+    sxv += (double)x[i] * wv, svv += (double)dec[code[i]] * wv;
+  }
   if (svv > 0) {
     const float d2 = round_scale((float)(sxv / svv), fp16_scale);
-    const double e2 = fp8_encode(x, n, d2, tmp);
+    const double e2 = fp8_encode(x, w, n, d2, tmp);
     if (e2 < best) {
       best_d = d2;
       std::memcpy(code, tmp, (size_t)n);

@@ -8,6 +8,9 @@
 // and the levels are assigned again with the stored scale, so the error
 // measured is the error the kernels will see.
 //
+// With importance weights (importance.h) the error each candidate is ranked
+// by, and the refit, weigh each weight by how much its input matters.
+//
 // KEYMATE_QUANT_SCALES=absmax switches every format to plain absmax scales
 // (the baseline the accuracy table compares against); the default is search.
 #pragma once
@@ -35,10 +38,16 @@ LevelSet nf4_levels();   // kNf4Levels
 
 // Picks d for x[0, n) and the level index of every element (idx[i] in
 // [0, count)), so that x ~= d * level(idx). fp16_scale: d is stored as fp16
-// (else f32). Returns the stored d (0 when every x is 0).
-float choose_levels(const float* x, int64_t n, const LevelSet& set, ScaleRule rule, bool fp16_scale, uint8_t* idx);
+// (else f32). w: each element's weight in the error, sum w_k (x_k - d l_k)^2,
+// (importance.h; >= 0), or null for all ones; the candidates are ranked and
+// refitted by that error. Returns the stored d (0 when every x is 0).
+float choose_levels(const float* x, int64_t n, const LevelSet& set, ScaleRule rule, bool fp16_scale, uint8_t* idx,
+                    const float* w = nullptr);
 
 // The same for FP8 e4m3 codes: x ~= d * e4m3(code[i]).
-float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uint8_t* code);
+float choose_fp8(const float* x, int64_t n, ScaleRule rule, bool fp16_scale, uint8_t* code, const float* w = nullptr);
+
+// sum w_k (x_k - d level(idx_k))^2 (w null: all ones), the error the search minimises.
+double weighted_error(const float* x, const float* w, int64_t n, const LevelSet& set, float d, const uint8_t* idx);
 
 }  // namespace km::quant
