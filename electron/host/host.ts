@@ -119,7 +119,7 @@ export class Host {
     this.notices = notices;
     const cliModel = options.model ?? null;
     this.cliModel = cliModel !== null ? path.resolve(cliModel) : null;
-    this.engine = new EngineService(events);
+    this.engine = new EngineService(events, { imatrixCache: path.join(options.home, 'imatrix') });
     this.cliRemote = options.remote ?? null;
     this.remote = new RemoteEngine({ target: () => this.remoteTarget(), emit: (status) => events.emit('remote', status), keySource: () => this.remoteKey.source });
     const kv = new ConversationCache(this.engine, path.join(options.home, 'kv'), (line) => this.log(`keymate: ${line}`));

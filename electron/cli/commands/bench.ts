@@ -44,7 +44,7 @@ export const benchCommand: Command = {
       throw new UsageError(`bench: --path ${o.path} needs the CUDA backend (--backend cuda or auto)`, usage);
     }
     // The KV cache must hold the prompt and the generated tokens.
-    const options = { ...loadOptions(o), context: o.promptTokens + o.genTokens };
+    const options = { ...loadOptions(o, io.env), context: o.promptTokens + o.genTokens };
     const engine =
       o.model !== undefined
         ? await NativeEngine.load(resolveModelPath(o.model, io.env), options)

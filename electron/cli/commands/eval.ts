@@ -41,7 +41,7 @@ export const evalCommand: Command = {
     const model = resolveModelPath(o.model, io.env);
     const reference = o.reference !== undefined ? resolveModelPath(o.reference, io.env) : '';
     // The KV cache holds one chunk at a time.
-    const engine = await NativeEngine.load(model, { ...loadOptions(o), context: o.ctx });
+    const engine = await NativeEngine.load(model, { ...loadOptions(o, io.env), context: o.ctx });
     try {
       if (io.signal.aborted) return EXIT_INTERRUPTED;
       const r = await engine.eval({ text, ctx: o.ctx, maxChunks: o.chunks, reference }, { signal: io.signal });

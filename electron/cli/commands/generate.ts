@@ -52,7 +52,7 @@ export const generateCommand: Command = {
     if (o.remoteModel !== undefined) throw new UsageError('generate: --remote-model needs --remote BASE_URL', usage);
     if (o.model === undefined) throw new UsageError('generate: --model PATH is required (or --remote BASE_URL)', usage);
     const model = resolveModelPath(o.model, io.env);
-    const engine = await NativeEngine.load(model, loadOptions(o));
+    const engine = await NativeEngine.load(model, loadOptions(o, io.env));
     try {
       // Ctrl-C while the model was loading: nothing was produced, nothing to print.
       if (io.signal.aborted) return EXIT_INTERRUPTED;

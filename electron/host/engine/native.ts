@@ -28,6 +28,14 @@ export interface NativeLoadOptions {
   kv?: string;
   /** Collect per-stage timings (adds a barrier per stage). */
   profile?: boolean;
+  /**
+   * Importance for the scale search of converted weights: "auto" (default: the
+   * 4-bit formats measure it on the engine's calibration text, once per model),
+   * "off", or the path of an imatrix GGUF (llama-imatrix's format).
+   */
+  imatrix?: string;
+  /** Where "auto" keeps what it measured ("" = measured at every load). */
+  imatrixCache?: string;
 }
 
 export interface NativeSyntheticSpec {
@@ -153,6 +161,8 @@ export interface NativeModelInfo {
   weights: string;
   /** The KV cache format, by its canonical name. */
   kv: string;
+  /** Where the scale search's importance came from, in words ("none ..." when unweighted). */
+  importance: string;
   /** The backend running the model now. */
   backend: 'cpu' | 'cuda';
   /** Why the engine runs on the CPU although CUDA was chosen (a failure at load or mid-reply); null if it does not. */

@@ -34,6 +34,8 @@ export interface EngineServiceOptions {
   /** How a model is loaded (the addon's NativeEngine.load); tests give a slower or a hanging one. */
   loadEngine?: (file: string, options: NativeLoadOptions) => Promise<NativeEngine>;
   loadTimeoutMs?: number;
+  /** Where the engine keeps the importance it measures for 4-bit weights, once per model ("" = not kept). */
+  imatrixCache?: string;
 }
 
 export interface EngineConfig {
@@ -84,6 +86,7 @@ export class EngineService {
   private closing = false;
   private readonly loadEngine: (file: string, options: NativeLoadOptions) => Promise<NativeEngine>;
   private readonly loadTimeoutMs: number;
+  private readonly imatrixCache: string;
 
   constructor(
     private readonly events: HostEvents,
@@ -91,6 +94,7 @@ export class EngineService {
   ) {
     this.loadEngine = options.loadEngine ?? ((file, o) => NativeEngine.load(file, o));
     this.loadTimeoutMs = options.loadTimeoutMs ?? LOAD_TIMEOUT_MS;
+    this.imatrixCache = options.imatrixCache ?? '';
   }
 
   /** Paces the loaded engine (and every one loaded later); false when this build cannot pace. */
@@ -263,7 +267,7 @@ export class EngineService {
     let next: NativeEngine;
     this.loading = loading;
     try {
-      next = await this.settleLoad(this.loadEngine(config.model, loadOptions(config)), config.model, loading.abort.signal);
+      next = await this.settleLoad(this.loadEngine(config.model, loadOptions(config, this.imatrixCache)), config.model, loading.abort.signal);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       // A working model stays; without one the failure is the state.
@@ -361,8 +365,8 @@ function promptModel(engine: NativeEngine): PromptModel {
   };
 }
 
-function loadOptions(c: EngineConfig): NativeLoadOptions {
-  return { backend: c.backend, weights: c.weights, kv: c.kv, threads: appThreads(c.threads, physicalCores()), profile: c.profile };
+function loadOptions(c: EngineConfig, imatrixCache: string): NativeLoadOptions {
+  return { backend: c.backend, weights: c.weights, kv: c.kv, threads: appThreads(c.threads, physicalCores()), profile: c.profile, imatrixCache };
 }
 
 /**
