@@ -62,17 +62,14 @@ namespace {
 
 float h2f(uint16_t h) { return fp16_to_fp32(h); }
 
-// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block: the first
-// four live in the low 6 bits of bytes 0..3 / 4..7, the last four are split into
-// a nibble of bytes 8..11 and the top two bits of bytes 0..7.
+// The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block (formats.h).
 void scale_min_k4(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
-  if (j < 4) {
-    *sc = q[j] & 63;
-    *m = q[j + 4] & 63;
-  } else {
-    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
-    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-  }
+  uint32_t w[3];
+  memcpy(w, q, 12);
+  int s = 0, mn = 0;
+  k4_scale_min(k4_scale_words(w[0], w[1], w[2]), j, &s, &mn);
+  *sc = (uint8_t)s;
+  *m = (uint8_t)mn;
 }
 
 void dq_f32(const uint8_t* src, float* y, int64_t n) { memcpy(y, src, (size_t)n * 4); }
@@ -268,6 +265,14 @@ void dq_q6_K(const uint8_t* src, float* y, int64_t n) {
 }
 
 }  // namespace
+
+bool ggml_type_runs_as_stored(GgmlType t) {
+  switch (t) {
+    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0: case GgmlType::Q4_0:
+    case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: return true;
+    default: return false;
+  }
+}
 
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n) {
   const GgmlTypeInfo info = ggml_type_info(t);

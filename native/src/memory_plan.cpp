@@ -13,16 +13,6 @@ namespace km {
 
 namespace {
 
-// Types the CPU kernels multiply directly; other matrices are decoded to f32
-// at load (model.cpp), and a native plan must count them so.
-bool runnable(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
-    case GgmlType::Q4_0: case GgmlType::Q4_K: case GgmlType::Q6_K: return true;
-    default: return false;
-  }
-}
-
 // A hyperparameter that may be a scalar or a per-layer array (first item).
 uint64_t hparam(const GgufFile& f, const std::string& key, uint64_t fallback) {
   const GgufValue* v = f.find(key);
@@ -46,7 +36,7 @@ uint64_t matrix_bytes(const quant::WeightFormat& f, GgmlType type, uint64_t stor
   const quant::TensorPlan p = quant::plan_tensor(f, cols, is_output);
   if (p.kind == quant::WeightKind::Run) return run_row_bytes(p.quant, cols) * (uint64_t)rows;
   if (p.kind == quant::WeightKind::F16 && type != GgmlType::F16) return 2 * (uint64_t)cols * rows;
-  if (p.kind == quant::WeightKind::Native && !runnable(type) && (!embd || tied))
+  if (p.kind == quant::WeightKind::Native && !ggml_type_runs_as_stored(type) && (!embd || tied))
     return 4 * (uint64_t)cols * rows;  // decoded at load
   return stored;
 }

@@ -36,14 +36,6 @@ constexpr ArchFamily kFamilies[] = {
 // Limits that keep every size computed from them far from overflow.
 constexpr uint64_t kMaxDim = 1u << 16, kMaxLayers = 1024, kMaxHeads = 1024, kMaxContext = 1u << 24;
 
-bool matrix_runnable(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
-    case GgmlType::Q4_0: case GgmlType::Q4_K: case GgmlType::Q6_K: return true;
-    default: return false;
-  }
-}
-
 std::string type_name(GgmlType t) {
   const GgmlTypeInfo i = ggml_type_info(t);
   return i.name ? i.name : "type " + std::to_string(static_cast<uint32_t>(t));
@@ -190,7 +182,7 @@ class Loader {
     } else {
       c.tied_embeddings = true;
       // The embedding doubles as the output matrix, so it must be multipliable.
-      if (!matrix_runnable(w.token_embd.type)) w.token_embd = decode(*embd, w.token_embd);
+      if (!ggml_type_runs_as_stored(w.token_embd.type)) w.token_embd = decode(*embd, w.token_embd);
       w.output = w.token_embd;
     }
     const uint64_t half_rot = (uint64_t)c.rope_dims / 2;
@@ -352,7 +344,7 @@ class Loader {
     if (t.row_bytes * (uint64_t)t.rows != g.n_bytes)
       fail("%s: tensor %s holds %llu bytes, expected %llu for its shape and type", path_, g.name.c_str(),
            (unsigned long long)g.n_bytes, (unsigned long long)(t.row_bytes * (uint64_t)t.rows));
-    if (use == Use::Matrix && !matrix_runnable(g.type)) t = decode(g, t);
+    if (use == Use::Matrix && !ggml_type_runs_as_stored(g.type)) t = decode(g, t);
     return t;
   }
 

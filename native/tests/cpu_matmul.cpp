@@ -104,7 +104,8 @@ void check_against_reference(const std::vector<const km::Tensor*>& ts, const std
   int failures = 0;
   for (const km::Tensor* t : ts) {
     const ActFormat f = act_format_for(t->type);
-    const double tol = t->type == GgmlType::Q4_K || t->type == GgmlType::Q6_K ? kKQuantTol
+    const double tol = t->type == GgmlType::Q4_K || t->type == GgmlType::Q5_K || t->type == GgmlType::Q6_K
+                           ? kKQuantTol
                        : (f == ActFormat::Q8)                                 ? kQuantTol
                                                                               : kFloatTol;
     std::vector<float> w(cols);
@@ -142,7 +143,8 @@ const char* type_name(GgmlType t) { return km::ggml_type_info(t).name; }
 TEST(cpu_matmul, every_type_every_level_matches_float64) {
   struct Case { GgmlType type; int64_t cols; };
   const Case cases[] = {{GgmlType::F32, 172}, {GgmlType::F16, 100}, {GgmlType::BF16, 64}, {GgmlType::Q8_0, 96},
-                        {GgmlType::Q4_0, 160}, {GgmlType::Q4_K, 512}, {GgmlType::Q6_K, 256}};
+                        {GgmlType::Q4_0, 160}, {GgmlType::Q4_K, 512}, {GgmlType::Q5_K, 768},
+                        {GgmlType::Q6_K, 256}};
   for (const Case& c : cases)
     for (int64_t rows : {8, 37, 56}) {  // 56: 7 groups of 8, the decode tiles of 4, 2 and 1 groups
       Weight w = make_weight(c.type, rows, c.cols, (uint32_t)(rows * 31 + c.cols), "w");
@@ -210,7 +212,7 @@ TEST(cpu_matmul, results_do_not_depend_on_thread_count) {
 
 TEST(cpu_matmul, k_quant_rows_are_copied_out_of_the_file_mapping) {
   // Same rows, same bytes, in memory of the backend's own (huge pages), not the file's.
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q6_K}) {
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
     Weight w = make_weight(type, 9, 512, 11, "w");
     const CpuMatrix m = CpuMatrix::build({&w.t}, Simd::Avx2);
     const MatPart& p = m.parts()[0];

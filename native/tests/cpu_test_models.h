@@ -88,8 +88,9 @@ inline void fill_random(km::GgmlType t, uint8_t* dst, uint64_t n_bytes, uint32_t
       blocks(sizeof(km::block_q4_0), [&](uint8_t* b) { put16(b, km::fp32_to_fp16(pos(rng) * s * 16)); });
       return;
     case km::GgmlType::Q4_K:
-      blocks(sizeof(km::block_q4_K), [&](uint8_t* b) {
-        put16(b, km::fp32_to_fp16(pos(rng) * s * 4));
+    case km::GgmlType::Q5_K:  // d and dmin first in both
+      blocks(t == km::GgmlType::Q4_K ? sizeof(km::block_q4_K) : sizeof(km::block_q5_K), [&](uint8_t* b) {
+        put16(b, km::fp32_to_fp16(pos(rng) * s * (t == km::GgmlType::Q4_K ? 4 : 2)));
         put16(b + 2, km::fp32_to_fp16(pos(rng) * s * 4));
       });
       return;

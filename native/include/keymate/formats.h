@@ -6,12 +6,15 @@
 //   Q8_0  32 weights: w = d * q,              q int8
 //   Q4_0  32 weights: w = d * (q - 8),         q 4-bit, low nibbles are 0..15, high 16..31
 //   Q4_K 256 weights: 8 sub-blocks of 32, 6-bit scales and mins, w = d*sc*q - dmin*m
+//   Q5_K 256 weights: Q4_K's scales and mins, q 5-bit (a fifth bit per weight in qh)
 //   Q6_K 256 weights: 16 sub-blocks of 16, int8 scales, w = d * sc * (q - 32), q 6-bit
-// Also read from files (decoded to float at load, never run directly):
-//   Q4_1, Q5_0, Q5_1 (32 weights), Q2_K, Q3_K, Q5_K (256 weights).
+// Also read from files (decoded to float at load on the CPU, never run directly there):
+//   Q4_1, Q5_0, Q5_1 (32 weights), Q2_K, Q3_K (256 weights); Q5_K on the CPU.
 #pragma once
 
 #include <cstdint>
+
+#include "keymate/half.h"  // KM_HD
 
 namespace km {
 
@@ -64,6 +67,29 @@ struct block_q4_K {
   uint8_t qs[QK_K / 2];            // 4-bit quants
 };
 static_assert(sizeof(block_q4_K) == 4 + K_SCALE_SIZE + QK_K / 2, "block_q4_K layout");
+
+// Q4_K and Q5_K pack 8 6-bit scales and 8 6-bit mins into 12 bytes: scales
+// and mins 0..3 are the low 6 bits of bytes 0..3 and 4..7; 4..7 are a nibble
+// of bytes 8..11 (low: scale, high: min) under the top 2 bits of bytes 0..7.
+// Here the 12 bytes are three little-endian words, and the result four words
+// of one 6-bit value per byte, so the CPU and the GPU unpack them with whole-word
+// moves and no per-byte branches.
+struct K4ScaleWords {
+  uint32_t sc_lo, sc_hi, m_lo, m_hi;  // scales 0..3, scales 4..7, mins 0..3, mins 4..7
+};
+
+KM_HD K4ScaleWords k4_scale_words(uint32_t w0, uint32_t w1, uint32_t w2) {
+  const uint32_t low6 = 0x3f3f3f3fu, low4 = 0x0f0f0f0fu, low2 = 0x03030303u;
+  return {w0 & low6, (w2 & low4) | (((w0 >> 6) & low2) << 4), w1 & low6,
+          ((w2 >> 4) & low4) | (((w1 >> 6) & low2) << 4)};
+}
+
+// The scale and min of sub-block j (0..7).
+KM_HD void k4_scale_min(const K4ScaleWords& k, int j, int* sc, int* m) {
+  const int sh = 8 * (j & 3);
+  *sc = (int)(((j < 4 ? k.sc_lo : k.sc_hi) >> sh) & 0xff);
+  *m = (int)(((j < 4 ? k.m_lo : k.m_hi) >> sh) & 0xff);
+}
 
 struct block_q2_K {
   uint8_t scales[QK_K / 16];  // 16 sub-blocks: low nibble scale, high nibble min

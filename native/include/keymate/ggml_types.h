@@ -48,6 +48,11 @@ inline uint64_t ggml_row_bytes(GgmlType t, uint64_t n) {
   return n / i.block_elems * i.block_bytes;
 }
 
+// The matrix types the engine multiplies as stored, on the CPU and the GPU
+// alike; a matrix of another type is decoded to f32 at load (model.cpp), and
+// the memory plan counts it so.
+bool ggml_type_runs_as_stored(GgmlType t);
+
 // Decode n elements (a multiple of the block size) of type t at src into floats.
 // Exactly llama.cpp's dequantization (same arithmetic, same rounding).
 void dequantize_row(GgmlType t, const void* src, float* dst, int64_t n);

@@ -17,6 +17,7 @@ ActFormat act_format_for(GgmlType t) {
     case GgmlType::Q8_0:
     case GgmlType::Q4_0: return ActFormat::Q8;
     case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
     case GgmlType::Q6_K: return ActFormat::Q8K;
     default: break;
   }
@@ -31,14 +32,6 @@ ActFormat act_format_for(GgmlType t, RunQuant q) {
     case RunType::Int8: case RunType::Int4: case RunType::Nf4: return ActFormat::Q8;
   }
   return ActFormat::F32;
-}
-
-bool cpu_runnable(GgmlType t) {
-  switch (t) {
-    case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0:
-    case GgmlType::Q4_0: case GgmlType::Q4_K: case GgmlType::Q6_K: return true;
-    default: return false;
-  }
 }
 
 uint64_t act_row_bytes(ActFormat f, int64_t cols) {

@@ -48,15 +48,13 @@ constexpr int kQ8RowHeader = 32;
 
 enum class ActFormat : uint8_t { F32, F16, BF16, Q8, Q8K, Q8Row };
 
-// The activation form for a weight type; the type must be runnable (see
-// cpu_runnable()). A run format, when given, decides instead of the type.
+// The activation form for a weight type; the type must run as stored
+// (ggml_type_runs_as_stored). A run format, when given, decides instead of the type.
 ActFormat act_format_for(GgmlType t);
 ActFormat act_format_for(GgmlType t, RunQuant q);
 // Bytes one activation row of `cols` elements takes in `f` (floats for F32/F16/BF16).
 uint64_t act_row_bytes(ActFormat f, int64_t cols);
 
-// Types the CPU kernels multiply directly (others are decoded at load).
-bool cpu_runnable(GgmlType t);
 
 // Scalar reference conversions. The SIMD versions (kernels_*.cpp) give the
 // same results: q = round-to-nearest-even(x * 127 / amax), scale = amax / 127

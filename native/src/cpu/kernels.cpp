@@ -34,6 +34,7 @@ MatKernel Kernels::mat(const MatPart& p) const {
         case GgmlType::Q8_0: k = mat_q8_0; break;
         case GgmlType::Q4_0: k = mat_q4_0; break;
         case GgmlType::Q4_K: k = mat_q4_k; break;
+        case GgmlType::Q5_K: k = mat_q5_k; break;
         case GgmlType::Q6_K: k = mat_q6_k; break;
         default: break;
       }

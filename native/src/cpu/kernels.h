@@ -41,7 +41,7 @@ struct Kernels {
 
   // Matrix kernels by weight type (file layout) and by packed layout.
   MatKernel mat_f32 = nullptr, mat_f16 = nullptr, mat_bf16 = nullptr;
-  MatKernel mat_q8_0 = nullptr, mat_q4_0 = nullptr, mat_q4_k = nullptr, mat_q6_k = nullptr;
+  MatKernel mat_q8_0 = nullptr, mat_q4_0 = nullptr, mat_q4_k = nullptr, mat_q5_k = nullptr, mat_q6_k = nullptr;
   MatKernel mat_q8_packed = nullptr, mat_q8_packed_u = nullptr, mat_q4_packed = nullptr;
   // Run formats (formats_run.h), file-like rows (kernels_run_*.cpp).
   MatKernel mat_run_fp8 = nullptr, mat_run_int8 = nullptr, mat_run_int4 = nullptr, mat_run_nf4 = nullptr,

@@ -10,7 +10,7 @@
 //     tokens and each activation vector four rows.
 //   Q8_0 / Q4_0 (8-row packed, see matrix.h): the outputs of 8 rows are the 8
 //     lanes; per 4 columns, one weight load serves every token of the tile.
-//   Q4_K / Q6_K (file rows): a super-block is unpacked once per row and token
+//   Q4_K / Q5_K / Q6_K (file rows): a super-block is unpacked once per row and token
 //     tile; the sub-block sums (quants x activations x 6/8-bit scales) are
 //     exact int32 lanes, scaled into a float vector per token, summed across
 //     lanes once per row.
@@ -352,9 +352,12 @@ inline float f16_at(const uint16_t* p) {
 // scale vectors: nothing spills, and one token (decode) costs no more than
 // the loads and the multiply-adds. The float work (d * d_a, the mins) is
 // once per super-block and token.
-template <int T>
-inline void q4k_row(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
+// Q5_K is Q4_K with a fifth bit per quant: bit j of qh[l] is bit 4 of
+// element 32j + l, moved under the nibble before the products (quants 0..31
+// times int8 activations, pairs summed, stay within int16).
+template <int T, bool Q5, typename Block>
+inline void k4_row(const Block* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
   __m256 accv[T];
   float mins[T];
   for (int t = 0; t < T; t++) accv[t] = _mm256_setzero_ps(), mins[t] = 0;
@@ -363,9 +366,16 @@ inline void q4k_row(const block_q4_K* wb, int64_t nb, const block_q8k* const (&a
     q4k_scales_mins(wb[b].scales, sc8, m8);
     __m256i isum[T];
     for (int t = 0; t < T; t++) isum[t] = _mm256_setzero_si256();
+    __m256i qh = _mm256_setzero_si256();
+    if constexpr (Q5) qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qh));
     for (int p = 0; p < 4; p++) {
       const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * p));
-      const __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+      if constexpr (Q5) {
+        // bits 2p and 2p + 1 of each qh byte, as 0x10 in their byte
+        lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * p), 4), b4));
+        hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * p + 1), 4), b4));
+      }
       const __m256i slo = _mm256_set1_epi16(sc8[2 * p]), shi = _mm256_set1_epi16(sc8[2 * p + 1]);
       for (int t = 0; t < T; t++) {
         const int8_t* aq = at[t][b].qs + 64 * p;
@@ -429,7 +439,7 @@ inline void q6k_row(const block_q6_K* wb, int64_t nb, const block_q8k* const (&a
   for (int t = 0; t < T; t++) out[t] = hsum(accv[t]);
 }
 
-// Rows [r0, r1) against the n tokens, kKTile at a time; `Row` is q4k_row or
+// Rows [r0, r1) against the n tokens, kKTile at a time; `Row` is k4_row or
 // q6k_row's shape. Tokens outside, rows inside: a chunk's rows (tens of KB)
 // stay in L1 while each tile of tokens passes over them once, rather than
 // every row streaming the whole batch's activations from L2 again.
@@ -459,7 +469,15 @@ void mat_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, fl
 
 template <int T>
 struct Q4KRow {
-  static void run(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) { q4k_row<T>(wb, nb, at, out); }
+  static void run(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
+    k4_row<T, false>(wb, nb, at, out);
+  }
+};
+template <int T>
+struct Q5KRow {
+  static void run(const block_q5_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
+    k4_row<T, true>(wb, nb, at, out);
+  }
 };
 template <int T>
 struct Q6KRow {
@@ -468,6 +486,10 @@ struct Q6KRow {
 
 void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
   mat_k<block_q4_K, Q4KRow>(w, r0, r1, a, n, y, ldy, acc);
+}
+
+void mat_q5_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k<block_q5_K, Q5KRow>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q6_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
@@ -656,6 +678,7 @@ Kernels avx2_kernels() {
   k.mat_q8_packed = mat_q8_packed;
   k.mat_q4_packed = mat_q4_packed;
   k.mat_q4_k = mat_q4_k;
+  k.mat_q5_k = mat_q5_k;
   k.mat_q6_k = mat_q6_k;
   k.attn_scores = attn_scores;
   k.attn_values = attn_values;

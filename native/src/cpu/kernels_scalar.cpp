@@ -86,16 +86,18 @@ void mat_q4_0(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n,
   }
 }
 
-void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+// Q4_K and Q5_K: w = d * sc_j * q - dmin * m_j per sub-block j of 32.
+template <typename Block, void (*Unpack)(const Block&, uint8_t*)>
+void mat_k4(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
   const int64_t nb = w.cols / QK_K;
   uint8_t q[QK_K];
   for (int64_t r = r0; r < r1; r++) {
-    const block_q4_K* wb = reinterpret_cast<const block_q4_K*>(w.data + r * w.stride);
+    const Block* wb = reinterpret_cast<const Block*>(w.data + r * w.stride);
     for (int t = 0; t < n; t++) {
       const block_q8k* ab = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)t * a.stride);
       float s = 0;
       for (int64_t b = 0; b < nb; b++) {
-        q4k_unpack(wb[b], q);
+        Unpack(wb[b], q);
         int32_t isum = 0, msum = 0;
         for (int j = 0; j < 8; j++) {
           int sc, m;
@@ -111,6 +113,14 @@ void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n,
       put(y + t * ldy + r, s, acc);
     }
   }
+}
+
+void mat_q4_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k4<block_q4_K, q4k_unpack>(w, r0, r1, a, n, y, ldy, acc);
+}
+
+void mat_q5_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
+  mat_k4<block_q5_K, q5k_unpack>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q6_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
@@ -209,6 +219,7 @@ Kernels scalar_kernels() {
   k.mat_q8_0 = mat_q8_0;
   k.mat_q4_0 = mat_q4_0;
   k.mat_q4_k = mat_q4_k;
+  k.mat_q5_k = mat_q5_k;
   k.mat_q6_k = mat_q6_k;
   k.attn_scores = attn_scores;
   k.attn_values = attn_values;

@@ -9,33 +9,23 @@
 
 namespace km::cpu {
 
-// Q4_K: the 6-bit scale and min of sub-block j (0..7). The first four live in
-// the low 6 bits of bytes 0..3 (scales) and 4..7 (mins); the last four are a
-// nibble of bytes 8..11 plus the top 2 bits of bytes 0..7.
-inline void q4k_scale_min(const uint8_t* s, int j, int* sc, int* m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
-// All 8 scales and 8 mins of a Q4_K block at once, by whole-word bit moves
-// (the same result as q4k_scale_min for j = 0..7).
-inline void q4k_scales_mins(const uint8_t* s, uint8_t sc[8], uint8_t m[8]) {
+// Q4_K/Q5_K: the 12 packed scale bytes of a block as formats.h's words.
+inline K4ScaleWords q4k_scale_words(const uint8_t* s) {
   uint32_t w[3];
   std::memcpy(w, s, 12);
-  const uint32_t low6 = 0x3f3f3f3f, low4 = 0x0f0f0f0f, low2 = 0x03030303;
-  const uint32_t sc_lo = w[0] & low6;                                       // scales 0..3
-  const uint32_t sc_hi = (w[2] & low4) | (((w[0] >> 6) & low2) << 4);       // scales 4..7
-  const uint32_t m_lo = w[1] & low6;                                        // mins 0..3
-  const uint32_t m_hi = ((w[2] >> 4) & low4) | (((w[1] >> 6) & low2) << 4);  // mins 4..7
-  std::memcpy(sc, &sc_lo, 4);
-  std::memcpy(sc + 4, &sc_hi, 4);
-  std::memcpy(m, &m_lo, 4);
-  std::memcpy(m + 4, &m_hi, 4);
+  return k4_scale_words(w[0], w[1], w[2]);
+}
+
+// The 6-bit scale and min of sub-block j (0..7).
+inline void q4k_scale_min(const uint8_t* s, int j, int* sc, int* m) { k4_scale_min(q4k_scale_words(s), j, sc, m); }
+
+// All 8 scales and 8 mins of a block at once.
+inline void q4k_scales_mins(const uint8_t* s, uint8_t sc[8], uint8_t m[8]) {
+  const K4ScaleWords k = q4k_scale_words(s);
+  std::memcpy(sc, &k.sc_lo, 4);
+  std::memcpy(sc + 4, &k.sc_hi, 4);
+  std::memcpy(m, &k.m_lo, 4);
+  std::memcpy(m + 4, &k.m_hi, 4);
 }
 
 // Q4_K quants in element order (0..15): sub-block 2p is the low nibbles of
@@ -45,6 +35,16 @@ inline void q4k_unpack(const block_q4_K& b, uint8_t q[QK_K]) {
     for (int l = 0; l < 32; l++) {
       q[64 * p + l] = b.qs[32 * p + l] & 0xF;
       q[64 * p + 32 + l] = b.qs[32 * p + l] >> 4;
+    }
+}
+
+// Q5_K quants in element order (0..31): Q4_K's nibbles plus bit 4 from qh,
+// where bit j of qh[l] belongs to element 32j + l.
+inline void q5k_unpack(const block_q5_K& b, uint8_t q[QK_K]) {
+  for (int p = 0; p < 4; p++)
+    for (int l = 0; l < 32; l++) {
+      q[64 * p + l] = (uint8_t)((b.qs[32 * p + l] & 0xF) | (((b.qh[l] >> (2 * p)) & 1) << 4));
+      q[64 * p + 32 + l] = (uint8_t)((b.qs[32 * p + l] >> 4) | (((b.qh[l] >> (2 * p + 1)) & 1) << 4));
     }
 }
 

@@ -176,7 +176,7 @@ void pack_q6k(const Tensor& t, uint8_t* out) {
   });
 }
 
-bool runnable(const Tensor& t) { return !t.quant.none() || cpu_runnable(t.type); }
+bool runnable(const Tensor& t) { return !t.quant.none() || ggml_type_runs_as_stored(t.type); }
 
 }  // namespace
 
@@ -212,7 +212,8 @@ CpuMatrix CpuMatrix::build(const std::vector<const Tensor*>& ts, Simd simd) {
     p.cols = t->cols;
     p.out_offset = m.rows_;
     p.name = t->name;
-    if (p.layout == Layout::Rows && (t->type == GgmlType::Q4_K || t->type == GgmlType::Q6_K) && t->quant.none()) {
+    if (p.layout == Layout::Rows && (t->type == GgmlType::Q4_K || t->type == GgmlType::Q5_K || t->type == GgmlType::Q6_K) &&
+        t->quant.none()) {
       const uint64_t bytes = (uint64_t)t->rows * t->row_bytes;
       AlignedBuffer buf = aligned_buffer(bytes, false);  // the copy writes every byte the kernels read
       std::memcpy(buf.get(), t->data, bytes);
