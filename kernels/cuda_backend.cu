@@ -90,7 +90,10 @@ void for_each_kv_run(int n, int n_kv_heads, uint64_t entry, Run run) {
 }
 
 struct Layer {
-  DevMatrix qkv, wo, gate_up, down;
+  // q|k|v as one matrix, or one per part where their layouts differ
+  // (upload_parts): each writes its columns of the shared qkv buffer.
+  std::vector<DevMatrix> qkv;
+  DevMatrix wo, gate_up, down;
   DeviceBuffer attn_norm, ffn_norm, bq, bk, bv;
   DeviceBuffer q_norm, k_norm, attn_post, ffn_post;  // qk_norm, post_norms (model.h)
   DeviceBuffer k, v, k_scale, v_scale;  // paged cache (ops/kv_paged.cuh)
@@ -364,6 +367,22 @@ class CudaBackend final : public Backend {
     return m;
   }
 
+  // Parts that share a layout as one matrix (one product for all); parts
+  // that do not, one matrix each, every one as stored where the matmul runs
+  // it. A Q4_K_M file holds v in Q6_K on some layers beside q and k in Q4_K:
+  // converting the three to one F16 matrix would take 3.5x their bytes.
+  std::vector<DevMatrix> upload_parts(const std::vector<const Tensor*>& parts) {
+    bool same = true;
+    for (const Tensor* p : parts) same = same && same_layout(*p, *parts[0]);
+    std::vector<DevMatrix> out;
+    if (same) {
+      out.push_back(upload_matrix(parts));
+    } else {
+      for (const Tensor* p : parts) out.push_back(upload_matrix({p}));
+    }
+    return out;
+  }
+
   static DeviceBuffer upload_f32(const Tensor& t) {
     DeviceBuffer b;
     if (t.empty()) return b;
@@ -380,7 +399,7 @@ class CudaBackend final : public Backend {
     for (int l = 0; l < c.n_layers; l++) {
       const LayerWeights& L = w.layers[(size_t)l];
       Layer& y = layers_[(size_t)l];
-      y.qkv = upload_matrix({&L.wq, &L.wk, &L.wv});
+      y.qkv = upload_parts({&L.wq, &L.wk, &L.wv});
       y.wo = upload_matrix({&L.wo});
       y.gate_up = upload_matrix({&L.w_gate, &L.w_up}, 32);  // h = ffn_pad_, the down matrix's padded cols
       y.down = upload_matrix({&L.w_down});
@@ -497,7 +516,8 @@ class CudaBackend final : public Backend {
     p.push_back(in);
   }
 
-  MatmulArgs matmul_args(const DevMatrix& m, const void* w, const float* x, float* y, Epilogue e, bool last_only) {
+  MatmulArgs matmul_args(const DevMatrix& m, const void* w, const float* x, float* y, Epilogue e, bool last_only,
+                         int ldy = 0) {
     MatmulArgs a{};
     a.w = w;
     a.row_bytes = m.row_bytes;
@@ -507,6 +527,7 @@ class CudaBackend final : public Backend {
     a.quant = m.quant;
     a.x = x;
     a.y = y;
+    a.ldy = ldy;
     a.epilogue = e;
     a.last_only = last_only;
     a.scratch = nullptr;
@@ -589,8 +610,12 @@ class CudaBackend final : public Backend {
       const LayerSpec& spec = c.layers[l];
       const RopeSpec& rope = c.ropes[(size_t)std::max(spec.rope, 0)];
       norm(Stage::Qkv, L.attn_norm, false);
-      push_matmul(p, Stage::Qkv,
-                  matmul_args(L.qkv, L.qkv.buf.get(), xn_.get<float>(), qkv_.get<float>(), Epilogue::Store, false));
+      int col = 0;  // the part's first column in the qkv buffer's rows of ld floats
+      for (const DevMatrix& m : L.qkv) {
+        push_matmul(p, Stage::Qkv,
+                    matmul_args(m, m.buf.get(), xn_.get<float>(), qkv_.get<float>() + col, Epilogue::Store, false, ld));
+        col += m.rows;
+      }
       {
         Instr in;
         RopeKvArgs& a = in.a.rope_kv;

@@ -53,6 +53,9 @@ KM_HD int matmul_out_rows(const MatmulArgs& a) {
   return gated(a.epilogue) ? a.rows / 2 : a.rows;
 }
 
+// Floats from one token's outputs to the next in y.
+KM_HD int matmul_ldy(const MatmulArgs& a) { return a.ldy ? a.ldy : matmul_out_rows(a); }
+
 // Token rows this step multiplies.
 KM_HD int matmul_tokens(const MatmulArgs& a, const StepState& st) { return a.last_only ? 1 : st.n; }
 

@@ -9,9 +9,10 @@
 //                 (value * 2^-8, subnormals included; formats.h's
 //                 fp8_e4m3_to_fp16_scaled), the 2^8 folded into the scale
 //   NF4   -> int8: byte-permute look-ups in the 16 levels held in 4 registers
-// GGUF Q8_0 and Q4_0 blocks are 34 and 18 bytes, so their quants are only
-// 2-byte aligned: they are read with 2-byte loads (the backend converts them to
-// INT8/INT4 run rows when speed matters); everything else moves 16 bytes a load.
+// GGUF Q8_0, Q4_0 and Q6_K blocks are 34, 18 and 210 bytes, so their quants
+// are only 2-byte aligned: they are read with 2-byte loads (the backend
+// converts Q8_0/Q4_0 to INT8/INT4 run rows when speed matters); everything
+// else moves 16 bytes a load. The K-quants' decoding is kquant.cuh.
 #pragma once
 
 #include <cuda_fp16.h>
@@ -26,7 +27,15 @@
 
 namespace km::cuda::mm {
 
-enum class WFmt : uint8_t { F32, F16, BF16, Q8_0, Q4_0, Fp8, Int8, Int4, Nf4, W8A8 };
+// Every weight format the kernels run: the GGUF types as stored, then the run
+// formats (formats_run.h). The list is the one place a format is added; the
+// format switches (matmul_impl.cuh, matmul.cu) expand it.
+#define KM_WEIGHT_FORMATS(X) \
+  X(F32) X(F16) X(BF16) X(Q8_0) X(Q4_0) X(Q4_K) X(Q5_K) X(Q6_K) X(Fp8) X(Int8) X(Int4) X(Nf4) X(W8A8)
+
+#define KM_WFMT_ENUMERATOR(f) f,
+enum class WFmt : uint8_t { KM_WEIGHT_FORMATS(KM_WFMT_ENUMERATOR) };
+#undef KM_WFMT_ENUMERATOR
 
 // The format a matmul's weights are decoded as (matmul_supports() rules out the rest).
 KM_HD WFmt weight_format(const MatmulArgs& a) {
@@ -43,6 +52,9 @@ KM_HD WFmt weight_format(const MatmulArgs& a) {
     case GgmlType::BF16: return WFmt::BF16;
     case GgmlType::Q8_0: return WFmt::Q8_0;
     case GgmlType::Q4_0: return WFmt::Q4_0;
+    case GgmlType::Q4_K: return WFmt::Q4_K;
+    case GgmlType::Q5_K: return WFmt::Q5_K;
+    case GgmlType::Q6_K: return WFmt::Q6_K;
     default: return WFmt::F32;
   }
 }
@@ -119,6 +131,11 @@ __device__ __forceinline__ void e4m3x4_to_f32_scaled(uint32_t w, float* f) {
   const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&h01));
   const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&h23));
   f[0] = a.x; f[1] = a.y; f[2] = b.x; f[3] = b.y;
+}
+
+__device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
+  const __half2 h = __floats2half2_rn(lo, hi);
+  return *reinterpret_cast<const uint32_t*>(&h);
 }
 
 __device__ __forceinline__ void f16x2_to_f32(uint32_t w, float* f) {

@@ -5,8 +5,8 @@
 // A tile is kGemmRows weight rows x kGemmTokens tokens (gated: kGemmRows/2
 // gate rows and the matching up rows, so one thread's epilogue sees both).
 // Each k step of kGemmK columns:
-//   - every thread decodes 16 weights of one row (dequant.cuh, the group scale
-//     applied in f32) to f16 and stores them in shared memory; every thread
+//   - every thread decodes 16 weights of one row (dequant.cuh, kquant.cuh, the
+//     group scale applied in f32) to f16 and stores them in shared memory; every thread
 //     converts 8 activations of one token to f16
 //   - 8 warps as 4 (rows) x 2 (tokens), 32 x 32 outputs each, run
 //     mma.sync m16n8k16 f16 x f16 + f32 (sm_75: two m16n8k8, its largest
@@ -39,6 +39,7 @@
 #include "../common/ptx.cuh"
 #include "dequant.cuh"
 #include "gemv.cuh"
+#include "kquant.cuh"
 
 namespace km::cuda::mm {
 
@@ -61,11 +62,6 @@ __device__ __forceinline__ void mma_f16(float* c, const uint32_t* a, const uint3
     ptx::mma_m16n8k8_f32_f16(c, a[0], a[1], b[0]);
     ptx::mma_m16n8k8_f32_f16(c, a[2], a[3], b[1]);
   }
-}
-
-__device__ __forceinline__ uint32_t pack_half2(float lo, float hi) {
-  const __half2 h = __floats2half2_rn(lo, hi);
-  return *reinterpret_cast<const uint32_t*>(&h);
 }
 
 // 16 weights of one row, as loaded (raw) and as f16 for shared memory.
@@ -126,6 +122,10 @@ struct GemmA {
     }
   }
 };
+
+// The A operand of format F: K-quants decode their super-block slices (kquant.cuh).
+template <WFmt F>
+using GemmAOf = std::conditional_t<is_kquant(F), KGemmA<F>, GemmA<F>>;
 
 // 8 activations of one token, f32 as loaded.
 struct GemmB {
@@ -225,7 +225,7 @@ __device__ __forceinline__ void gemm_epilogue(const MatmulArgs& a, const GemmTil
     float u = gate ? Cs[t * kGemmCLd + i + per] : 0.0f;
     scale(o, tok, v, u);
     if (gate) v = gate_mul(a.epilogue, v, u);
-    matmul_put(a, a.y + (uint64_t)tok * out + o, v);
+    matmul_put(a, a.y + (uint64_t)tok * matmul_ldy(a) + o, v);
   }
   __syncthreads();
 }
@@ -251,7 +251,7 @@ __device__ void gemm_tile(const MatmulArgs& a, const StepState& st, int tile, ch
 #pragma unroll
       for (int e = 0; e < 4; e++) acc[i][j][e] = 0.0f;
 
-  GemmA<F> ra;
+  GemmAOf<F> ra;
   GemmB rb;
   ra.load(a, arow, ak);
   rb.load(a, t0 + bt, n, bk);

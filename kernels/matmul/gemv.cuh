@@ -22,6 +22,7 @@
 #pragma once
 
 #include "dequant.cuh"
+#include "kquant.cuh"
 
 namespace km::cuda::mm {
 
@@ -68,6 +69,9 @@ struct GemvChunk {
       }
     }
   }
+
+  // The row column of value j (0..E-1) of chunk c: a chunk's columns are contiguous.
+  __device__ __forceinline__ static int col(int c, int j) { return c * E + j; }
 
   // The integer formats: the chunk's int8 weights (Q4_0: q - 8) times the E
   // int8 activations at xq, one exact int32 sum.
@@ -117,6 +121,10 @@ struct GemvChunk {
   }
 };
 
+// The chunk of format F: K-quants take two 16-column slices of a super-block (kquant.cuh).
+template <WFmt F>
+using GemvChunkOf = std::conditional_t<is_kquant(F), KChunk<F>, GemvChunk<F>>;
+
 // The per-row scale applied to the finished sum (1 for group-scaled and GGUF rows).
 template <WFmt F>
 __device__ __forceinline__ float gemv_row_scale(const MatmulArgs& a, const uint8_t* row) {
@@ -135,7 +143,7 @@ __device__ __forceinline__ float gemv_row_scale(const MatmulArgs& a, const uint8
 template <WFmt F, int NT>
 __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t* row, const float* x,
                                              const uint8_t* act, int nt, float* acc) {
-  using C = GemvChunk<F>;
+  using C = GemvChunkOf<F>;
   // Several tokens' x would hold registers for every chunk in flight: fewer chunks then.
   constexpr int U = NT == 1 ? kGemvUnroll : 2;
   const int lane = threadIdx.x & 31;
@@ -194,11 +202,11 @@ __device__ __forceinline__ void gemv_row_dot(const MatmulArgs& a, const uint8_t*
 #pragma unroll
         for (int t = 0; t < NT; t++) {
           if (t >= nt) continue;
-          const float* xc = x + (uint64_t)t * a.cols + (uint64_t)c * C::E;
+          const float* xt = x + (uint64_t)t * a.cols;
           float s = 0.0f;
 #pragma unroll
           for (int j = 0; j < C::E; j += 4) {
-            const float4 xv = *reinterpret_cast<const float4*>(xc + j);
+            const float4 xv = *reinterpret_cast<const float4*>(xt + C::col(c, j));
             s = fmaf(v[j], act_round<F>(xv.x), s);
             s = fmaf(v[j + 1], act_round<F>(xv.y), s);
             s = fmaf(v[j + 2], act_round<F>(xv.z), s);
@@ -240,7 +248,7 @@ template <WFmt F, int NT>
 __device__ __forceinline__ void gemv_output(const MatmulArgs& a, int o, int n, const float* x, const uint8_t* row0,
                                             const uint8_t* row1, float d0, float d1) {
   const int lane = threadIdx.x & 31;
-  const int out = matmul_out_rows(a);
+  const int ldy = matmul_ldy(a);
   const bool gate = gated(a.epilogue);
   const uint8_t* act = static_cast<const uint8_t*>(a.scratch);  // integer formats: last_only's row is row 0
   const uint64_t arow = quant_act_row_bytes(a.cols, act_block(F));
@@ -256,7 +264,7 @@ __device__ __forceinline__ void gemv_output(const MatmulArgs& a, int o, int n, c
       const float da = F == WFmt::W8A8 ? *reinterpret_cast<const float*>(act + (t0 + t) * arow) : 1.0f;
       float v = g[t] * (d0 * da);
       if (gate) v = gate_mul(a.epilogue, v, u[t] * (d1 * da));
-      matmul_put(a, a.y + (uint64_t)(t0 + t) * out + o, v);
+      matmul_put(a, a.y + (uint64_t)(t0 + t) * ldy + o, v);
     }
   }
 }

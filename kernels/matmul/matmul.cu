@@ -53,8 +53,7 @@ bool matmul_supports(GgmlType t, RunQuant q) {
     if (q.type == RunType::W8A8 && q.group) return false; // W8A8 is per row by definition
     return true;
   }
-  return t == GgmlType::F32 || t == GgmlType::F16 || t == GgmlType::BF16 || t == GgmlType::Q8_0 ||
-         t == GgmlType::Q4_0;
+  return ggml_type_runs_as_stored(t);  // the kernels run every type the engine keeps as stored
 }
 
 void matmul_check(const MatmulArgs& a) {
@@ -68,11 +67,18 @@ void matmul_check(const MatmulArgs& a) {
   if (gated(a.epilogue) && a.rows % 2)
     fail("cuda matmul: gate|up matrix has %d rows: a gated epilogue needs the gate and up halves stacked",
          (int)a.rows);
+  const bool kquant = a.quant.none() && mm::is_kquant(mm::weight_format(a));
+  if (kquant && a.cols % QK_K)
+    fail("cuda matmul: %s matrix %dx%d: a K-quant row holds whole super-blocks of %d columns", f, (int)a.rows,
+         (int)a.cols, QK_K);
+  if (a.ldy && a.ldy < matmul_out_rows(a))
+    fail("cuda matmul: %s output rows of %d floats cannot hold %d outputs", f, (int)a.ldy, matmul_out_rows(a));
   const uint64_t want = a.quant.none() ? ggml_row_bytes(a.type, a.cols) : run_row_bytes(a.quant, a.cols);
   if (a.row_bytes != want)
     fail("cuda matmul: %s rows of %d columns take %llu bytes, not %llu", f, (int)a.cols,
          (unsigned long long)want, (unsigned long long)a.row_bytes);
-  const bool gguf_block = a.quant.none() && (a.type == GgmlType::Q8_0 || a.type == GgmlType::Q4_0);
+  const bool gguf_block =
+      a.quant.none() && (a.type == GgmlType::Q8_0 || a.type == GgmlType::Q4_0 || a.type == GgmlType::Q6_K);
   if (!gguf_block && (!aligned16(a.w) || a.row_bytes % 16))
     fail("cuda matmul: %s weights must start 16-byte aligned with 16-byte rows", f);
   if (gguf_block && (reinterpret_cast<uintptr_t>(a.w) & 1)) fail("cuda matmul: %s weights must be 2-byte aligned", f);
@@ -111,18 +117,10 @@ int matmul_smem_bytes(const MatmulArgs& a) { return matmul_gemm_capable(a) ? mm:
 void launch_matmul(const MatmulArgs& a, const StepState* st, int max_tiles, cudaStream_t s) {
   if (max_tiles <= 0) return;
   using mm::WFmt;
-  switch (mm::weight_format(a)) {
-    case WFmt::F32: launch_as<WFmt::F32>(a, st, max_tiles, s); break;
-    case WFmt::F16: launch_as<WFmt::F16>(a, st, max_tiles, s); break;
-    case WFmt::BF16: launch_as<WFmt::BF16>(a, st, max_tiles, s); break;
-    case WFmt::Q8_0: launch_as<WFmt::Q8_0>(a, st, max_tiles, s); break;
-    case WFmt::Q4_0: launch_as<WFmt::Q4_0>(a, st, max_tiles, s); break;
-    case WFmt::Fp8: launch_as<WFmt::Fp8>(a, st, max_tiles, s); break;
-    case WFmt::Int8: launch_as<WFmt::Int8>(a, st, max_tiles, s); break;
-    case WFmt::Int4: launch_as<WFmt::Int4>(a, st, max_tiles, s); break;
-    case WFmt::Nf4: launch_as<WFmt::Nf4>(a, st, max_tiles, s); break;
-    case WFmt::W8A8: launch_as<WFmt::W8A8>(a, st, max_tiles, s); break;
-  }
+#define KM_LAUNCH_CASE(f) \
+  case WFmt::f: launch_as<WFmt::f>(a, st, max_tiles, s); break;
+  switch (mm::weight_format(a)) { KM_WEIGHT_FORMATS(KM_LAUNCH_CASE) }
+#undef KM_LAUNCH_CASE
   check_launch("matmul launch");
 }
 

@@ -30,7 +30,10 @@ struct MatmulArgs {
   GgmlType type;        // when quant.none()
   RunQuant quant;       // run format when !quant.none()
   const float* x;       // [n][cols] f32 activations (n = StepState::n, or 1 when last_only)
-  float* y;             // [n][out] f32, out = rows (gated: rows/2)
+  float* y;             // [n][ldy] f32, out = rows (gated: rows/2) of each row written
+  int32_t ldy;          // floats from one token's y to the next; 0 = out. A matrix
+                        // of several parts whose formats differ (q, k, v of a
+                        // Q4_K_M file) runs one product per part into a shared y
   Epilogue epilogue;
   bool last_only;       // logits of the last token only: x row n-1, writes one row of y
   void* scratch;        // device scratch (activation quantization etc.), matmul_scratch_bytes() bytes

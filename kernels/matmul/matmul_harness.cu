@@ -37,7 +37,7 @@ MatmulHarness::MatmulHarness(const MatmulArgs& shape, int copies) : a_(shape) {
   }
   a_.w = w_[0];
   CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&x_), (size_t)kMaxStepTokens * a_.cols * sizeof(float)));
-  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&y_), (size_t)kMaxStepTokens * out_rows() * sizeof(float)));
+  CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&y_), (size_t)kMaxStepTokens * y_ld() * sizeof(float)));
   CUDA_CHECK(cudaMalloc(&st_, sizeof(StepState)));
   a_.x = x_;
   a_.y = y_;
@@ -88,7 +88,7 @@ void MatmulHarness::run(const float* x, int n, float* y, int grid) {
   st.n = n;
   CUDA_CHECK(cudaMemcpyAsync(st_, &st, sizeof st, cudaMemcpyHostToDevice, s));
   CUDA_CHECK(cudaMemcpyAsync(x_, x, (size_t)n * a_.cols * sizeof(float), cudaMemcpyHostToDevice, s));
-  const size_t yb = (size_t)y_rows(n) * out_rows() * sizeof(float);
+  const size_t yb = (size_t)y_rows(n) * y_ld() * sizeof(float);
   CUDA_CHECK(cudaMemcpyAsync(y_, y, yb, cudaMemcpyHostToDevice, s));
   enqueue(n, 0, grid);
   CUDA_CHECK(cudaMemcpyAsync(y, y_, yb, cudaMemcpyDeviceToHost, s));
@@ -100,7 +100,7 @@ double MatmulHarness::time_ms(int n, int iters) {
   cudaStream_t s = as_stream(stream_);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> x((size_t)n * a_.cols), y((size_t)y_rows(n) * out_rows());
+  std::vector<float> x((size_t)n * a_.cols), y((size_t)y_rows(n) * y_ld());
   for (float& v : x) v = u(rng);
   for (float& v : y) v = u(rng);
   StepState st{};

@@ -25,11 +25,12 @@ class MatmulHarness {
 
   int out_rows() const;  // outputs per token (gated: rows / 2)
   int y_rows(int n) const { return a_.last_only ? 1 : n; }
+  int y_ld() const { return a_.ldy ? a_.ldy : out_rows(); }  // floats per row of y
   // Whether n tokens run the tensor-core GEMM (else the GEMV): chooser.cuh.
   bool uses_gemm(int n) const;
 
   // y = epilogue(W x) for n tokens (1..kMaxStepTokens): x is [n][cols], y is
-  // [y_rows(n)][out_rows()] and holds the residual on entry for Residual.
+  // [y_rows(n)][y_ld()] and holds the residual on entry for Residual.
   // grid 0 runs the launch path (a block per tile); grid > 0 runs every tile
   // through matmul_tile() on `grid` blocks in a loop, as the persistent
   // kernel does. W8A8 runs its QuantizeAct first. Synchronous.

@@ -45,18 +45,10 @@ __device__ __noinline__ void matmul_tile_call(const MatmulArgs& a, const StepSta
 
 __device__ inline void matmul_tile(const MatmulArgs& a, const StepState& st, int tile, char* smem) {
   using mm::WFmt;
-  switch (mm::weight_format(a)) {
-    case WFmt::F32: return mm::matmul_tile_call<WFmt::F32>(a, st, tile, smem);
-    case WFmt::F16: return mm::matmul_tile_call<WFmt::F16>(a, st, tile, smem);
-    case WFmt::BF16: return mm::matmul_tile_call<WFmt::BF16>(a, st, tile, smem);
-    case WFmt::Q8_0: return mm::matmul_tile_call<WFmt::Q8_0>(a, st, tile, smem);
-    case WFmt::Q4_0: return mm::matmul_tile_call<WFmt::Q4_0>(a, st, tile, smem);
-    case WFmt::Fp8: return mm::matmul_tile_call<WFmt::Fp8>(a, st, tile, smem);
-    case WFmt::Int8: return mm::matmul_tile_call<WFmt::Int8>(a, st, tile, smem);
-    case WFmt::Int4: return mm::matmul_tile_call<WFmt::Int4>(a, st, tile, smem);
-    case WFmt::Nf4: return mm::matmul_tile_call<WFmt::Nf4>(a, st, tile, smem);
-    case WFmt::W8A8: return mm::matmul_tile_call<WFmt::W8A8>(a, st, tile, smem);
-  }
+#define KM_MATMUL_TILE_CASE(f) \
+  case WFmt::f: return mm::matmul_tile_call<WFmt::f>(a, st, tile, smem);
+  switch (mm::weight_format(a)) { KM_WEIGHT_FORMATS(KM_MATMUL_TILE_CASE) }
+#undef KM_MATMUL_TILE_CASE
 }
 
 }  // namespace km::cuda

@@ -7,8 +7,7 @@ namespace km::cuda {
 
 bool embed_supports(GgmlType type, RunQuant quant) {
   if (!quant.none()) return true;
-  return type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16 || type == GgmlType::Q8_0 ||
-         type == GgmlType::Q4_0;
+  return ggml_type_runs_as_stored(type);
 }
 
 KM_OP_KERNEL(embed, EmbedArgs, 0)

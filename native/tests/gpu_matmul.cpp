@@ -21,6 +21,7 @@
 
 #ifdef KEYMATE_HAVE_CUDA
 #include "cpu/act_quant.h"
+#include "cpu_test_models.h"
 #include "keymate/formats.h"
 #include "keymate/cuda.h"
 #include "keymate/engine.h"
@@ -89,7 +90,14 @@ const Format kFormats[] = {
     {"int4-g128", GgmlType::F32, rq(RunType::Int4, 128)},
     {"nf4-g64", GgmlType::F32, rq(RunType::Nf4, 64)},
     {"w8a8", GgmlType::F32, rq(RunType::W8A8, 0)},
+    {"q4_K", GgmlType::Q4_K, {}},
+    {"q5_K", GgmlType::Q5_K, {}},
+    {"q6_K", GgmlType::Q6_K, {}},
 };
+
+bool is_kquant(const Format& f) {
+  return f.quant.none() && (f.type == GgmlType::Q4_K || f.type == GgmlType::Q5_K || f.type == GgmlType::Q6_K);
+}
 
 bool is_w8a8(const Format& f) { return f.quant.type == RunType::W8A8; }
 // Formats whose products are int8 x int8 against quantized activations, on
@@ -134,7 +142,24 @@ Matrix matrix_from(const Format& f, const std::vector<float>& src, int rows, int
   return m;
 }
 
+// K-quants have no quantizer here: random bytes with finite block scales are
+// valid super-blocks (cpu_test_models.h), decoded by the reference decoder.
+Matrix random_kquant(const Format& f, int rows, int cols, std::mt19937& rng) {
+  Matrix m;
+  m.t.type = f.type;
+  m.t.rows = rows;
+  m.t.cols = cols;
+  m.t.row_bytes = km::ggml_row_bytes(f.type, cols);
+  m.bytes.resize(m.t.row_bytes * rows);
+  kt::fill_random(f.type, m.bytes.data(), m.bytes.size(), (uint32_t)rng(), 0.05f);
+  m.t.data = m.bytes.data();
+  m.w.resize((size_t)rows * cols);
+  for (int r = 0; r < rows; r++) km::quant::tensor_row(m.t, r, m.w.data() + (size_t)r * cols);
+  return m;
+}
+
 Matrix make_matrix(const Format& f, int rows, int cols, std::mt19937& rng) {
+  if (is_kquant(f)) return random_kquant(f, rows, cols, rng);
   return matrix_from(f, random_values(rng, (size_t)rows * cols, 0.05f), rows, cols);
 }
 
@@ -302,6 +327,9 @@ struct Shape {
 const Shape kShapes[] = {{1, 32}, {2, 64}, {13, 96}, {64, 256}, {130, 480}, {256, 4096},
                          {4096, 512}, {64, 11008}, {300, 2752}, {4096, 4096}};
 const int kTokens[] = {1, 2, 7, 64, 200};
+// K-quant rows hold whole super-blocks of 256 columns: 1 (Q6_K rows of 210
+// bytes, so every other row is only 2-byte aligned), 3, 16 and 43 of them.
+const Shape kKShapes[] = {{1, 256}, {13, 256}, {130, 768}, {256, 4096}, {4096, 512}, {64, 11008}, {4096, 4096}};
 
 // The float64 reference costs rows * cols * n per case: the largest shapes
 // run at decode sizes only, so the sweep stays a few seconds per format.
@@ -321,7 +349,9 @@ void sweep(const Format& f) {
   const std::vector<int> tokens = kOnHarness ? std::vector<int>(std::begin(kHarnessTokens), std::end(kHarnessTokens))
                                              : std::vector<int>(std::begin(kTokens), std::end(kTokens));
   const double max_macs = kOnHarness ? kHarnessMaxMacs : kMaxRefMacs;
-  for (const Shape& s : kShapes) {
+  const std::vector<Shape> shapes = is_kquant(f) ? std::vector<Shape>(std::begin(kKShapes), std::end(kKShapes))
+                                                 : std::vector<Shape>(std::begin(kShapes), std::end(kShapes));
+  for (const Shape& s : shapes) {
     const Matrix m = make_matrix(f, s.rows, s.cols, rng);
     for (int n : tokens) {
       if ((double)s.rows * s.cols * n > max_macs && n > 1) continue;
@@ -348,6 +378,33 @@ TEST(gpu_matmul, int4_g32) { sweep(kFormats[9]); }
 TEST(gpu_matmul, int4_g128) { sweep(kFormats[10]); }
 TEST(gpu_matmul, nf4_g64) { sweep(kFormats[11]); }
 TEST(gpu_matmul, w8a8) { sweep(kFormats[12]); }
+TEST(gpu_matmul, q4_K) { sweep(kFormats[13]); }
+TEST(gpu_matmul, q5_K) { sweep(kFormats[14]); }
+TEST(gpu_matmul, q6_K) { sweep(kFormats[15]); }
+
+// A product into a wider y (MatmulArgs::ldy), as the parts of a q|k|v matrix
+// whose formats differ write one buffer: the same values as into a y of its
+// own, on the GEMV and the GEMM, and the columns beyond it untouched.
+TEST(gpu_matmul, writes_rows_of_a_wider_y) {
+  require_gpu();
+  std::mt19937 rng(7);
+  const Format& f = kFormats[13];
+  const Matrix m = make_matrix(f, 40, 512, rng);
+  for (int n : {1, 3, 9}) {
+    km::cuda::MatmulArgs a = args_for(f, m, Epilogue::Store, false);
+    km::cuda::MatmulHarness own(a);
+    a.ldy = 40 + 24;
+    km::cuda::MatmulHarness wide(a);
+    const std::vector<float> x = random_values(rng, (size_t)n * 512, 1.0f);
+    std::vector<float> y0((size_t)n * 40), y1((size_t)n * 64, std::nanf(""));
+    own.run(x.data(), n, y0.data());
+    wide.run(x.data(), n, y1.data());
+    for (int t = 0; t < n; t++) {
+      CHECK(std::memcmp(&y1[(size_t)t * 64], &y0[(size_t)t * 40], 40 * 4) == 0);
+      for (int o = 40; o < 64; o++) CHECK(std::isnan(y1[(size_t)t * 64 + o]));
+    }
+  }
+}
 
 // The integer formats are the CPU's arithmetic exactly, on both paths where
 // the order of sums is the CPU's: the same quantized activations
@@ -436,9 +493,17 @@ TEST(gpu_matmul, rejects_bad_shapes) {
   a.cols = 64;
   a.row_bytes = 100;  // not the format's row size
   CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "bytes");
-  a.type = GgmlType::Q4_K;  // not run by the GPU kernels: converted at load
-  a.row_bytes = 0;
+  a.type = GgmlType::Q4_K;  // super-blocks of 256 columns
+  a.row_bytes = km::ggml_row_bytes(GgmlType::Q4_K, 64);
+  CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "super-blocks");
+  a.type = GgmlType::Q3_K;  // not run by the GPU kernels: converted at load
+  a.cols = 256;
+  a.row_bytes = km::ggml_row_bytes(GgmlType::Q3_K, 256);
   CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "convert them at load");
+  a.type = GgmlType::F16;
+  a.row_bytes = km::ggml_row_bytes(GgmlType::F16, 256);
+  a.ldy = 1;  // narrower than the outputs
+  CHECK_THROWS_WITH(km::cuda::MatmulHarness(a), "cannot hold");
 }
 
 #endif

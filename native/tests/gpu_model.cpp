@@ -26,6 +26,7 @@
 
 #ifdef KEYMATE_HAVE_CUDA
 #include "keymate/cuda.h"
+#include "quant/quantize_run.h"
 #include "sampler.h"
 #endif
 
@@ -80,6 +81,17 @@ std::unique_ptr<km::Engine> load_cpu_reference(const std::string& model, const s
   return e;
 }
 
+// The same for a backend made from a model in memory.
+auto scalar_cpu_backend(const std::shared_ptr<const km::Model>& model, const km::BackendOptions& o) {
+  const char* old = std::getenv("KEYMATE_CPU_SIMD");
+  const std::string keep = old ? old : "";
+  setenv("KEYMATE_CPU_SIMD", "scalar", 1);
+  auto b = km::make_backend("cpu", model, o);
+  if (old) setenv("KEYMATE_CPU_SIMD", keep.c_str(), 1);
+  else unsetenv("KEYMATE_CPU_SIMD");
+  return b;
+}
+
 km::GenerateResult greedy(km::Engine& e, int tokens, const std::string& prompt = "Once upon a time") {
   km::GenerateRequest r;
   r.prompt = prompt;
@@ -125,39 +137,106 @@ void logit_parity(const char* model) {
   }
 }
 
+// The model's logits for `tokens` tokens on the CUDA backend, as one prefill
+// and one token at a time (the decode kernels), against the CPU backend's
+// scalar kernels on `reference` run as one batch: the largest differences,
+// relative to the logit range. `device` gets the GPU backend's description.
+struct Parity {
+  double prefill, decode;
+};
+Parity cuda_parity(const std::shared_ptr<const km::Model>& model, const std::shared_ptr<const km::Model>& reference,
+                   int tokens, std::string* device = nullptr) {
+  const int V = model->config.vocab;
+  std::vector<int32_t> toks;
+  for (int i = 0; i < tokens; i++) toks.push_back((int32_t)((i * 37 + 5) % V));
+  km::BackendOptions o;
+  o.threads = 2;
+  auto cpu = scalar_cpu_backend(reference, o);
+  auto gpu = km::make_backend("cuda", model, o);
+  if (device) *device = gpu->device();
+  std::vector<float> want(toks.size() * (size_t)V), batch(want.size()), steps(want.size());
+  cpu->forward(toks.data(), (int)toks.size(), 0, want.data(), true);
+  gpu->forward(toks.data(), (int)toks.size(), 0, batch.data(), true);
+  auto gpu2 = km::make_backend("cuda", model, o);
+  for (size_t i = 0; i < toks.size(); i++) gpu2->forward(&toks[i], 1, (int)i, steps.data() + i * V, false);
+  return {kt::max_rel_diff(batch, want, V), kt::max_rel_diff(steps, want, V)};
+}
+
 // Every architecture family (cpu_test_models.h's family_spec: head norms,
 // post-norms, GeGLU, scaled embeddings, sliding windows with their own
 // rotation, partial rotation, LongRoPE, unrotated layers, fused tensors),
-// F32 and Q8_0: 30 tokens (past gemma3's window of 8) as one prefill and one
-// token at a time (the decode kernels) on the CUDA backend, against the CPU
-// backend's scalar kernels run as one batch.
+// F32 and Q8_0: 30 tokens (past gemma3's window of 8).
 void family_parity(const char* arch, km::GgmlType type) {
   require_gpu();
   kt::TinySpec s = kt::family_spec(arch);
   s.type = type;
   const kt::TinyModel tm = kt::tiny_model(s);
-  const int V = tm.model->config.vocab;
-  std::vector<int32_t> toks;
-  for (int i = 0; i < 30; i++) toks.push_back((int32_t)((i * 37 + 5) % V));
-  km::BackendOptions o;
-  o.threads = 2;
-  const char* old = std::getenv("KEYMATE_CPU_SIMD");
-  const std::string keep = old ? old : "";
-  setenv("KEYMATE_CPU_SIMD", "scalar", 1);
-  auto cpu = km::make_backend("cpu", tm.model, o);
-  if (old) setenv("KEYMATE_CPU_SIMD", keep.c_str(), 1);
-  else unsetenv("KEYMATE_CPU_SIMD");
-  auto gpu = km::make_backend("cuda", tm.model, o);
-  std::vector<float> want(toks.size() * (size_t)V), batch(want.size()), steps(want.size());
-  cpu->forward(toks.data(), (int)toks.size(), 0, want.data(), true);
-  gpu->forward(toks.data(), (int)toks.size(), 0, batch.data(), true);
-  auto gpu2 = km::make_backend("cuda", tm.model, o);
-  for (size_t i = 0; i < toks.size(); i++) gpu2->forward(&toks[i], 1, (int)i, steps.data() + i * V, false);
-  const double db = kt::max_rel_diff(batch, want, V), ds = kt::max_rel_diff(steps, want, V);
+  const Parity p = cuda_parity(tm.model, tm.model, 30);
   std::fprintf(stderr, "  %s %s: prefill %.2g, decode %.2g of the logit range\n", arch,
-               type == km::GgmlType::F32 ? "f32" : "q8_0", db, ds);
-  CHECK(db <= kLogitTolerance);
-  CHECK(ds <= kLogitTolerance);
+               type == km::GgmlType::F32 ? "f32" : "q8_0", p.prefill, p.decode);
+  CHECK(p.prefill <= kLogitTolerance);
+  CHECK(p.decode <= kLogitTolerance);
+}
+
+// The model with every K-quant matrix decoded to f32 by the reference
+// decoder: the values the GPU's K-quant kernels multiply, with float
+// activations as they take them (the CPU's K-quant kernels quantize the
+// activations to int8 per 256, which alone moves these logits by ~0.5% of
+// their range).
+std::shared_ptr<const km::Model> decoded_twin(const km::Model& m) {
+  auto t = std::make_shared<km::Model>();
+  t->config = m.config;
+  t->file = m.file;
+  t->weights.token_embd = m.weights.token_embd;
+  t->weights.layers = m.weights.layers;
+  t->weights.output_norm = m.weights.output_norm;
+  t->weights.output = m.weights.output;
+  t->weights.rope_freqs = m.weights.rope_freqs;
+  auto decode = [&](km::Tensor& x) {
+    if (x.empty() || !x.quant.none() || !(x.type == km::GgmlType::Q4_K || x.type == km::GgmlType::Q5_K ||
+                                          x.type == km::GgmlType::Q6_K))
+      return;
+    auto buf = std::make_unique<uint8_t[]>((size_t)x.rows * x.cols * 4);
+    for (int64_t r = 0; r < x.rows; r++)
+      km::quant::tensor_row(x, r, reinterpret_cast<float*>(buf.get()) + r * x.cols);
+    x.type = km::GgmlType::F32;
+    x.row_bytes = (uint64_t)x.cols * 4;
+    x.data = buf.get();
+    t->weights.owned.push_back(std::move(buf));
+  };
+  decode(t->weights.token_embd);
+  decode(t->weights.output);
+  for (km::LayerWeights& L : t->weights.layers)
+    for (km::Tensor* x : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) decode(*x);
+  return t;
+}
+
+// A model laid out as llama-quantize writes Q4_K_M and Q5_K_M files: q and
+// k in Q4_K with v in Q6_K (so the fused q|k|v matrix runs as three
+// products into one buffer), Q5_K and Q6_K down projections, a Q4_K
+// embedding and a Q6_K output. The GPU holds every matrix as stored (no
+// conversion at upload) and agrees with the CPU's scalar kernels on the
+// decoded weights, as one prefill and one token at a time.
+TEST(gpu_model, k_quant_models_run_as_stored_and_match_the_cpu) {
+  require_gpu();
+  kt::TinySpec s = kt::family_spec("llama");
+  s.dim = 256;
+  s.ffn = 512;
+  s.type = km::GgmlType::Q4_K;
+  s.embd_type = km::GgmlType::Q4_K;
+  s.type_of["blk.0.attn_v.weight"] = km::GgmlType::Q6_K;
+  s.type_of["blk.0.ffn_down.weight"] = km::GgmlType::Q6_K;
+  s.type_of["blk.1.ffn_gate.weight"] = km::GgmlType::Q5_K;
+  s.type_of["blk.1.ffn_up.weight"] = km::GgmlType::Q5_K;
+  s.type_of["blk.1.ffn_down.weight"] = km::GgmlType::Q5_K;
+  s.type_of["output.weight"] = km::GgmlType::Q6_K;
+  const kt::TinyModel tm = kt::tiny_model(s);
+  std::string device;
+  const Parity p = cuda_parity(tm.model, decoded_twin(*tm.model), 20, &device);
+  CHECK(device.find("converted") == std::string::npos);
+  std::fprintf(stderr, "  k-quants: prefill %.2g, decode %.2g of the logit range\n", p.prefill, p.decode);
+  CHECK(p.prefill <= kLogitTolerance);
+  CHECK(p.decode <= kLogitTolerance);
 }
 
 TEST(gpu_model, families_match_the_cpu) {

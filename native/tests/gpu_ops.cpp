@@ -3,6 +3,7 @@
 // data). Tolerances are named per op and format below, with why. Skipped
 // (exit 77, with the reason) where the build has no CUDA or no GPU is usable.
 #include <algorithm>
+#include <cstddef>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "keymate/formats.h"
 #include "test.h"
 
 #ifdef KEYMATE_HAVE_CUDA
@@ -203,6 +205,18 @@ km::Tensor random_table(km::GgmlType type, km::RunQuant q, int rows, int cols, s
       case km::GgmlType::Q4_0:
         for (int b = 0; b < cols / 32; b++) std::memcpy(row + b * 18, &half_scale, 2);
         break;
+      case km::GgmlType::Q4_K:
+      case km::GgmlType::Q5_K:
+        for (int b = 0; b < cols / km::QK_K; b++) {  // d and dmin
+          uint8_t* blk = row + b * (type == km::GgmlType::Q4_K ? sizeof(km::block_q4_K) : sizeof(km::block_q5_K));
+          std::memcpy(blk, &half_scale, 2);
+          std::memcpy(blk + 2, &half_scale, 2);
+        }
+        break;
+      case km::GgmlType::Q6_K:
+        for (int b = 0; b < cols / km::QK_K; b++)
+          std::memcpy(row + b * sizeof(km::block_q6_K) + offsetof(km::block_q6_K, d), &half_scale, 2);
+        break;
       default: break;
     }
   }
@@ -215,11 +229,12 @@ TEST(gpu_ops, embed_matches_cpu_in_every_type) {
   struct Case { km::GgmlType type; km::RunQuant q; };
   const Case cases[] = {
       {km::GgmlType::F32, {}}, {km::GgmlType::F16, {}}, {km::GgmlType::BF16, {}}, {km::GgmlType::Q8_0, {}},
-      {km::GgmlType::Q4_0, {}}, {km::GgmlType::F32, {km::RunType::Fp8, 0}}, {km::GgmlType::F32, {km::RunType::Fp8, 128}},
+      {km::GgmlType::Q4_0, {}}, {km::GgmlType::Q4_K, {}}, {km::GgmlType::Q5_K, {}}, {km::GgmlType::Q6_K, {}},
+      {km::GgmlType::F32, {km::RunType::Fp8, 0}}, {km::GgmlType::F32, {km::RunType::Fp8, 128}},
       {km::GgmlType::F32, {km::RunType::Int8, 64}}, {km::GgmlType::F32, {km::RunType::Int4, 32}},
       {km::GgmlType::F32, {km::RunType::Nf4, 64}}, {km::GgmlType::F32, {km::RunType::W8A8, 0}},
   };
-  const int rows = 50, cols = 256;
+  const int rows = 50, cols = 512;  // K-quants: two super-blocks a row (Q6_K's second 2-byte aligned)
   const std::vector<int32_t> tokens = {0, 49, 7, 7, 23, 1};
   for (const Case& c : cases) {
     std::vector<uint8_t> bytes;
