@@ -22,6 +22,9 @@ import {
   parseResponse,
 } from './messages';
 
+/** The path of the WebSocket endpoint on keymate serve's HTTP server (the page connects back to it). */
+export const WS_PATH = '/ws';
+
 export const WireRequest = z.strictObject({
   kind: z.literal('request'),
   id: z.number().int().nonnegative(),

@@ -6,6 +6,7 @@
 // with backoff when the host restarts or the network stack drops the socket.
 import {
   EVENT_NAMES,
+  WS_PATH,
   WireClient,
   type EventName,
   type EventOf,
@@ -16,8 +17,6 @@ import {
 } from '../../common/contract';
 import { backoffMs } from '../../common/units';
 
-/** The path of the WebSocket endpoint on the serve command's HTTP server. */
-export const WS_PATH = '/ws';
 const RETRY_INITIAL_MS = 250;
 const RETRY_MAX_MS = 5000;
 

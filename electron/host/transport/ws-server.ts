@@ -12,14 +12,13 @@ import type { Duplex } from 'node:stream';
 
 import { WebSocketServer, type WebSocket } from 'ws';
 
-import { ContractError, type EventName, type RequestHandlers, type WireEvent, type WireResponse, parseWire } from '../../../common/contract';
+import { ContractError, type EventName, type RequestHandlers, type WireEvent, type WireResponse, WS_PATH, parseWire } from '../../../common/contract';
 import { type OpenAiServer, isApiPath, pathOf } from '../api/openai-server';
 import type { EventListener } from '../host-events';
 import { dispatch } from './dispatch';
 import { LOOPBACK, checkOrigin, checkRequest, checkToken, contentSecurityPolicy, newToken } from './security';
 import { readStatic } from './static-files';
 
-export const WS_PATH = '/ws';
 /** Far above any request of the contract; stops a client from making the host buffer gigabytes. */
 const MAX_MESSAGE_BYTES = 1 << 20;
 /** A client this far behind on events is dropped rather than buffered without end. */

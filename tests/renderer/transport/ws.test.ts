@@ -4,8 +4,8 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { SessionStatus } from '../../../common/contract';
-import { WS_PATH, WsHost, socketUrl, type WsState } from '../../../renderer/transport/ws';
+import { WS_PATH, type SessionStatus } from '../../../common/contract';
+import { WsHost, socketUrl, type WsState } from '../../../renderer/transport/ws';
 import { deviceStatus } from '../fake-host';
 
 /** Just enough of a browser WebSocket for WsHost. */
