@@ -61,7 +61,7 @@ export function checkToken(req: IncomingMessage, token: string): Verdict {
 }
 
 /** Both checks, in order: what an upgrade to the WebSocket must pass. */
-export function checkRequest(req: IncomingMessage, port: number, token: string): Verdict {
+export function checkUpgrade(req: IncomingMessage, port: number, token: string): Verdict {
   const origin = checkOrigin(req, port);
   return origin.ok ? checkToken(req, token) : origin;
 }

@@ -16,7 +16,7 @@ import { ContractError, type EventName, type RequestHandlers, type WireEvent, ty
 import { type OpenAiServer, isApiPath, pathOf } from '../api/openai-server';
 import type { EventListener } from '../host-events';
 import { dispatch } from './dispatch';
-import { LOOPBACK, checkOrigin, checkRequest, checkToken, contentSecurityPolicy, newToken } from './security';
+import { LOOPBACK, checkOrigin, checkToken, checkUpgrade, contentSecurityPolicy, newToken } from './security';
 import { readStatic } from './static-files';
 
 /** Far above any request of the contract; stops a client from making the host buffer gigabytes. */
@@ -74,7 +74,7 @@ export class LoopbackServer {
       else void serveHttp(req, res, port, token, o.rendererDir);
     });
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      const verdict = checkRequest(req, port, token);
+      const verdict = checkUpgrade(req, port, token);
       if (pathOf(req) !== WS_PATH) return refuseUpgrade(socket, 404, 'not found');
       if (!verdict.ok) return refuseUpgrade(socket, verdict.status, verdict.reason);
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
