@@ -221,7 +221,8 @@ export interface TextCompletion {
   usage?: Usage | null;
 }
 
-export interface ModelEntry {
+/** One entry of /v1/models (the API calls it a model object; the contract's ModelEntry is the app's own). */
+export interface ModelObject {
   id: string;
   object: 'model';
   /** Unix seconds. */
@@ -231,7 +232,7 @@ export interface ModelEntry {
 
 export interface ModelList {
   object: 'list';
-  data: ModelEntry[];
+  data: ModelObject[];
 }
 
 /** Every error, whatever its status: `{"error": {...}}`. */

@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import type { ChatCompletion, ChatCompletionChunk, CompletionRequest, FinishReason, ModelEntry, ModelList, TextCompletion, Usage } from '../../../common/openai';
+import type { ChatCompletion, ChatCompletionChunk, CompletionRequest, FinishReason, ModelList, ModelObject, TextCompletion, Usage } from '../../../common/openai';
 import { InvalidRequest, parseChat, parseText } from '../../../common/openai';
 import { printable, quoted } from '../../../common/printable';
 import { checkOrigin, originAllowed, sameToken } from '../transport/security';
@@ -123,7 +123,7 @@ export class OpenAiServer {
       const id = decodeURIComponent(pathname.slice(`${API_PREFIX}/models/`.length));
       const model = (await this.o.engine.models()).find((m) => m.id === id);
       if (model === undefined) throw notFound(`model ${quoted(id)} is not served here (GET /v1/models lists what is)`, 'model_not_found', 'model');
-      return sendJson(res, 200, modelEntry(model));
+      return sendJson(res, 200, modelObject(model));
     }
     const endpoint: Endpoint | null = pathname === `${API_PREFIX}/chat/completions` ? 'chat' : pathname === `${API_PREFIX}/completions` ? 'text' : null;
     if (endpoint === null) throw notFound(`unknown route: ${printable(method, 20)} ${printable(pathname, 100)} (see GET /v1/models, POST /v1/chat/completions, POST /v1/completions)`);
@@ -267,12 +267,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   res.end(JSON.stringify(value));
 }
 
-function modelEntry(m: ServedModel): ModelEntry {
+function modelObject(m: ServedModel): ModelObject {
   return { id: m.id, object: 'model', created: m.created, owned_by: m.ownedBy };
 }
 
 function modelList(models: ServedModel[]): ModelList {
-  return { object: 'list', data: models.map(modelEntry) };
+  return { object: 'list', data: models.map(modelObject) };
 }
 
 /** One reply's messages in its endpoint's shapes, sharing an id and a date. */
