@@ -91,12 +91,13 @@ test('an exclusive lower bound says so: top-p 0 is usage, like max-tokens 0', ()
   assert.match(usageError(['--model', 'm', '--max-tokens', '0']).message, /--max-tokens must be in \[1, 100\], got 0/);
 });
 
-test('every command\'s --help fits 100 columns, long choice lists wrapped', async () => {
-  for (const c of commands) {
+test('keymate --help and every command\'s --help fit 100 columns, long choice lists wrapped', async () => {
+  for (const argv of [['--help'], ...commands.map((c) => [c.name, '--help'])]) {
     let out = '';
     const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env: {}, signal: new AbortController().signal };
-    assert.equal(await main([c.name, '--help'], io as never), 0);
+    assert.equal(await main(argv, io as never), 0);
+    assert.ok(out.length > 0, `keymate ${argv.join(' ')} printed nothing`);
     const wide = out.split('\n').filter((l) => l.length > 100);
-    assert.deepEqual(wide, [], `keymate ${c.name} --help`);
+    assert.deepEqual(wide, [], `keymate ${argv.join(' ')}`);
   }
 });
