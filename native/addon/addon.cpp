@@ -12,7 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("EngineHandle", km::addon::EngineHandle::Define(env));
   km::addon::register_telemetry(env, exports);
   // Lets the loader refuse a stale build whose surface differs from the typings.
-  exports.Set("abiVersion", Napi::Number::New(env, 5));
+  exports.Set("abiVersion", Napi::Number::New(env, 6));
   return exports;
 }
 

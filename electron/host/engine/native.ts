@@ -10,7 +10,7 @@
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
-export const ADDON_ABI_VERSION = 5;
+export const ADDON_ABI_VERSION = 6;
 
 declare const engineHandleBrand: unique symbol;
 
