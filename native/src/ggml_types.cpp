@@ -123,18 +123,24 @@ void dq_q4_1(const uint8_t* src, float* y, int64_t n) {
   }
 }
 
+// The 32 quants of a Q5_0 block less 16 (w = d * q): element j's low 4 bits
+// are qs[j % 16]'s low (j < 16) or high nibble, its bit 4 is bit j of qh.
+void q5_0_quants(const block_q5_0& b, int8_t q[QK5_0]) {
+  uint32_t qh;
+  memcpy(&qh, b.qh, 4);
+  for (int j = 0; j < QK5_0 / 2; j++) {
+    q[j] = (int8_t)(((b.qs[j] & 0x0F) | (((qh >> j) << 4) & 0x10)) - 16);
+    q[j + QK5_0 / 2] = (int8_t)(((b.qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) - 16);
+  }
+}
+
 void dq_q5_0(const uint8_t* src, float* y, int64_t n) {
+  int8_t q[QK5_0];
   for (int64_t i = 0; i < n / QK5_0; i++, y += QK5_0) {
     const block_q5_0 b = block_at<block_q5_0>(src, i);
     const float d = h2f(b.d);
-    uint32_t qh;
-    memcpy(&qh, b.qh, 4);
-    for (int j = 0; j < QK5_0 / 2; j++) {
-      const int x0 = ((b.qs[j] & 0x0F) | (((qh >> j) << 4) & 0x10)) - 16;
-      const int x1 = ((b.qs[j] >> 4) | ((qh >> (j + 12)) & 0x10)) - 16;
-      y[j] = x0 * d;
-      y[j + QK5_0 / 2] = x1 * d;
-    }
+    q5_0_quants(b, q);
+    for (int j = 0; j < QK5_0; j++) y[j] = q[j] * d;
   }
 }
 
@@ -271,6 +277,22 @@ bool ggml_type_runs_as_stored(GgmlType t) {
     case GgmlType::F32: case GgmlType::F16: case GgmlType::BF16: case GgmlType::Q8_0: case GgmlType::Q4_0:
     case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: return true;
     default: return false;
+  }
+}
+
+GgmlType ggml_type_held_as(GgmlType t) {
+  if (ggml_type_runs_as_stored(t)) return t;
+  return t == GgmlType::Q5_0 ? GgmlType::Q8_0 : GgmlType::F32;
+}
+
+void q5_0_to_q8_0(const void* src, void* dst, int64_t n) {
+  uint8_t* out = static_cast<uint8_t*>(dst);
+  for (int64_t i = 0; i < n / QK5_0; i++) {
+    const block_q5_0 b = block_at<block_q5_0>(static_cast<const uint8_t*>(src), i);
+    block_q8_0 o;
+    o.d = b.d;
+    q5_0_quants(b, o.qs);
+    memcpy(out + i * (int64_t)sizeof(block_q8_0), &o, sizeof o);
   }
 }
 

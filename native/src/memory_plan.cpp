@@ -37,7 +37,7 @@ uint64_t matrix_bytes(const quant::WeightFormat& f, GgmlType type, uint64_t stor
   if (p.kind == quant::WeightKind::Run) return run_row_bytes(p.quant, cols) * (uint64_t)rows;
   if (p.kind == quant::WeightKind::F16 && type != GgmlType::F16) return 2 * (uint64_t)cols * rows;
   if (p.kind == quant::WeightKind::Native && !ggml_type_runs_as_stored(type) && (!embd || tied))
-    return 4 * (uint64_t)cols * rows;  // decoded at load
+    return ggml_row_bytes(ggml_type_held_as(type), (uint64_t)cols) * (uint64_t)rows;  // converted at load
   return stored;
 }
 

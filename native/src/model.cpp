@@ -5,8 +5,9 @@
 // before anything uses it, so a malformed or unsupported file fails here with
 // one message naming the file, the tensor and what was expected, never later
 // in a kernel. Weights stay in the file mapping, in their file type; only
-// types the engine cannot multiply directly (Q4_1, Q5_*, Q2_K, Q3_K, Q5_K) are
-// decoded to f32 into buffers the model owns.
+// types the engine cannot multiply directly are converted, into buffers the
+// model owns: Q5_0 to Q8_0 (exactly), Q4_1, Q5_1, Q2_K and Q3_K to f32
+// (ggml_type_held_as).
 #include "keymate/model.h"
 
 #include <algorithm>
@@ -182,7 +183,7 @@ class Loader {
     } else {
       c.tied_embeddings = true;
       // The embedding doubles as the output matrix, so it must be multipliable.
-      if (!ggml_type_runs_as_stored(w.token_embd.type)) w.token_embd = decode(*embd, w.token_embd);
+      if (!ggml_type_runs_as_stored(w.token_embd.type)) w.token_embd = held(*embd, w.token_embd);
       w.output = w.token_embd;
     }
     const uint64_t half_rot = (uint64_t)c.rope_dims / 2;
@@ -344,7 +345,7 @@ class Loader {
     if (t.row_bytes * (uint64_t)t.rows != g.n_bytes)
       fail("%s: tensor %s holds %llu bytes, expected %llu for its shape and type", path_, g.name.c_str(),
            (unsigned long long)g.n_bytes, (unsigned long long)(t.row_bytes * (uint64_t)t.rows));
-    if (use == Use::Matrix && !ggml_type_runs_as_stored(g.type)) t = decode(g, t);
+    if (use == Use::Matrix && !ggml_type_runs_as_stored(g.type)) t = held(g, t);
     return t;
   }
 
@@ -369,17 +370,22 @@ class Loader {
     return t;
   }
 
-  // Decodes a tensor the kernels cannot multiply into f32 owned by the model.
-  Tensor decode(const GgufTensor& g, const Tensor& t) {
+  // A tensor the kernels cannot multiply as stored, in the type it is held
+  // in (ggml_type_held_as: Q8_0 for Q5_0, exactly; f32 otherwise), owned by
+  // the model.
+  Tensor held(const GgufTensor& g, const Tensor& t) {
     Tensor out = t;
-    out.type = GgmlType::F32;
-    out.row_bytes = 4 * (uint64_t)t.cols;
+    out.type = ggml_type_held_as(t.type);
+    out.row_bytes = ggml_row_bytes(out.type, (uint64_t)t.cols);
     const uint64_t bytes = out.row_bytes * (uint64_t)t.rows;
     std::unique_ptr<uint8_t[]> buf(new (std::nothrow) uint8_t[bytes]);
-    if (!buf) fail("%s: out of memory decoding tensor %s (%llu bytes)", path_, g.name.c_str(), (unsigned long long)bytes);
-    for (int64_t r = 0; r < t.rows; r++)
-      dequantize_row(t.type, static_cast<const uint8_t*>(t.data) + r * t.row_bytes,
-                     reinterpret_cast<float*>(buf.get() + r * out.row_bytes), t.cols);
+    if (!buf) fail("%s: out of memory converting tensor %s (%llu bytes)", path_, g.name.c_str(), (unsigned long long)bytes);
+    for (int64_t r = 0; r < t.rows; r++) {
+      const uint8_t* src = static_cast<const uint8_t*>(t.data) + r * t.row_bytes;
+      uint8_t* dst = buf.get() + r * out.row_bytes;
+      if (out.type == GgmlType::Q8_0) q5_0_to_q8_0(src, dst, t.cols);
+      else dequantize_row(t.type, src, reinterpret_cast<float*>(dst), t.cols);
+    }
     out.data = buf.get();
     m_.weights.owned.push_back(std::move(buf));
     return out;

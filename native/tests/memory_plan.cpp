@@ -25,12 +25,19 @@ uint64_t converted_bytes(std::shared_ptr<const km::GgufFile> file, const km::qua
 }  // namespace
 
 TEST(memory_plan, file_route_counts_weights_as_loaded) {
-  std::vector<kt::TinySpec> specs(4);
+  std::vector<kt::TinySpec> specs(6);
   specs[1].tied = true;
   specs[2].type = km::GgmlType::Q8_0;
   specs[2].embd_type = km::GgmlType::Q8_0;
   specs[3].ffn = 80;  // not a multiple of 32: ffn_down falls back to f16
   specs[3].type = km::GgmlType::F16;
+  specs[4].type_of["blk.0.ffn_up.weight"] = km::GgmlType::Q5_0;  // held as Q8_0
+  specs[4].type_of["blk.1.attn_q.weight"] = km::GgmlType::Q5_1;  // held as f32
+  specs[5].dim = 256;  // whole K-quant super-blocks: Q4_K, Q5_K and Q6_K run as stored
+  specs[5].ffn = 512;
+  specs[5].type = km::GgmlType::Q4_K;
+  specs[5].type_of["blk.0.ffn_down.weight"] = km::GgmlType::Q6_K;
+  specs[5].type_of["blk.1.ffn_down.weight"] = km::GgmlType::Q5_K;
   for (size_t i = 0; i < specs.size(); i++) {
     std::vector<uint8_t> image;
     auto file = kt::tiny_gguf(specs[i], image);

@@ -114,18 +114,26 @@ TEST(model, tiny_variants_load) {
   CHECK(!tm.model->weights.layers[1].bk.empty());
 }
 
-TEST(model, undecoded_types_are_decoded_to_f32) {
-  // A Q5_0 matrix (readable, not multiplied directly) becomes f32 at load.
+TEST(model, types_not_multiplied_as_stored_are_converted_at_load) {
+  // Q5_0 (llama-quantize's fallback for rows that are not whole Q4_K
+  // super-blocks) becomes Q8_0 holding the same values exactly; Q5_1 becomes f32.
   kt::TinySpec s;
   s.type_of["blk.0.ffn_up.weight"] = GgmlType::Q5_0;
+  s.type_of["blk.1.ffn_up.weight"] = GgmlType::Q5_1;
   const kt::TinyModel tm = kt::tiny_model(s);
-  const km::Tensor& up = tm.model->weights.layers[0].w_up;
-  CHECK(up.type == GgmlType::F32);
-  CHECK_EQ(up.row_bytes, (uint64_t)(4 * 64));
-  const km::GgufTensor* g = tm.file->tensor("blk.0.ffn_up.weight");
-  std::vector<float> row(64);
-  km::dequantize_row(GgmlType::Q5_0, g->data, row.data(), 64);
-  CHECK(std::memcmp(row.data(), up.data, 4 * 64) == 0);
+  const int64_t cols = 64, rows = 96;
+  std::vector<float> want((size_t)(cols * rows)), got(want.size());
+  const km::Tensor& up0 = tm.model->weights.layers[0].w_up;
+  CHECK(up0.type == GgmlType::Q8_0);
+  CHECK_EQ(up0.row_bytes, km::ggml_row_bytes(GgmlType::Q8_0, cols));
+  km::dequantize_row(GgmlType::Q5_0, tm.file->tensor("blk.0.ffn_up.weight")->data, want.data(), cols * rows);
+  km::dequantize_row(GgmlType::Q8_0, up0.data, got.data(), cols * rows);
+  CHECK(std::memcmp(want.data(), got.data(), 4 * want.size()) == 0);
+  const km::Tensor& up1 = tm.model->weights.layers[1].w_up;
+  CHECK(up1.type == GgmlType::F32);
+  CHECK_EQ(up1.row_bytes, (uint64_t)(4 * cols));
+  km::dequantize_row(GgmlType::Q5_1, tm.file->tensor("blk.1.ffn_up.weight")->data, want.data(), cols * rows);
+  CHECK(std::memcmp(want.data(), up1.data, 4 * want.size()) == 0);
 }
 
 TEST(model, errors_name_the_problem) {

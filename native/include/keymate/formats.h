@@ -8,8 +8,8 @@
 //   Q4_K 256 weights: 8 sub-blocks of 32, 6-bit scales and mins, w = d*sc*q - dmin*m
 //   Q5_K 256 weights: Q4_K's scales and mins, q 5-bit (a fifth bit per weight in qh)
 //   Q6_K 256 weights: 16 sub-blocks of 16, int8 scales, w = d * sc * (q - 32), q 6-bit
-// Also read from files (decoded to float at load on the CPU, never run directly there):
-//   Q4_1, Q5_0, Q5_1 (32 weights), Q2_K, Q3_K (256 weights); Q5_K on the CPU.
+// Also read from files and converted at load (ggml_types.h's ggml_type_held_as):
+//   Q5_0 to Q8_0; Q4_1, Q5_1 (32 weights), Q2_K, Q3_K (256 weights) to f32.
 #pragma once
 
 #include <cstdint>

@@ -49,9 +49,19 @@ inline uint64_t ggml_row_bytes(GgmlType t, uint64_t n) {
 }
 
 // The matrix types the engine multiplies as stored, on the CPU and the GPU
-// alike; a matrix of another type is decoded to f32 at load (model.cpp), and
-// the memory plan counts it so.
+// alike; a matrix of another type is converted at load (model.cpp, to the
+// type below), and the memory plan counts it so.
 bool ggml_type_runs_as_stored(GgmlType t);
+
+// The type a matrix of type t is held in after load: t itself where it runs
+// as stored; Q8_0 for Q5_0 (exactly: its 5-bit quants less 16 are int8 under
+// the same fp16 scale, so llama-quantize's fallback for rows that are not
+// whole Q4_K super-blocks, such as Gemma 3's 1152 columns, keeps Q8_0's
+// speed at 34 bytes per 32 weights instead of f32's 128); F32 otherwise.
+GgmlType ggml_type_held_as(GgmlType t);
+
+// Q5_0 blocks as the Q8_0 blocks of the same values (n a multiple of 32).
+void q5_0_to_q8_0(const void* src, void* dst, int64_t n);
 
 // Decode n elements (a multiple of the block size) of type t at src into floats.
 // Exactly llama.cpp's dequantization (same arithmetic, same rounding).
