@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "keymate/error.h"
+#include "quant/quantize_gguf.h"
 #include "quant/quantize_run.h"
 #include "quant/weight_formats.h"
-#include "quantize.h"
 
 #ifdef KEYMATE_HAVE_CUDA
 #include "keymate/cuda.h"

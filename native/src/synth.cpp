@@ -17,7 +17,7 @@
 #include "keymate/error.h"
 #include "keymate/gguf.h"
 #include "keymate/model.h"
-#include "quantize.h"
+#include "quant/quantize_gguf.h"
 #include "rng.h"
 
 namespace km {

@@ -8,7 +8,7 @@
 // approximation and scaled to N(0, 0.02) like a real initialization; norm
 // weights are N(1, 0.1), so activations stay finite through any depth and a
 // norm applied to the wrong vector shows in the output. Rows are then
-// written in the chosen type by quantize.h. The vocabulary (tokens, scores,
+// written in the chosen type by quant/quantize_gguf.h. The vocabulary (tokens, scores,
 // types, merges, special ids) is copied from a real vocabulary GGUF, so the
 // tokenizer works and prompts have real token ids. A shape whose family's
 // vocabulary is not at hand (Gemma 3's 262144 tokens, Phi-4-mini's 200064)

@@ -26,8 +26,8 @@
 #include "keymate/cuda.h"
 #include "keymate/engine.h"
 #include "matmul/matmul_harness.h"
+#include "quant/quantize_gguf.h"
 #include "quant/quantize_run.h"
-#include "quantize.h"
 #endif
 
 namespace {

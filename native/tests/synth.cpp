@@ -19,7 +19,7 @@
 #include "keymate/gguf.h"
 #include "keymate/half.h"
 #include "keymate/tokenizer.h"
-#include "quantize.h"
+#include "quant/quantize_gguf.h"
 #include "rng.h"
 #include "synth.h"
 #include "temp_dir.h"

@@ -15,8 +15,8 @@
 
 #include "keymate/error.h"
 #include "quant/importance.h"
+#include "quant/quantize_gguf.h"
 #include "quant/quantize_run.h"
-#include "quantize.h"
 
 namespace km::quant {
 

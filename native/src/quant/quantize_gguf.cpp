@@ -1,6 +1,6 @@
 // Reference quantizers, one block at a time, in plain scalar code: they run
 // once per weight when a model is made, never per token.
-#include "quantize.h"
+#include "quant/quantize_gguf.h"
 
 #include <cmath>
 #include <cstring>

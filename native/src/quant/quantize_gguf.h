@@ -2,7 +2,8 @@
 // (ggml_types.h). Round-to-nearest with the arithmetic of llama.cpp's reference
 // quantizers (quantize_row_q8_0_ref, quantize_row_q4_0_ref), so a row quantized
 // here has the same bytes as one llama-quantize would write from the same
-// floats. Used by synthetic models; the formats the engine runs are in
+// floats. Used by synthetic models (synth.cpp) and by the F16 conversion at
+// load (convert.cpp); the run formats the engine converts to are
 // quant/quantize_run.h.
 #pragma once
 
