@@ -11,7 +11,7 @@
 #include "keymate/error.h"
 
 #ifdef KEYMATE_HAVE_CUDA
-#include "exec/doorbell.h"
+#include "exec/doorbell_bench.h"
 #include "keymate/engine.h"  // CudaDevice, before keymate/cuda.h
 #include "keymate/cuda.h"
 #endif

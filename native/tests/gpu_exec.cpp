@@ -24,7 +24,7 @@
 #include "test.h"
 
 #ifdef KEYMATE_HAVE_CUDA
-#include "exec/doorbell.h"
+#include "exec/doorbell_bench.h"
 #include "keymate/cuda.h"
 #endif
 #ifdef KEYMATE_SIMT_HARNESS

@@ -1,4 +1,4 @@
-// The doorbell micro-benchmark (exec/doorbell.h): an armed kernel built from
+// The doorbell micro-benchmark (exec/doorbell_bench.h): an armed kernel built from
 // the very pieces the zero-launch kernel uses (wait_ring, copy_step, the grid
 // barrier, the HostDoorbell), serving empty requests, timed from both sides.
 //
@@ -21,7 +21,7 @@
 #include "common/buffer.cuh"
 #include "common/check.cuh"
 #include "exec/doorbell.cuh"
-#include "exec/doorbell.h"
+#include "exec/doorbell_bench.h"
 #include "exec/doorbell_host.cuh"
 #include "exec/zero_launch.cuh"
 
