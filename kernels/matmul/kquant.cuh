@@ -130,6 +130,21 @@ __device__ __forceinline__ void k16_to_f32(const uint32_t* low, const uint32_t* 
   }
 }
 
+// Weight i of a row of F's super-blocks on its own (the embedding op reads
+// one row a token): the byte of its slice at its shift, scaled as a slice's.
+template <WFmt F>
+__device__ __forceinline__ float k_element(const uint8_t* row, int i) {
+  const uint8_t* block = row + (uint64_t)(i / QK_K) * KLayout<F>::kBytes;
+  const int r = i % QK_K, l = r & 15;
+  const KSlice<F> s(r & ~15);
+  int q = (block[s.low + l] >> s.low_shift) & 15;
+  if constexpr (F == WFmt::Q5_K) q |= ((block[s.high + l] >> s.high_shift) & 1) << 4;
+  if constexpr (F == WFmt::Q6_K) q = (q | ((block[s.high + l] >> s.high_shift) & 3) << 4) - 32;
+  float d, m;
+  KScales<F>(block).at(r, &d, &m);
+  return __fsub_rn(__fmul_rn(d, (float)q), m);  // the CPU's d1 * q - m1, never contracted
+}
+
 // The GEMV's chunk (gemv.cuh): 32 weights, two slices that share their bytes
 // (Q4_K/Q5_K: the low and high nibbles of 16 qs bytes, 32 columns apart;
 // Q6_K: 64 apart), eight chunks per super-block.

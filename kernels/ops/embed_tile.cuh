@@ -3,43 +3,13 @@
 // compiles them without relocatable device code.
 #pragma once
 
-#include <cstddef>
-
+#include "../matmul/kquant.cuh"
 #include "keymate/formats.h"
 #include "keymate/half.h"
 
 namespace km::cuda {
 
 namespace embed_detail {
-
-// Weight i of a row of K-quant super-blocks, read a byte at a time (Q6_K
-// blocks are only 2-byte aligned), rounded as ggml_types.cpp's dequantizers.
-__device__ inline float kquant_element(GgmlType t, const uint8_t* row, int i) {
-  const int r = i % QK_K;
-  if (t == GgmlType::Q6_K) {
-    const uint8_t* b = row + (uint64_t)(i / QK_K) * sizeof(block_q6_K);
-    const int half = r >> 7, quarter = (r >> 5) & 3, l = r & 31;
-    const int low = (b[offsetof(block_q6_K, ql) + 64 * half + 32 * (quarter & 1) + l] >> (4 * (quarter >> 1))) & 15;
-    const int high = (b[offsetof(block_q6_K, qh) + 32 * half + l] >> (2 * quarter)) & 3;
-    const float d = fp16_to_fp32((uint16_t)(b[offsetof(block_q6_K, d)] | b[offsetof(block_q6_K, d) + 1] << 8));
-    const int8_t sc = (int8_t)b[offsetof(block_q6_K, scales) + (r >> 4)];
-    return d * sc * (float)((low | high << 4) - 32);
-  }
-  const bool q5 = t == GgmlType::Q5_K;
-  const uint8_t* b = row + (uint64_t)(i / QK_K) * (q5 ? sizeof(block_q5_K) : sizeof(block_q4_K));
-  const uint8_t* qs = b + (q5 ? offsetof(block_q5_K, qs) : offsetof(block_q4_K, qs));
-  const int sub = r >> 5;
-  int q = (qs[32 * (r >> 6) + (r & 31)] >> (4 * (sub & 1))) & 15;
-  if (q5) q |= ((b[offsetof(block_q5_K, qh) + (r & 31)] >> sub) & 1) << 4;
-  auto word = [&](int k) {
-    const uint8_t* p = b + offsetof(block_q4_K, scales) + 4 * k;
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-  };
-  int sc, mn;
-  k4_scale_min(k4_scale_words(word(0), word(1), word(2)), sub, &sc, &mn);
-  const float d = fp16_to_fp32((uint16_t)(b[0] | b[1] << 8)), dmin = fp16_to_fp32((uint16_t)(b[2] | b[3] << 8));
-  return __fsub_rn(__fmul_rn(d * (float)sc, (float)q), dmin * (float)mn);  // never contracted into an fma
-}
 
 // Element i of a row, as the CPU's dequantize_row / dequantize_run_row compute it.
 __device__ inline float row_element(const EmbedArgs& a, const uint8_t* row, int i) {
@@ -58,7 +28,9 @@ __device__ inline float row_element(const EmbedArgs& a, const uint8_t* row, int 
       const int u = j < QK4_0 / 2 ? (b->qs[j] & 15) : (b->qs[j - QK4_0 / 2] >> 4);
       return (float)(u - 8) * fp16_to_fp32(b->d);
     }
-    case GgmlType::Q4_K: case GgmlType::Q5_K: case GgmlType::Q6_K: return kquant_element(a.type, row, i);
+    case GgmlType::Q4_K: return mm::k_element<mm::WFmt::Q4_K>(row, i);
+    case GgmlType::Q5_K: return mm::k_element<mm::WFmt::Q5_K>(row, i);
+    case GgmlType::Q6_K: return mm::k_element<mm::WFmt::Q6_K>(row, i);
     default: return 0.0f;  // not uploaded in this type (embed_supports)
   }
 }

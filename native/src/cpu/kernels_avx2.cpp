@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #include "cpu/kquant.h"
 #include "keymate/formats.h"
@@ -355,8 +356,9 @@ inline float f16_at(const uint16_t* p) {
 // Q5_K is Q4_K with a fifth bit per quant: bit j of qh[l] is bit 4 of
 // element 32j + l, moved under the nibble before the products (quants 0..31
 // times int8 activations, pairs summed, stay within int16).
-template <int T, bool Q5, typename Block>
+template <int T, typename Block>
 inline void k4_row(const Block* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
+  constexpr bool Q5 = std::is_same_v<Block, block_q5_K>;
   const __m256i m4 = _mm256_set1_epi8(0x0F), b4 = _mm256_set1_epi8(0x10);
   __m256 accv[T];
   float mins[T];
@@ -470,13 +472,13 @@ void mat_k(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, fl
 template <int T>
 struct Q4KRow {
   static void run(const block_q4_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
-    k4_row<T, false>(wb, nb, at, out);
+    k4_row<T>(wb, nb, at, out);
   }
 };
 template <int T>
 struct Q5KRow {
   static void run(const block_q5_K* wb, int64_t nb, const block_q8k* const (&at)[T], float (&out)[T]) {
-    k4_row<T, true>(wb, nb, at, out);
+    k4_row<T>(wb, nb, at, out);
   }
 };
 template <int T>
