@@ -6,6 +6,7 @@
 import type { AppState, HostApi } from '../../common/contract';
 import type { TelemetrySeries } from '../charts/telemetry-series';
 import { errorText } from './errors';
+import { HeldStart } from './held-start';
 import type { UiStore } from './store';
 
 /** How much history the views ask for when they connect. */
@@ -18,16 +19,27 @@ export const CLOCK_ROUNDS_AFTER_REPLY = 3;
 /** Subscribes the store (and the chart series) to every host event; returns the unsubscribe function. */
 export function subscribeHostEvents(host: HostApi, store: UiStore, series: TelemetrySeries): () => void {
   const s = store.getState;
+  // A snapshot (a reconnect) may already hold the reply a start was held for: it is not started again.
+  const start = new HeldStart((v) => {
+    if (s().reply?.pressId !== v.press_id) s().replyStarted(v);
+  });
   const offs = [
     host.on('session', (v) => s().setSession(v)),
     host.on('key', (v) => s().setKey(v)),
-    host.on('reply.start', (v) => s().replyStarted(v)),
-    host.on('reply.token', (v) => s().replyToken(v)),
+    host.on('reply.start', (v) => start.hold(v)),
+    host.on('reply.token', (v) => {
+      start.flush();
+      s().replyToken(v);
+    }),
     host.on('reply.done', (v) => {
+      start.flush();
       s().replyDone(v);
       void s().syncHostClock(CLOCK_ROUNDS_AFTER_REPLY);
     }),
-    host.on('reply.error', (v) => s().replyFailed(v)),
+    host.on('reply.error', (v) => {
+      start.flush();
+      s().replyFailed(v);
+    }),
     host.on('engine', (v) => s().setEngine(v)),
     host.on('remote', (v) => s().setRemote(v)),
     host.on('api', (v) => s().setApi(v)),
@@ -43,7 +55,10 @@ export function subscribeHostEvents(host: HostApi, store: UiStore, series: Telem
     host.on('notice', (v) => s().addHostNotice(v)),
     host.on('models.download', (v) => s().downloadChanged(v)),
   ];
-  return () => offs.forEach((off) => off());
+  return () => {
+    start.cancel();
+    offs.forEach((off) => off());
+  };
 }
 
 /** Applies the host's full state (what `state.get` answers). */

@@ -82,13 +82,14 @@ function RemoteAnswering() {
   );
 }
 
-export function CompanionView() {
-  // Fields that change once per press, not per token: a streaming reply
-  // re-renders only Headline and ReplyText.
-  const pressId = useUi((s) => s.reply?.pressId ?? null);
-  const replyPrompt = useUi((s) => s.reply?.prompt ?? '');
+/**
+ * The session's line, the numbers and the text box. Each part of the view
+ * subscribes to what it shows, and the view itself to nothing: a press's
+ * start and end re-render these few elements, not the conversation below
+ * (whose re-render would stand between the first token and the screen).
+ */
+function SessionPanel() {
   const replyError = useUi((s) => s.reply?.error ?? null);
-  const stop = useUi((s) => s.reply?.stop ?? null);
   const streaming = useUi((s) => s.reply !== null && !s.reply.done);
   const session = useUi((s) => s.session);
   const keyError = useUi((s) => s.keyError);
@@ -111,56 +112,71 @@ export function CompanionView() {
   const sessionMessage = replyError !== null && replyError === session.message ? null : session.message;
 
   return (
+    <div className="session-panel card">
+      <div className="session-line">
+        <span className={`badge session-${session.state}`}>{session.state}</span>
+        <span className={session.state === 'error' ? 'error-text' : ''}>{sessionSentence(session.state, sessionMessage)}</span>
+      </div>
+      {session.state === 'listening' && (
+        <div className="typed">{session.typed !== '' ? `“${session.typed}”` : 'Nothing typed yet: releasing sends the default prompt.'}</div>
+      )}
+      <RemoteAnswering />
+      {keyError !== null && <div className="error-text">The host refused the key: {keyError}</div>}
+      <Headline />
+      <form className="ask" onSubmit={onSubmit}>
+        <label htmlFor="ask-input" className="visually-hidden">
+          Ask without the key
+        </label>
+        <input
+          id="ask-input"
+          className="input"
+          value={prompt}
+          placeholder="No key at hand? Type a prompt and press Enter"
+          maxLength={8000}
+          onChange={(e) => setPrompt(e.target.value)}
+        />
+        <button className="button" type="submit" disabled={prompt.trim() === ''}>
+          Send
+        </button>
+        <button className="button danger" type="button" disabled={!streaming} onClick={() => void cancelReply()}>
+          Stop
+        </button>
+      </form>
+      {sendError !== null && <div className="error-text">{sendError}</div>}
+    </div>
+  );
+}
+
+/** The reply card's frame; its text is ReplyText's, drawn outside React. */
+function ReplyCard() {
+  const pressId = useUi((s) => s.reply?.pressId ?? null);
+  const replyPrompt = useUi((s) => s.reply?.prompt ?? '');
+  const replyError = useUi((s) => s.reply?.error ?? null);
+  const stop = useUi((s) => s.reply?.stop ?? null);
+  return (
+    <div className="card reply-card">
+      <div className="reply-head">
+        <h2>Reply</h2>
+        {replyPrompt !== '' && <span className="muted">to “{replyPrompt}”</span>}
+      </div>
+      <ReplyThinking />
+      <ReplyText />
+      {pressId === null && <p className="muted placeholder">Nothing asked yet. The answer streams in here as it is written.</p>}
+      {replyError !== null && <div className="error-text">The reply failed: {replyError}</div>}
+      {stop === 'cancelled' && <div className="muted small">Stopped.</div>}
+    </div>
+  );
+}
+
+export function CompanionView() {
+  return (
     <section className="view companion" aria-labelledby="companion-title">
       <h1 id="companion-title">Companion</h1>
       <div className="companion-top">
         <AiKey />
-        <div className="session-panel card">
-          <div className="session-line">
-            <span className={`badge session-${session.state}`}>{session.state}</span>
-            <span className={session.state === 'error' ? 'error-text' : ''}>{sessionSentence(session.state, sessionMessage)}</span>
-          </div>
-          {session.state === 'listening' && (
-            <div className="typed">{session.typed !== '' ? `“${session.typed}”` : 'Nothing typed yet: releasing sends the default prompt.'}</div>
-          )}
-          <RemoteAnswering />
-          {keyError !== null && <div className="error-text">The host refused the key: {keyError}</div>}
-          <Headline />
-          <form className="ask" onSubmit={onSubmit}>
-            <label htmlFor="ask-input" className="visually-hidden">
-              Ask without the key
-            </label>
-            <input
-              id="ask-input"
-              className="input"
-              value={prompt}
-              placeholder="No key at hand? Type a prompt and press Enter"
-              maxLength={8000}
-              onChange={(e) => setPrompt(e.target.value)}
-            />
-            <button className="button" type="submit" disabled={prompt.trim() === ''}>
-              Send
-            </button>
-            <button className="button danger" type="button" disabled={!streaming} onClick={() => void cancelReply()}>
-              Stop
-            </button>
-          </form>
-          {sendError !== null && <div className="error-text">{sendError}</div>}
-        </div>
+        <SessionPanel />
       </div>
-
-      <div className="card reply-card">
-        <div className="reply-head">
-          <h2>Reply</h2>
-          {replyPrompt !== '' && <span className="muted">to “{replyPrompt}”</span>}
-        </div>
-        <ReplyThinking />
-        <ReplyText />
-        {pressId === null && <p className="muted placeholder">Nothing asked yet. The answer streams in here as it is written.</p>}
-        {replyError !== null && <div className="error-text">The reply failed: {replyError}</div>}
-        {stop === 'cancelled' && <div className="muted small">Stopped.</div>}
-      </div>
-
+      <ReplyCard />
       <ConversationTurns />
     </section>
   );

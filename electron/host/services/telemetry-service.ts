@@ -85,6 +85,9 @@ export class TelemetryService {
   private applying: Promise<unknown> = Promise.resolve();
   private applyError: string | null = null;
   private reply: { pressId: string; startMs: number; device: EnergyDevice } | null = null;
+  /** The sample read at a reply's start, until the press's first token has gone out (replyStarted). */
+  private held: TelemetrySample | null = null;
+  private holdNext = false;
   private readonly cpu: CpuSensors | null;
   /** The loaded engine's backend ("cpu", "cuda"), from its status events; null when none is loaded. */
   private backend: string | null = null;
@@ -120,6 +123,8 @@ export class TelemetryService {
     this.unsubscribe = this.events.subscribe((name, payload) => {
       if (name === 'engine') this.backend = (payload as EngineStatus).backend?.name ?? null;
       else if (name === 'reply.start') this.replyStarted((payload as { press_id: string }).press_id);
+      // After the token's own listeners (the transports): the sample waits for the token, not the reverse.
+      else if (name === 'reply.token' && this.held !== null) setImmediate(() => this.releaseHeld());
       else if (name === 'reply.done') this.replyEnded((payload as { press_id: string; timings: { tokens: number } | null }).press_id, payload as { timings: { tokens: number } | null });
       else if (name === 'reply.error') this.replyEnded((payload as { press_id: string }).press_id, null);
     });
@@ -129,6 +134,7 @@ export class TelemetryService {
   /** Stops sampling and puts back what was changed on the GPU. */
   async stop(): Promise<void> {
     this.sampler.stop();
+    this.releaseHeld();
     this.unsubscribe?.();
     this.unsubscribe = null;
     await this.applying;
@@ -192,12 +198,20 @@ export class TelemetryService {
     // Before any model status (tests, a host that loads none): the GPU where NVML sees one.
     const device = this.backend === null ? (this.nvml === null ? 'cpu' : 'gpu') : this.backend === 'cpu' ? 'cpu' : 'gpu';
     this.reply = { pressId, startMs: this.clock.now(), device };
+    // The sample that opens the reply's energy count is read now (its counter must bracket the
+    // start) but announced once the press's first token has gone out: its broadcast (a contract
+    // check, JSON, a socket write per window) would otherwise stand between the engine's first
+    // token and the screen (scripts/bench-press.ts). A later sample, or the reply's end, sends it
+    // first if no token comes.
+    this.holdNext = true;
     this.sampler.setActive(true);
+    this.holdNext = false;
   }
 
   private replyEnded(pressId: string, done: { timings: { tokens: number } | null } | null): void {
     const reply = this.reply;
     if (reply === null || reply.pressId !== pressId) return;
+    this.releaseHeld();
     this.sampler.sampleNow();
     const endMs = this.clock.now();
     this.reply = null;
@@ -221,8 +235,19 @@ export class TelemetryService {
 
   private read(t: number): Kept | null {
     const sample = this.readSample(t);
-    this.events.emit('telemetry', sample.sample);
+    if (this.holdNext) {
+      this.held = sample.sample;
+    } else {
+      this.releaseHeld();
+      this.events.emit('telemetry', sample.sample);
+    }
     return sample;
+  }
+
+  private releaseHeld(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.events.emit('telemetry', held);
   }
 
   private readSample(t: number): Kept {

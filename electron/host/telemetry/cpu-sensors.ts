@@ -105,7 +105,9 @@ export class CpuSensors {
   }
 
   temperature(): CpuTemperature {
-    this.sensor ??= this.findSensor();
+    // Searched once: `??=` would search again at every sample where none was found (a directory
+    // listing on the way of each key press's first token).
+    if (this.sensor === undefined) this.sensor = this.findSensor();
     const s = this.sensor;
     if (s === null) {
       return { temp_c: null, source: null, reason: 'no CPU temperature sensor in /sys/class/thermal or /sys/class/hwmon' };

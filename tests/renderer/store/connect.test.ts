@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../../common/contract';
 import { TelemetrySeries } from '../../../renderer/charts/telemetry-series';
 import { loadHostState, subscribeHostEvents } from '../../../renderer/store/connect';
+import { START_FRAME_MS } from '../../../renderer/store/held-start';
 import { createUiStore } from '../../../renderer/store/store';
 import { FakeHost, apiStatus, appState, deviceStatus, record, remoteStatus, timings } from '../fake-host';
 
@@ -62,6 +63,36 @@ test('host events reach their slices; unsubscribing removes every listener', () 
   assert.ok(host.listenerCount() >= 15);
   off();
   assert.equal(host.listenerCount(), 0);
+});
+
+test("a reply's start reaches the store with its first token, or a frame later; a snapshot's reply is not started again", async () => {
+  const host = new FakeHost();
+  const store = createUiStore(host);
+  const off = subscribeHostEvents(host, store, new TelemetrySeries());
+  const s = store.getState;
+
+  host.emit('reply.start', { press_id: 'p1', source: 'keyboard', prompt: 'hi', t_ms: 1 });
+  assert.equal(s().reply, null, 'held: drawn alone it would cost the first token a frame');
+  host.emit('reply.token', { press_id: 'p1', index: 0, text: 'Hello', t_ms: 3 });
+  assert.equal(s().reply?.pressId, 'p1');
+  assert.equal(s().reply?.text, 'Hello');
+
+  host.emit('reply.start', { press_id: 'p2', source: 'keyboard', prompt: 'slow', t_ms: 5 });
+  assert.equal(s().reply?.pressId, 'p1');
+  await new Promise((resolve) => setTimeout(resolve, START_FRAME_MS * 3));
+  assert.equal(s().reply?.pressId, 'p2', 'a long prefill shows its start after a frame');
+  assert.equal(s().reply?.text, '');
+
+  host.emit('reply.start', { press_id: 'p3', source: 'keyboard', prompt: 'x', t_ms: 6 });
+  host.emit('reply.error', { press_id: 'p3', message: 'engine: out of memory' });
+  assert.equal(s().reply?.error, 'engine: out of memory', 'an error is never lost behind its held start');
+
+  // A reconnect's snapshot already holds p4's text: its held start must not empty it.
+  host.emit('reply.start', { press_id: 'p4', source: 'keyboard', prompt: 'y', t_ms: 7 });
+  s().replySnapshot({ press_id: 'p4', source: 'keyboard', prompt: 'y', text: 'Once', thinking: '', done: false, stop: null, timings: null, error: null });
+  host.emit('reply.token', { press_id: 'p4', index: 1, text: ' upon', t_ms: 8 });
+  assert.equal(s().reply?.text, 'Once upon');
+  off();
 });
 
 test('loadHostState fills every slice from the snapshot and the lists', async () => {

@@ -221,6 +221,38 @@ test('without NVML the samples carry the CPU package, and a reply is charged RAP
   await service.stop();
 });
 
+test("a reply's opening sample is read at its start but announced after its first token; its energy still counts from the start", async () => {
+  const { events, samples, clock, service } = rig(DEFAULT_THERMAL, null, (c) => fakeSys(c));
+  const order: string[] = [];
+  events.subscribe((name) => {
+    if (name === 'telemetry' || name === 'reply.token') order.push(name);
+  });
+  await service.start();
+  clock.advance(2000);
+  const before = samples.length;
+  const startMs = clock.now();
+  events.emit('reply.start', { press_id: 'p1', source: 'request', prompt: 'x', t_ms: Date.now() });
+  assert.equal(samples.length, before, 'nothing announced between the engine call and its first token');
+  assert.equal(service.recent().at(-1)?.t_ms, startMs, 'but read at the start, for the energy count');
+  events.emit('reply.token', { press_id: 'p1', index: 0, text: 'y', t_ms: 1 });
+  assert.equal(samples.length, before, 'the token goes out first');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(order.slice(-2), ['reply.token', 'telemetry']);
+  assert.equal(samples.at(-1)?.t_ms, startMs);
+
+  clock.advance(1000);
+  events.emit('reply.done', { press_id: 'p1', completion: 'y', thinking: '', stop: 'length', timings: TIMINGS });
+  assert.ok(Math.abs((service.takeEnergy('p1')?.energy_j ?? 0) - CPU_W) < 1e-9, 'one second at CPU_W, counted from the start');
+
+  // No token at all (a slow prefill): the next scheduled sample sends the held one first, in order.
+  events.emit('reply.start', { press_id: 'p2', source: 'request', prompt: 'x', t_ms: Date.now() });
+  const held = samples.length;
+  clock.advance(100);
+  assert.equal(samples.length, held + 2);
+  assert.ok((samples.at(-2)?.t_ms ?? 0) < (samples.at(-1)?.t_ms ?? 0));
+  await service.stop();
+});
+
 test('energy_uj for root only: CPU power is null with what to do, and the reply is not measured', async () => {
   const { events, samples, clock, service } = rig(DEFAULT_THERMAL, null, (c) => fakeSys(c, true));
   await service.start();

@@ -75,6 +75,18 @@ test('no sensor, a garbage reading and a permission error are null with the reas
   assert.match(t.reason, /thermal_zone0\/temp is not readable: permission denied$/);
 });
 
+test('a machine without a sensor is searched once, not at every sample (a sample rides on a key press)', () => {
+  const root = sys({ 'class/thermal/thermal_zone0/type': 'iwlwifi_1', 'class/thermal/thermal_zone0/temp': '40000' });
+  const sensors = new CpuSensors({ root });
+  assert.equal(sensors.temperature().temp_c, null);
+  // A zone that appears later is not looked for: the search already answered "none".
+  fs.mkdirSync(path.join(root, 'class/thermal/thermal_zone1'));
+  fs.writeFileSync(path.join(root, 'class/thermal/thermal_zone1/type'), 'x86_pkg_temp\n');
+  fs.writeFileSync(path.join(root, 'class/thermal/thermal_zone1/temp'), '50000\n');
+  assert.equal(sensors.temperature().temp_c, null);
+  assert.equal(new CpuSensors({ root }).temperature().temp_c, 50);
+});
+
 test('RAPL power is the energy of every package over the interval; cores and psys are not counted twice', () => {
   const root = sys({
     'class/powercap/intel-rapl:0/name': 'package-0',
