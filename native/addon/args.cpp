@@ -110,6 +110,15 @@ std::string Fields::one_of(const char* key, const std::string& fallback,
   throw Napi::RangeError::New(obj_.Env(), name(key) + " must be one of " + list + ", got '" + s + "'");
 }
 
+ExecPath Fields::exec_path(const char* key, ExecPath fallback) const {
+  const std::string s = string(key, exec_path_name(fallback));
+  ExecPath p = fallback;
+  if (exec_path_named(s, p)) return p;
+  std::string list;
+  for (const ExecPathName& e : kExecPathNames) list += (list.empty() ? "" : ", ") + std::string(e.name);
+  throw Napi::RangeError::New(obj_.Env(), name(key) + " must be one of " + list + ", got '" + s + "'");
+}
+
 int64_t Fields::integer(const char* key, int64_t fallback, int64_t min, int64_t max) const {
   Napi::Value v = get(key);
   if (v.IsUndefined()) return fallback;

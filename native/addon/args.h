@@ -11,6 +11,8 @@
 #include <initializer_list>
 #include <string>
 
+#include "keymate/backend.h"
+
 namespace km::addon {
 
 // info[i] as a string; `what` names it in messages ("load: path").
@@ -31,6 +33,8 @@ class Fields {
   std::string required_string(const char* key) const;
   std::string one_of(const char* key, const std::string& fallback,
                      std::initializer_list<const char*> allowed) const;
+  // A GPU execution path by its name (backend.h's kExecPathNames).
+  ExecPath exec_path(const char* key, ExecPath fallback) const;
   int64_t integer(const char* key, int64_t fallback, int64_t min, int64_t max) const;
   double number(const char* key, double fallback, double min, double max) const;
   bool boolean(const char* key, bool fallback) const;

@@ -225,7 +225,7 @@ Napi::Value EngineHandle::Bench(const Napi::CallbackInfo& info) {
   req.prompt_tokens = static_cast<int>(f.integer("promptTokens", req.prompt_tokens, 1, kMaxContext));
   req.gen_tokens = static_cast<int>(f.integer("genTokens", req.gen_tokens, 1, kMaxContext));
   req.repeat = static_cast<int>(f.integer("repeat", req.repeat, 1, 100000));
-  req.path = f.one_of("path", req.path, {"launch", "graph", "zero-launch"});
+  req.path = f.exec_path("path", req.path);
   if (Napi::Value refused = Refuse(info.Env(), "bench", true); !refused.IsEmpty()) return refused;
   return start_bench(info.Env(), this, std::move(req));
 }

@@ -47,7 +47,7 @@ Napi::Object to_js(Napi::Env env, const BenchResult& r) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("backend", Napi::String::New(env, r.backend));
   o.Set("device", Napi::String::New(env, r.device));
-  o.Set("path", Napi::String::New(env, r.path));
+  o.Set("path", Napi::String::New(env, exec_path_name(r.path)));
   o.Set("promptTokens", num(env, r.prompt_tokens));
   o.Set("genTokens", num(env, r.gen_tokens));
   o.Set("repeat", num(env, r.repeat));

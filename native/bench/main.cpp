@@ -165,11 +165,11 @@ int cmd_bench(int argc, char** argv) {
   req.prompt_tokens = static_cast<int>(to_int(o, "prompt-tokens", req.prompt_tokens));
   req.gen_tokens = static_cast<int>(to_int(o, "gen-tokens", req.gen_tokens));
   req.repeat = static_cast<int>(to_int(o, "repeat", req.repeat));
-  req.path = get(o, "path", req.path);
-  if (req.path != "launch" && req.path != "graph" && req.path != "zero-launch")
-    throw Usage{"--path must be launch, graph or zero-launch, not '" + req.path + "'"};
-  if (req.path != "launch" && lo.backend == "cpu")
-    throw Usage{"--path " + req.path + " needs the CUDA backend (--backend cuda or auto)"};
+  const std::string path = get(o, "path", km::exec_path_name(req.path));
+  if (!km::exec_path_named(path, req.path))
+    throw Usage{std::string("--path must be ") + km::kExecPathChoices + ", not '" + path + "'"};
+  if (req.path != km::ExecPath::Launch && lo.backend == "cpu")
+    throw Usage{"--path " + path + " needs the CUDA backend (--backend cuda or auto)"};
   if (lo.context == 0) lo.context = req.prompt_tokens + req.gen_tokens;  // no KV cache larger than needed
 
   const double t0 = km::now_ms();
@@ -186,7 +186,7 @@ int cmd_bench(int argc, char** argv) {
       "\"prefill_tok_s\": %s, \"decode_tok_s\": %s, \"decode_ms_per_token\": %s, "
       "\"stages_ms\": {\"embed\": %s, \"qkv\": %s, \"attention\": %s, \"ffn\": %s, \"logits\": %s, \"other\": %s}, "
       "\"bound_ms\": %s, \"bandwidth_gb_s\": %s, \"load_ms\": %s, \"model\": %s}\n",
-      quote(r.backend).c_str(), quote(r.device).c_str(), quote(r.path).c_str(), r.prompt_tokens, r.gen_tokens,
+      quote(r.backend).c_str(), quote(r.device).c_str(), quote(km::exec_path_name(r.path)).c_str(), r.prompt_tokens, r.gen_tokens,
       r.repeat, r.threads, num(r.ttft_ms.min).c_str(), num(r.ttft_ms.median).c_str(), num(r.ttft_ms.p90).c_str(),
       num(r.prefill_tok_s).c_str(), num(r.decode_tok_s).c_str(), num(r.decode_ms_per_token).c_str(),
       num(s.embed).c_str(), num(s.qkv).c_str(), num(s.attention).c_str(), num(s.ffn).c_str(), num(s.logits).c_str(),

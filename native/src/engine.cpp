@@ -140,12 +140,6 @@ std::shared_ptr<Model> load_converted(std::shared_ptr<const GgufFile> file, cons
   return m;
 }
 
-ExecPath exec_path(const std::string& p) {
-  if (p == "graph") return ExecPath::Graph;
-  if (p == "zero-launch") return ExecPath::ZeroLaunch;
-  return ExecPath::Launch;
-}
-
 BackendOptions backend_options(const LoadOptions& o) {
   BackendOptions bo;
   bo.kv = quant::kv_format(o.kv).type;
@@ -508,10 +502,8 @@ BenchResult Engine::bench(const BenchRequest& req) {
   if (req.prompt_tokens < 1) fail("bench: prompt_tokens %d must be >= 1", req.prompt_tokens);
   if (req.gen_tokens < 0) fail("bench: gen_tokens %d must be >= 0", req.gen_tokens);
   if (req.repeat < 1) fail("bench: repeat %d must be >= 1", req.repeat);
-  if (req.path != "launch" && req.path != "graph" && req.path != "zero-launch")
-    fail("bench: path %s: unknown (launch, graph or zero-launch)", req.path.c_str());
-  if (req.path != "launch" && backend_->name() != "cuda")
-    fail("bench: path %s needs the cuda backend (this engine runs on %s)", req.path.c_str(),
+  if (req.path != ExecPath::Launch && backend_->name() != "cuda")
+    fail("bench: path %s needs the cuda backend (this engine runs on %s)", exec_path_name(req.path),
          backend_->name().c_str());
   const int need = req.prompt_tokens + req.gen_tokens;
   if (need > backend_->context())
@@ -554,9 +546,9 @@ BenchResult Engine::bench(const BenchRequest& req) {
   // A GPU path other than this engine's own runs on a backend made for it.
   std::unique_ptr<Backend> path_owned;
   Backend* timed = backend_.get();
-  if (req.path != "launch") {
+  if (req.path != ExecPath::Launch) {
     BackendOptions bo = backend_options(opts_);
-    bo.path = exec_path(req.path);
+    bo.path = req.path;
     bo.context = need;
     path_owned = make_backend(backend_->name(), model_, bo);
     timed = path_owned.get();
@@ -599,7 +591,7 @@ BenchResult Engine::bench(const BenchRequest& req) {
       BackendOptions bo = backend_options(opts_);
       bo.profile = true;
       bo.context = need;
-      bo.path = exec_path(req.path);
+      bo.path = req.path;
       owned = make_backend(backend_->name(), model_, bo);
       prof = owned.get();
       run_once(*prof, false);  // its own warm-up

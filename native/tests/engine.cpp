@@ -364,7 +364,7 @@ TEST(engine, bench_reports_consistent_numbers) {
   req.prompt_tokens = 60;
   CHECK_THROWS_WITH(e->bench(req), "context");
   req.prompt_tokens = 16;
-  req.path = "zero-launch";
+  req.path = km::ExecPath::ZeroLaunch;
   CHECK_THROWS_WITH(e->bench(req), "cuda");
 }
 

@@ -9,6 +9,8 @@
 // (another operation running, no model loaded) rejects its Promise; engine
 // failures reject with the engine's message ("model.gguf: not a GGUF file").
 
+import type { BenchPath } from '../../../common/formats';
+
 /** Bumped with every change of the surface below; the loader refuses a mismatch. */
 export const ADDON_ABI_VERSION = 6;
 
@@ -105,7 +107,7 @@ export interface NativeBenchRequest {
   promptTokens?: number;
   genTokens?: number;
   repeat?: number;
-  path?: 'launch' | 'graph' | 'zero-launch';
+  path?: BenchPath;
 }
 
 export interface NativeStageTimes {
@@ -120,7 +122,7 @@ export interface NativeStageTimes {
 export interface NativeBenchResult {
   backend: string;
   device: string;
-  path: string;
+  path: BenchPath;
   promptTokens: number;
   genTokens: number;
   repeat: number;

@@ -22,6 +22,34 @@ struct StageTimes {
 //   ZeroLaunch  a persistent kernel armed at load waits on a doorbell
 enum class ExecPath { Launch, Graph, ZeroLaunch };
 
+// The paths by the names the command lines, the addon and bench results give them: the one
+// place a name becomes an ExecPath and back.
+struct ExecPathName {
+  ExecPath path;
+  const char* name;
+};
+inline constexpr ExecPathName kExecPathNames[] = {
+    {ExecPath::Launch, "launch"}, {ExecPath::Graph, "graph"}, {ExecPath::ZeroLaunch, "zero-launch"}};
+// For messages that list the choices.
+inline constexpr const char* kExecPathChoices = "launch, graph or zero-launch";
+
+inline const char* exec_path_name(ExecPath p) {
+  for (const ExecPathName& e : kExecPathNames)
+    if (e.path == p) return e.name;
+  return "launch";
+}
+
+// False (and `out` untouched) when `name` names no path.
+inline bool exec_path_named(const std::string& name, ExecPath& out) {
+  for (const ExecPathName& e : kExecPathNames) {
+    if (name == e.name) {
+      out = e.path;
+      return true;
+    }
+  }
+  return false;
+}
+
 // The input rows of each matrix multiply of the forward pass, as the matrix
 // sees them (after the RMSNorm or the gated activation fused into it): what
 // importance-aware quantization measures (native/src/quant/calibrate.h).

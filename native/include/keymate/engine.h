@@ -185,13 +185,14 @@ struct BenchRequest {
   int prompt_tokens = 128;
   int gen_tokens = 32;
   int repeat = 5;
-  std::string path = "launch";  // launch | graph | zero-launch (GPU paths)
+  ExecPath path = ExecPath::Launch;  // the GPU path to time (backend.h)
 };
 
 struct Stat { double min = 0, median = 0, p90 = 0; };
 
 struct BenchResult {
-  std::string backend, device, path;
+  std::string backend, device;
+  ExecPath path = ExecPath::Launch;
   int prompt_tokens = 0, gen_tokens = 0, repeat = 0, threads = 0;
   Stat ttft_ms;
   double prefill_tok_s = 0;
