@@ -1,5 +1,5 @@
 // gpu_ops: every CUDA op of kernels/ops against its CPU twin, over a sweep of
-// shapes and every KV format (kernels/ops/ops_host.h runs one op on host
+// shapes and every KV format (native/gpu_harness/ops/ops_host.h runs one op on host
 // data). Tolerances are named per op and format below, with why. Skipped
 // (exit 77, with the reason) where the build has no CUDA or no GPU is usable.
 #include <algorithm>
