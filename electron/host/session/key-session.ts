@@ -426,6 +426,8 @@ export class KeySession {
           }
         : null;
       keyboard.finish();
+      // What the press still holds goes first (its saves among it): the question is written before the answer.
+      this.flushWaiting();
       this.chat.answered(press, pressId, { completion: result.completion === '' ? '' : written, stop: result.stop, promptTokens: result.promptTokens, cachedTokens: result.cachedTokens });
       this.finish(pressId, { completion: split.answer, thinking: split.thinking, stop: result.stop, timings });
       this.ctx.finished({
@@ -645,15 +647,19 @@ export class KeySession {
    * first: a window redrawing itself for the release would make the first
    * token wait behind that work (scripts/bench-press.ts measured 10-15 ms
    * for a model whose first token takes 0.2 ms), and no one sees a state
-   * that lasts less than a frame.
+   * that lasts less than a frame. The conversation's saves wait with them
+   * (ConversationStore.holdWrites): the turn is in memory at once, on disk a
+   * frame later at most.
    */
   private sending<T>(body: () => T): T {
     if (this.held !== null) return body();
     this.held = [];
     this.startNotices = [];
+    const releaseWrites = this.ctx.conversations.holdWrites();
     try {
       return body();
     } finally {
+      this.held.push(releaseWrites);
       const held = this.held;
       const start = this.startNotices;
       this.held = null;

@@ -42,6 +42,9 @@ export class ConversationStore {
   private readonly writers = new Map<string, SerialWriter>();
   private readonly currentWriter: SerialWriter;
   private made = 0;
+  /** holdWrites() calls not yet released, and the saves asked for meanwhile, in order. */
+  private holds = 0;
+  private heldSaves: (() => void)[] = [];
 
   private constructor(
     readonly dir: string,
@@ -253,13 +256,36 @@ export class ConversationStore {
     return c;
   }
 
+  /**
+   * Saves asked for from now until the returned function is called start
+   * then, in order; changes in memory are not held. A key press holds them
+   * while it is sent: a save's serialisation and its file system round trips
+   * on this thread would stand between the engine's first token and the
+   * screen, and a long conversation serialises in milliseconds. The caller
+   * must release (KeySession does within a display frame).
+   */
+  holdWrites(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.holds > 0) return;
+      const saves = this.heldSaves;
+      this.heldSaves = [];
+      for (const save of saves) save();
+    };
+  }
+
   private save(c: Conversation): Promise<void> {
     let w = this.writers.get(c.id);
     if (w === undefined) {
       w = new SerialWriter(() => saveVersioned(path.join(this.dir, `${c.id}.json`), conversationFormat, c));
       this.writers.set(c.id, w);
     }
-    return w.save();
+    const writer = w;
+    if (this.holds === 0) return writer.save();
+    return new Promise<void>((resolve, reject) => this.heldSaves.push(() => void writer.save().then(resolve, reject)));
   }
 }
 

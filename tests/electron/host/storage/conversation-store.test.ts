@@ -61,6 +61,35 @@ test("withdrawing a press takes back its turns only, and the model's view stays 
   assert.equal(back.current.context_from, 2);
 });
 
+test('held writes start when released, in order; the turns are in memory at once; a second release does nothing', async () => {
+  const home = tempDir('keymate-conv-');
+  const s = await ConversationStore.open(home, () => 0);
+  const id = s.current.id;
+  const file = path.join(home, 'conversations', `${id}.json`);
+  const onDisk = (): string[] => (fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { data: { turns: Turn[] } }).data.turns.map((t) => t.text) : []);
+  const before = onDisk();
+
+  const release = s.holdWrites();
+  let acknowledged = false;
+  const first = s.append(id, turn('user', 'held', 'p1')).then((i) => {
+    acknowledged = true;
+    return i;
+  });
+  const second = s.append(id, turn('assistant', ' too', 'p1'));
+  assert.deepEqual(s.current.turns.map((t) => t.text), ['held', ' too'], 'in memory at once');
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(acknowledged, false, 'not acknowledged before it is written');
+  assert.deepEqual(onDisk(), before, 'nothing written while held');
+
+  release();
+  release();
+  assert.deepEqual([await first, await second], [0, 1]);
+  assert.deepEqual(onDisk(), ['held', ' too']);
+  // Released: a save goes at once again.
+  await s.append(id, turn('user', 'free', 'p2'));
+  assert.deepEqual(onDisk(), ['held', ' too', 'free']);
+});
+
 test('a damaged conversation file is set aside and named; the others load', async () => {
   const home = tempDir('keymate-conv-');
   const s = await ConversationStore.open(home, () => 0);
