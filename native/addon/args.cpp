@@ -114,9 +114,7 @@ ExecPath Fields::exec_path(const char* key, ExecPath fallback) const {
   const std::string s = string(key, exec_path_name(fallback));
   ExecPath p = fallback;
   if (exec_path_named(s, p)) return p;
-  std::string list;
-  for (const ExecPathName& e : kExecPathNames) list += (list.empty() ? "" : ", ") + std::string(e.name);
-  throw Napi::RangeError::New(obj_.Env(), name(key) + " must be one of " + list + ", got '" + s + "'");
+  throw Napi::RangeError::New(obj_.Env(), name(key) + " must be one of " + exec_path_choices() + ", got '" + s + "'");
 }
 
 int64_t Fields::integer(const char* key, int64_t fallback, int64_t min, int64_t max) const {

@@ -167,7 +167,7 @@ int cmd_bench(int argc, char** argv) {
   req.repeat = static_cast<int>(to_int(o, "repeat", req.repeat));
   const std::string path = get(o, "path", km::exec_path_name(req.path));
   if (!km::exec_path_named(path, req.path))
-    throw Usage{std::string("--path must be ") + km::kExecPathChoices + ", not '" + path + "'"};
+    throw Usage{"--path must be one of " + km::exec_path_choices() + ", not '" + path + "'"};
   if (req.path != km::ExecPath::Launch && lo.backend == "cpu")
     throw Usage{"--path " + path + " needs the CUDA backend (--backend cuda or auto)"};
   if (lo.context == 0) lo.context = req.prompt_tokens + req.gen_tokens;  // no KV cache larger than needed

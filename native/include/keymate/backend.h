@@ -30,8 +30,12 @@ struct ExecPathName {
 };
 inline constexpr ExecPathName kExecPathNames[] = {
     {ExecPath::Launch, "launch"}, {ExecPath::Graph, "graph"}, {ExecPath::ZeroLaunch, "zero-launch"}};
-// For messages that list the choices.
-inline constexpr const char* kExecPathChoices = "launch, graph or zero-launch";
+// "launch, graph, zero-launch": for messages that list the choices.
+inline std::string exec_path_choices() {
+  std::string list;
+  for (const ExecPathName& e : kExecPathNames) list += (list.empty() ? "" : ", ") + std::string(e.name);
+  return list;
+}
 
 inline const char* exec_path_name(ExecPath p) {
   for (const ExecPathName& e : kExecPathNames)
