@@ -36,6 +36,7 @@
 #endif
 
 #include "cpu/avx2_util.h"
+#include "cpu/packed_walk.h"
 
 namespace km::cpu {
 namespace {
@@ -273,32 +274,6 @@ void q4p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, 
   store_tile(accf, g0, w.rows, y, t0, ldy, acc);
 }
 
-using TileFn = void (*)(const MatPart&, int64_t, const ActView&, int, float*, int64_t, bool);
-
-// Walks the groups of rows [r0, r1): pairs of groups for one token (decode),
-// single groups across tiles of 4 tokens (prefill), weights of a group reused
-// from cache across its token tiles.
-template <template <int, int> class Tile>
-void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
-  if (n == 1) {
-    int64_t g = g_begin;
-    for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
-    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
-    return;
-  }
-  for (int64_t g = g_begin; g < g_end; g++) {
-    int t = 0;
-    for (; t + 4 <= n; t += 4) Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
-    switch (n - t) {
-      case 3: Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
-      case 2: Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
-      case 1: Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
-      default: break;
-    }
-  }
-}
-
 template <int G, int T>
 struct Q8Tile {
   static void run(const MatPart& w, int64_t g, const ActView& a, int t, float* y, int64_t ldy, bool acc) {
@@ -314,11 +289,11 @@ struct Q4Tile {
 
 void mat_q8_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                    bool acc) {
-  mat_packed<Q8Tile>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q8Tile, 2, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 void mat_q4_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                    bool acc) {
-  mat_packed<Q4Tile>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q4Tile, 2, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 // ---- K-quants (file rows) ------------------------------------------------------

@@ -29,6 +29,7 @@
 #endif
 
 #include "cpu/avx2_util.h"
+#include "cpu/packed_walk.h"
 
 namespace km::cpu {
 namespace {
@@ -110,33 +111,6 @@ struct Q4Tile {
     store_tile(accf, g0, w.rows, y, t0, ldy, acc);
   }
 };
-
-// Decode (one token): four groups at a time, so four independent vpdpbusd
-// chains hide its latency. Prefill: PG groups x four tokens per tile (two for
-// Q8_0/Q4_0; one for the K-quants, whose tiles hold more accumulators); the
-// tile's weights stay in L1 across the token tiles.
-template <template <int, int> class Tile, int PG = 2>
-void mat_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
-  if (n == 1) {
-    int64_t g = g_begin;
-    for (; g + 4 <= g_end; g += 4) Tile<4, 1>::run(w, g, a, 0, y, ldy, acc);
-    for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
-    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
-    return;
-  }
-  for (int64_t g = g_begin; g < g_end; g += PG) {
-    const bool all = g + PG <= g_end;  // PG groups, or the last one alone
-    int t = 0;
-    for (; t + 4 <= n; t += 4) all ? Tile<PG, 4>::run(w, g, a, t, y, ldy, acc) : Tile<1, 4>::run(w, g, a, t, y, ldy, acc);
-    switch (n - t) {
-      case 3: all ? Tile<PG, 3>::run(w, g, a, t, y, ldy, acc) : Tile<1, 3>::run(w, g, a, t, y, ldy, acc); break;
-      case 2: all ? Tile<PG, 2>::run(w, g, a, t, y, ldy, acc) : Tile<1, 2>::run(w, g, a, t, y, ldy, acc); break;
-      case 1: all ? Tile<PG, 1>::run(w, g, a, t, y, ldy, acc) : Tile<1, 1>::run(w, g, a, t, y, ldy, acc); break;
-      default: break;
-    }
-  }
-}
 
 template <int G, int T>
 struct Q4KTile {
@@ -289,20 +263,20 @@ struct Q6KTile {
 };
 
 void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  mat_packed<Q4KTile, 1>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q4KTile, 4, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q6k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  mat_packed<Q6KTile, 1>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q6KTile, 4, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                      bool acc) {
-  mat_packed<Q8uTile>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q8uTile, 4, 2>(w, r0, r1, a, n, y, ldy, acc);
 }
 void mat_q4_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                    bool acc) {
-  mat_packed<Q4Tile>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q4Tile, 4, 2>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 }  // namespace
