@@ -665,11 +665,10 @@ export class KeySession {
       this.held = null;
       this.startNotices = null;
       if (start.length > 0) queueMicrotask(() => start.forEach((fn) => fn()));
-      if (held.length > 0) {
-        this.flushWaiting();
-        const timer = setTimeout(() => this.flushWaiting(), TOKEN_FRAME_MS);
-        this.waiting = { fns: held, timer };
-      }
+      // Never empty (the saves' release is in it): it always waits, a frame at most.
+      this.flushWaiting();
+      const timer = setTimeout(() => this.flushWaiting(), TOKEN_FRAME_MS);
+      this.waiting = { fns: held, timer };
     }
   }
 

@@ -95,6 +95,32 @@ void MatmulHarness::run(const float* x, int n, float* y, int grid) {
   CUDA_CHECK(cudaStreamSynchronize(s));
 }
 
+namespace {
+
+// The median over `iters` runs of `run` (which enqueues on `s`), timed by events on `s`.
+template <class Run>
+double median_event_ms(cudaStream_t s, int iters, Run run) {
+  cudaEvent_t e0, e1;
+  CUDA_CHECK(cudaEventCreate(&e0));
+  CUDA_CHECK(cudaEventCreate(&e1));
+  std::vector<double> ms;
+  for (int i = 0; i < iters; i++) {
+    CUDA_CHECK(cudaEventRecord(e0, s));
+    run(i);
+    CUDA_CHECK(cudaEventRecord(e1, s));
+    CUDA_CHECK(cudaEventSynchronize(e1));
+    float t = 0;
+    CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
+    ms.push_back(t);
+  }
+  cudaEventDestroy(e0);
+  cudaEventDestroy(e1);
+  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace
+
 double MatmulHarness::time_ms(int n, int iters) {
   if (n < 1 || n > kMaxStepTokens) fail("matmul harness: n = %d is outside 1..%d", n, kMaxStepTokens);
   cudaStream_t s = as_stream(stream_);
@@ -110,23 +136,7 @@ double MatmulHarness::time_ms(int n, int iters) {
   CUDA_CHECK(cudaMemcpyAsync(y_, y.data(), y.size() * sizeof(float), cudaMemcpyHostToDevice, s));
   const int copies = (int)w_.size();
   for (int i = 0; i < 3 * copies; i++) enqueue(n, i % copies, 0);  // warm-up: module load, clocks
-  cudaEvent_t e0, e1;
-  CUDA_CHECK(cudaEventCreate(&e0));
-  CUDA_CHECK(cudaEventCreate(&e1));
-  std::vector<double> ms;
-  for (int i = 0; i < iters; i++) {
-    CUDA_CHECK(cudaEventRecord(e0, s));
-    enqueue(n, i % copies, 0);
-    CUDA_CHECK(cudaEventRecord(e1, s));
-    CUDA_CHECK(cudaEventSynchronize(e1));
-    float t = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
-    ms.push_back(t);
-  }
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
+  return median_event_ms(s, iters, [&](int i) { enqueue(n, i % copies, 0); });
 }
 
 double d2d_copy_gbps(uint64_t bytes, int iters) {
@@ -135,26 +145,13 @@ double d2d_copy_gbps(uint64_t bytes, int iters) {
   CUDA_CHECK(cudaMalloc(&b, bytes));
   CUDA_CHECK(cudaMemset(a, 0x5a, bytes));  // never time untouched pages
   CUDA_CHECK(cudaMemset(b, 0x33, bytes));
-  cudaEvent_t e0, e1;
-  CUDA_CHECK(cudaEventCreate(&e0));
-  CUDA_CHECK(cudaEventCreate(&e1));
   for (int i = 0; i < 3; i++) CUDA_CHECK(cudaMemcpyAsync(b, a, bytes, cudaMemcpyDeviceToDevice, nullptr));
-  std::vector<double> ms;
-  for (int i = 0; i < iters; i++) {
-    CUDA_CHECK(cudaEventRecord(e0, nullptr));
+  const double ms = median_event_ms(nullptr, iters, [&](int i) {
     CUDA_CHECK(cudaMemcpyAsync(i % 2 ? a : b, i % 2 ? b : a, bytes, cudaMemcpyDeviceToDevice, nullptr));
-    CUDA_CHECK(cudaEventRecord(e1, nullptr));
-    CUDA_CHECK(cudaEventSynchronize(e1));
-    float t = 0;
-    CUDA_CHECK(cudaEventElapsedTime(&t, e0, e1));
-    ms.push_back(t);
-  }
-  cudaEventDestroy(e0);
-  cudaEventDestroy(e1);
+  });
   cudaFree(a);
   cudaFree(b);
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return 2.0 * (double)bytes / (ms[ms.size() / 2] * 1e-3) / 1e9;
+  return 2.0 * (double)bytes / (ms * 1e-3) / 1e9;
 }
 
 DeviceInfo current_device() {
