@@ -41,7 +41,13 @@ async function otherServer(keymatePort: number) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   assert.ok(address !== null && typeof address !== 'string');
-  return { port: address.port, seen, results, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  // Chromium keeps idle (and speculative, request-less) sockets open for minutes; close them rather than wait.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { port: address.port, seen, results, close };
 }
 
 function refusedStatus(url: string, headers: Record<string, string>): Promise<number> {
@@ -60,14 +66,15 @@ test('another server on 127.0.0.1 never sees the token, and its page cannot open
   assert.ok(chromiumPath !== null, 'chromium not found (CI installs it: .ci/run)');
   const rendererDir = path.join(root, 'dist', 'renderer');
   assert.ok(fs.existsSync(path.join(rendererDir, 'index.html')), 'the UI is not built (npm run build:renderer)');
+  // After-hooks run in the order registered: the browser goes first, so no server waits on its sockets.
+  const browser = await launchChromium(chromiumPath);
+  t.after(() => browser.close());
   const rig = await startHost(t);
   const keymate = await LoopbackServer.start({ host: rig.host, port: 0, rendererDir });
   t.after(() => keymate.close());
   const other = await otherServer(keymate.port);
   t.after(() => other.close());
 
-  const browser = await launchChromium(chromiumPath);
-  t.after(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(keymate.url);
