@@ -1,5 +1,5 @@
-// The engine as the UI sees it: what is loaded, on which backend, and the
-// models it can choose from. Field names follow the command line's JSON
+// The engine as the UI sees it: what is loaded and on which backend (the
+// models it can choose from are in models.ts). Field names follow the command line's JSON
 // (DESIGN.md), snake_case.
 import { z } from 'zod';
 
@@ -46,17 +46,6 @@ export const EngineStatus = z.strictObject({
   message: z.string().nullable(),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
-
-export const ModelEntry = z.strictObject({
-  path: z.string(),
-  /** The file name without .gguf. */
-  name: z.string(),
-  size_bytes: z.number().int().nonnegative(),
-  /** Where it was found: the data folder's models/, the settings, or the command line. */
-  origin: z.enum(['library', 'settings', 'command-line']),
-  selected: z.boolean(),
-});
-export type ModelEntry = z.infer<typeof ModelEntry>;
 
 /** A measurement of what the hardware allows (keymate bench on the loaded model). */
 export const BenchSummary = z.strictObject({

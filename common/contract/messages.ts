@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { CardExport, CharacterSummary } from './character';
 import { Conversation, ConversationExport, ConversationId, ConversationSummary, ConversationTurn, EXPORT_FORMATS } from './conversation';
 import { DeviceStatus } from './device';
-import { BenchSummary, EngineStatus, ModelEntry } from './engine';
+import { BenchSummary, EngineStatus } from './engine';
 import { ContractError, contractError, unknownName } from './errors';
 import { Notice } from './notice';
-import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibraryEntry, ModelLibraryListing, RecommendedList } from './models';
+import { DownloadId, DownloadStart, DownloadState, FormatFit, ModelLibraryEntry, ModelListing, RecommendedList } from './models';
 import { HistoryEntry, PerformanceRecord } from './records';
 import { KeyState, PressId, ReplyDone, ReplyError, ReplySnapshot, ReplyStart, ReplyToken, SessionStatus } from './session';
 import { ApiServerStatus, RemoteStatus } from './remote';
@@ -19,7 +19,7 @@ import { Settings, SettingsPatch } from './settings';
 import { TelemetrySample } from './telemetry';
 
 /** Bumped with every change to the maps or the shapes they use. */
-export const CONTRACT_VERSION = 5;
+export const CONTRACT_VERSION = 6;
 
 const empty = z.strictObject({});
 
@@ -116,11 +116,10 @@ export const requests = {
     request: z.strictObject({ limit: z.number().int().min(1).max(3600).optional() }),
     response: z.strictObject({ samples: z.array(TelemetrySample) }),
   },
-  'models.list': { request: empty, response: z.strictObject({ models: z.array(ModelEntry) }) },
+  /** Every model the UI can load (the library's, the settings', the command line's) with what the engine read from each, and the downloads in progress or paused. */
+  'models.list': { request: empty, response: ModelListing },
   /** Loads a model (and remembers it in the settings); answers once it is loaded or has failed. */
   'models.select': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: EngineStatus },
-  /** The data folder's models/ with what the engine read from each, and the downloads in progress or paused. */
-  'models.library': { request: empty, response: ModelLibraryListing },
   /** Copies a GGUF into models/ after the engine has read its header (atomically: temp file, fsync, rename). */
   'models.import': { request: z.strictObject({ path: z.string().min(1).max(4096) }), response: ModelLibraryEntry },
   /** Starts a download into models/; progress follows as 'models.download' events. */

@@ -3,7 +3,9 @@
 // whether each fits this machine in each weight format.
 //
 // For models-ui (published by models-host; requests/events in messages.ts):
-//   models.library {}                          -> { models: ModelLibraryEntry[], downloads: DownloadState[] }
+//   models.list {}                             -> { models: ModelEntry[], downloads: DownloadState[] }
+//                                                 (every model the UI can load: the library's, then the
+//                                                  settings' and the command line's when outside it)
 //   models.import {path}                       -> ModelLibraryEntry   (rejects with one line: not a GGUF, truncated,
 //                                                                      name taken, not enough space)
 //   models.download.start {url, sha256?, name?} -> DownloadState       (progress follows as 'models.download' events)
@@ -175,7 +177,32 @@ export const RecommendedList = z.strictObject({
 });
 export type RecommendedList = z.infer<typeof RecommendedList>;
 
-/** The models.library answer: what models/ holds and the downloads filling it (the host's ModelLibrary is the folder itself). */
+/**
+ * Where a model the UI can choose came from: into the library (imported,
+ * downloaded, found in models/), or from outside it (the settings' model, the
+ * command line's --model).
+ */
+export const MODEL_ORIGINS = [...LIBRARY_ORIGINS, 'settings', 'command-line'] as const;
+
+/**
+ * One model the UI can load. A model outside the library has the same facts
+ * (read by the engine) and null source, sha256 and added_ms.
+ */
+export const ModelEntry = ModelLibraryEntry.extend({
+  origin: z.enum(MODEL_ORIGINS),
+  /** The model presses run: the command line's for this run, else the settings' choice. */
+  selected: z.boolean(),
+});
+export type ModelEntry = z.infer<typeof ModelEntry>;
+
+/** The models.list answer: every model the UI can load, and the downloads filling the library. */
+export const ModelListing = z.strictObject({
+  models: z.array(ModelEntry),
+  downloads: z.array(DownloadState),
+});
+export type ModelListing = z.infer<typeof ModelListing>;
+
+/** What models/ holds and the downloads filling it (`keymate models list --json`; the host's ModelLibrary is the folder itself). */
 export const ModelLibraryListing = z.strictObject({
   models: z.array(ModelLibraryEntry),
   downloads: z.array(DownloadState),

@@ -39,7 +39,8 @@ import { EngineService, LoadCancelled, engineConfig } from './services/engine-se
 import { ModelsService } from './models/models-service';
 import { filePlan } from './models/file-plan';
 import { checkModelFile } from './models/model-file';
-import { listModels } from './models/model-choices';
+import { inspectModel, readFacts } from './models/inspect';
+import { type Describe, listModels } from './models/model-choices';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
 import { CharacterStore } from './characters/character-store';
@@ -350,11 +351,12 @@ export class Host {
       'telemetry.recent': ({ limit }) => ({ samples: this.telemetry.recent(limit) }),
       'models.list': async () => {
         // Without a library (its folder could not be opened) the settings' and command line's models are still choices.
-        const library = this.models === null ? [] : (await this.models.list()).models;
-        return { models: await listModels(library, this.settings.get().model, this.cliModel, this.model()) };
+        const models = this.models;
+        const library = models === null ? { models: [], downloads: [] } : await models.list();
+        const describe: Describe = models === null ? (file) => readFacts(inspectModel, file) : (file, st) => models.library.describe(file, st);
+        return { models: await listModels(library.models, this.settings.get().model, this.cliModel, this.model(), describe), downloads: library.downloads };
       },
       'models.select': ({ path: file }) => this.selectModel(file),
-      'models.library': () => this.library().list(),
       'models.import': ({ path: file }) => this.library().import(file),
       'models.download.start': (request) => this.library().start(request),
       'models.download.pause': ({ id }) => this.library().downloads.pause(id),

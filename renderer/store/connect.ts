@@ -89,7 +89,6 @@ export async function loadHostState(host: HostApi, store: UiStore, series: Telem
       for (const sample of r.samples) series.push(sample);
     }),
     s.refreshModels(),
-    s.refreshLibrary(),
     s.refreshRecommended(),
     s.syncHostClock(CLOCK_ROUNDS_ON_CONNECT),
   ]);

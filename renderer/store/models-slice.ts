@@ -1,15 +1,15 @@
-// The engine (what is loaded, on which backend), the models to choose from,
-// and the library that fills them: imports, downloads and the recommended
-// models with their fit to this machine. Selecting a model loads it, which
+// The engine (what is loaded, on which backend), the models to choose from
+// (one listing: the library's and those outside it), and what fills the
+// library: imports, downloads and the recommended models with their fit to
+// this machine. Selecting a model loads it, which
 // can take seconds: the slice keeps which path is loading so the view can say
 // so, and the host's engine events keep the status itself current.
 // Getting a model is one flow wherever it starts: import (or a download
-// finishing) -> the library is read again -> the model is loaded when asked
+// finishing) -> the models are listed again -> the model is loaded when asked
 // (`load`, the first-run screen always asks) -> once it is ready, the companion.
 import type { StateCreator } from 'zustand/vanilla';
 
-import type { DownloadState, HostApi, ModelLibraryEntry, RecommendedList, ResponseOf } from '../../common/contract';
-import type { EngineStatus, ModelEntry } from '../../common/contract/engine';
+import type { DownloadState, EngineStatus, HostApi, ModelEntry, ModelLibraryEntry, RecommendedList, ResponseOf } from '../../common/contract';
 import { errorText } from './errors';
 import type { UiState } from './store';
 
@@ -22,8 +22,6 @@ export interface DownloadRequest {
 export type ModelPlan = ResponseOf<'models.plan'>;
 
 export interface LibraryState {
-  /** Null until the host has answered models.library once. */
-  models: ModelLibraryEntry[] | null;
   /** Newest state of every download the host reported, in the order first seen. */
   downloads: DownloadState[];
   recommended: RecommendedList | null;
@@ -41,16 +39,17 @@ export interface LibraryState {
 
 export interface ModelsSlice {
   engine: EngineStatus | null;
-  models: ModelEntry[];
+  /** Every model the UI can load; null until the host has answered models.list once. */
+  models: ModelEntry[] | null;
   modelsState: { listing: boolean; selecting: string | null; error: string | null };
   library: LibraryState;
   setEngine: (engine: EngineStatus) => void;
   setModels: (models: ModelEntry[]) => void;
+  /** Lists the models and the library's downloads again. */
   refreshModels: () => Promise<void>;
   selectModel: (path: string) => Promise<void>;
   /** Loads `path` and, once it is ready, shows the companion. */
   loadAndShow: (path: string) => Promise<void>;
-  refreshLibrary: () => Promise<void>;
   refreshRecommended: () => Promise<void>;
   importModel: (path: string, options: { load: boolean }) => Promise<void>;
   /** The desktop app's file dialog (null: cancelled); rejects where there is none (the browser). */
@@ -75,11 +74,11 @@ export function needsFirstRun(s: UiState): boolean {
   if (s.view !== 'companion' || s.library.firstRunSkipped) return false;
   // A remote server answers (the settings', or the command line's --remote): no local model is needed.
   if (s.settings?.remote.enabled === true || (s.remote !== null && s.remote.state !== 'off')) return false;
-  if (s.engine === null || s.engine.model !== null || s.library.models === null) return false;
+  if (s.engine === null || s.engine.model !== null || s.models === null) return false;
   // While a model the user asked for is imported or loaded, the screen stays,
   // showing that (a --model loading at start is not the user's doing).
   if (s.library.importing !== null || s.modelsState.selecting !== null) return true;
-  return s.library.models.length === 0 && s.models.length === 0;
+  return s.models.length === 0;
 }
 
 /** Why downloads cannot reach the network (the host's word, or a download that failed for want of it); null when they can. */
@@ -98,16 +97,22 @@ export const createModelsSlice =
 
     return {
       engine: null,
-      models: [],
+      models: null,
       modelsState: { listing: false, selecting: null, error: null },
-      library: { models: null, downloads: [], recommended: null, importing: null, error: null, loadWhenDone: [], firstRunSkipped: false, plans: {} },
+      library: { downloads: [], recommended: null, importing: null, error: null, loadWhenDone: [], firstRunSkipped: false, plans: {} },
       setEngine: (engine) => set({ engine }),
       setModels: (models) => set({ models }),
       refreshModels: async () => {
         set({ modelsState: { ...get().modelsState, listing: true, error: null } });
         try {
-          const { models } = await host.request('models.list', {});
-          set({ models, modelsState: { ...get().modelsState, listing: false } });
+          const { models, downloads } = await host.request('models.list', {});
+          const seen = new Set(downloads.map((d) => d.id));
+          // Keep downloads this UI saw that the host no longer lists (a cancelled one), after the host's own.
+          set({
+            models,
+            modelsState: { ...get().modelsState, listing: false },
+            library: { ...get().library, downloads: [...downloads, ...get().library.downloads.filter((d) => !seen.has(d.id))] },
+          });
         } catch (e) {
           set({ modelsState: { ...get().modelsState, listing: false, error: errorText(e) } });
         }
@@ -129,16 +134,6 @@ export const createModelsSlice =
         // Ready: the point of it all. Anything else: the Models view says why.
         get().setView(engine?.state === 'ready' && modelsState.error === null ? 'companion' : 'models');
       },
-      refreshLibrary: async () => {
-        try {
-          const { models, downloads } = await host.request('models.library', {});
-          const seen = new Set(downloads.map((d) => d.id));
-          // Keep downloads this UI saw that the host no longer lists (a cancelled one), after the host's own.
-          set({ library: { ...get().library, models, downloads: [...downloads, ...get().library.downloads.filter((d) => !seen.has(d.id))] } });
-        } catch (e) {
-          fail(e);
-        }
-      },
       refreshRecommended: async () => {
         try {
           patchLibrary({ recommended: await host.request('models.recommended', {}) });
@@ -155,7 +150,6 @@ export const createModelsSlice =
           patchLibrary({ importing: null, error: errorText(e) });
           return;
         }
-        await get().refreshLibrary();
         await get().refreshModels();
         // `importing` stays until the load is over, so the first-run screen does not flicker away and back.
         if (load) await get().loadAndShow(entry.path);
@@ -212,11 +206,10 @@ export const createModelsSlice =
         const finished = d.state === 'done' || d.state === 'failed' || d.state === 'cancelled';
         patchLibrary({ downloads, ...(finished && wanted ? { loadWhenDone: get().library.loadWhenDone.filter((x) => x !== d.id) } : {}) });
         if (d.state !== 'done' || (at >= 0 && list[at]?.state === 'done')) return;
-        // A new model in the library: read it again (and the recommended list's in_library), and load it if asked.
+        // A new model in the library: list the models again (and the recommended list's in_library), and load it if asked.
         // The load goes first: the first-run screen stays while it runs (selecting), then the lists follow.
         void (async () => {
           if (wanted) await get().loadAndShow(d.path);
-          await get().refreshLibrary();
           await get().refreshModels();
           await get().refreshRecommended();
         })();

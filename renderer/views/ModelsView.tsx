@@ -1,14 +1,15 @@
 // Models: what is loaded and on which backend; the library (the data folder's
 // models/, with what the engine read from each header) one button away from
-// being loaded; the memory plan of the selected model; import, download by URL
-// and the downloads list; and the recommended models with their fit. Models
-// the library does not hold (from the settings or --model) are listed too.
+// being loaded, with the models it does not hold (from the settings or
+// --model) in the same list; the memory plan of the selected model; import,
+// download by URL and the downloads list; and the recommended models with
+// their fit.
 // While a remote server answers, its models come first (RemoteModelsCard).
 import './models.css';
 
 import { useEffect } from 'react';
 
-import type { ModelEntry, ModelLibraryEntry } from '../../common/contract';
+import type { ModelEntry } from '../../common/contract';
 import { useUi } from '../app/context';
 import { bytes, count } from '../app/format';
 import { DownloadForm } from '../components/DownloadForm';
@@ -44,16 +45,23 @@ function LoadButton({ path, name }: { path: string; name: string }) {
   );
 }
 
-function LibraryItem({ entry, selected }: { entry: ModelLibraryEntry; selected: boolean }) {
-  const f = entry.facts;
+/** How the model came to be listed, in words: how it entered the library, or where it was named outside it. */
+function originText(m: ModelEntry): string {
+  if (m.origin === 'settings') return 'outside the library, chosen in the settings';
+  if (m.origin === 'command-line') return 'outside the library, given with --model';
+  return m.source !== null && m.source !== m.path ? `${m.origin} from ${m.source}` : m.origin;
+}
+
+function ModelItem({ model, selected }: { model: ModelEntry; selected: boolean }) {
+  const f = model.facts;
   return (
     <li className={selected ? 'selected' : ''}>
       <div className="library-entry">
         <div className="model-name">
-          {entry.name} {selected && <span className="badge">selected</span>}
+          {model.name} {selected && <span className="badge">selected</span>}
         </div>
         {f === null ? (
-          <div className="error-text small">Cannot be used: {entry.problem ?? 'the engine could not read it'}</div>
+          <div className="error-text small">Cannot be used: {model.problem ?? 'the engine could not read it'}</div>
         ) : (
           <div className="small">
             {f.architecture} · {count(f.parameters)} parameters · {weightTypes(f.weight_types)} · {f.context_length} tokens context ·{' '}
@@ -61,27 +69,10 @@ function LibraryItem({ entry, selected }: { entry: ModelLibraryEntry; selected: 
           </div>
         )}
         <div className="muted small mono wrap">
-          {entry.path} · {bytes(entry.size_bytes)} · {entry.origin}
-          {entry.source !== null && entry.source !== entry.path ? ` from ${entry.source}` : ''}
+          {model.path} · {bytes(model.size_bytes)} · {originText(model)}
         </div>
       </div>
-      {f !== null && <LoadButton path={entry.path} name={entry.name} />}
-    </li>
-  );
-}
-
-function OtherItem({ model }: { model: ModelEntry }) {
-  return (
-    <li className={model.selected ? 'selected' : ''}>
-      <div>
-        <div className="model-name">
-          {model.name} {model.selected && <span className="badge">selected</span>}
-        </div>
-        <div className="muted small mono wrap">
-          {model.path} · {bytes(model.size_bytes)} · {model.origin}
-        </div>
-      </div>
-      <LoadButton path={model.path} name={model.name} />
+      {f !== null && <LoadButton path={model.path} name={model.name} />}
     </li>
   );
 }
@@ -114,16 +105,13 @@ export function ModelsView() {
   const state = useUi((s) => s.modelsState);
   const transport = useUi((s) => s.connection.transport);
   const refreshModels = useUi((s) => s.refreshModels);
-  const refreshLibrary = useUi((s) => s.refreshLibrary);
   const offline = useOffline() !== null;
   const model = engine?.model ?? null;
   const backend = engine?.backend ?? null;
   const nothingLoaded = model === null;
 
-  const inLibrary = new Set((library.models ?? []).map((m) => m.path));
-  const others = models.filter((m) => !inLibrary.has(m.path));
-  const selectedPath = model?.path ?? models.find((m) => m.selected)?.path ?? null;
-  const selectedName = library.models?.find((m) => m.path === selectedPath)?.name ?? models.find((m) => m.path === selectedPath)?.name ?? null;
+  const selectedPath = model?.path ?? models?.find((m) => m.selected)?.path ?? null;
+  const selectedName = models?.find((m) => m.path === selectedPath)?.name ?? null;
 
   return (
     <section className="view models" aria-labelledby="models-title">
@@ -194,22 +182,19 @@ export function ModelsView() {
           <button
             type="button"
             className="button"
-            onClick={() => void Promise.all([refreshLibrary(), refreshModels()])}
+            onClick={() => void refreshModels()}
             disabled={state.listing}
           >
             {state.listing ? 'Looking…' : 'Look again'}
           </button>
         </div>
         {state.error !== null && <p className="error-text">{state.error}</p>}
-        {(library.models ?? []).length === 0 && others.length === 0 ? (
-          <p className="muted">{library.models === null ? 'Reading the library…' : 'No models yet: import one or download one below.'}</p>
+        {models === null || models.length === 0 ? (
+          <p className="muted">{models === null ? 'Reading the library…' : 'No models yet: import one or download one below.'}</p>
         ) : (
           <ul className="model-list">
-            {(library.models ?? []).map((m) => (
-              <LibraryItem key={m.path} entry={m} selected={m.path === selectedPath} />
-            ))}
-            {others.map((m) => (
-              <OtherItem key={m.path} model={m} />
+            {models.map((m) => (
+              <ModelItem key={m.path} model={m} selected={m.path === selectedPath} />
             ))}
           </ul>
         )}

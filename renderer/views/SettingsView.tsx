@@ -42,7 +42,7 @@ function withSwitches(draft: Settings, from: Settings): Settings {
 }
 
 function SettingsForm({ current }: { current: Settings }) {
-  const models = useUi((s) => s.models);
+  const models = useUi((s) => s.models) ?? [];
   const save = useUi((s) => s.saveSettings);
   const saveState = useUi((s) => s.settingsSave);
   const [edited, setEdited] = useState<Settings>(current);

@@ -9,8 +9,7 @@ import {
   type DeviceStatus,
   type EngineStatus,
   type HistoryEntry,
-  type ModelEntry,
-  type ModelLibraryListing,
+  type ModelListing,
   type RecommendedList,
   type ResponseOf,
   type PerformanceRecord,
@@ -133,12 +132,6 @@ export const history: HistoryEntry[] = [
   },
 ];
 
-export const models: ModelEntry[] = [
-  { path: MODEL_PATH, name: 'Llama-3.2-1B-Instruct-Q8_0', size_bytes: 1_321_082_528, origin: 'library', selected: true },
-  { path: '/home/ada/.config/Keymate/models/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf', name: 'Qwen2.5-0.5B-Instruct-Q4_K_M', size_bytes: 397_808_192, origin: 'library', selected: false },
-  { path: '/home/ada/models/stories260K.gguf', name: 'stories260K', size_bytes: 1_185_376, origin: 'command-line', selected: false },
-];
-
 export const bench: BenchSummary = {
   backend: 'cuda',
   device: 'NVIDIA GeForce RTX 4060 Laptop GPU',
@@ -180,20 +173,40 @@ export function appState(): AppState {
   };
 }
 
-// The model library: the two library models with their header
-// facts, one download running and one waiting to retry; a 7B that fits the
-// 4060 only in 4-bit formats; the selected 1B's memory plan.
+// The models: two downloaded into the library and one given on the command
+// line, each with its header facts; one download running and one waiting to
+// retry; a 7B that fits the 4060 only in 4-bit formats; the selected 1B's
+// memory plan.
 const facts = { architecture: 'llama', parameters: 1_235_814_400, weight_types: { q8_0: 113, f32: 34 }, context_length: 131_072, chat_template: true, layers: 16, dim: 2048, heads: 32, kv_heads: 8, vocab: 128_256 };
 const fit = (need_mb: number) => ({ fits: need_mb <= 7500, need_mb, have_mb: 8188, where: 'gpu' as const });
 const MEMORY = { where: 'gpu' as const, device: 'NVIDIA GeForce RTX 4060 Laptop GPU', have_mb: 8188, context: 4096, kv: 'f16' };
 const download = { url: 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct-GGUF/resolve/main/qwen2.5-7b-instruct-q4_k_m.gguf', sha256_expected: null, note: null };
+const downloaded = { origin: 'downloaded' as const, source: null, sha256: null, added_ms: NOW - 86_400_000, problem: null };
 
-export const library: ModelLibraryListing = {
-  models: [0, 1].map((i) => {
-    const m = models[i];
-    if (m === undefined) throw new Error('fixture: models');
-    return { path: m.path, name: m.name, size_bytes: m.size_bytes, origin: 'downloaded', source: null, sha256: null, added_ms: NOW - 86_400_000, facts: i === 0 ? facts : { ...facts, parameters: 494_032_768, weight_types: { q4_K: 145, q6_K: 24, f32: 121 }, context_length: 32_768, layers: 24, dim: 896, heads: 14, kv_heads: 2, vocab: 151_936 }, problem: null };
-  }),
+export const models: ModelListing = {
+  models: [
+    { ...downloaded, path: MODEL_PATH, name: 'Llama-3.2-1B-Instruct-Q8_0', size_bytes: 1_321_082_528, facts, selected: true },
+    {
+      ...downloaded,
+      path: '/home/ada/.config/Keymate/models/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf',
+      name: 'Qwen2.5-0.5B-Instruct-Q4_K_M',
+      size_bytes: 397_808_192,
+      facts: { ...facts, parameters: 494_032_768, weight_types: { q4_K: 145, q6_K: 24, f32: 121 }, context_length: 32_768, layers: 24, dim: 896, heads: 14, kv_heads: 2, vocab: 151_936 },
+      selected: false,
+    },
+    {
+      path: '/home/ada/models/stories260K.gguf',
+      name: 'stories260K',
+      size_bytes: 1_185_376,
+      origin: 'command-line',
+      source: null,
+      sha256: null,
+      added_ms: null,
+      facts: { ...facts, parameters: 292_992, weight_types: { f32: 48 }, context_length: 512, chat_template: false, layers: 5, dim: 64, heads: 8, kv_heads: 4, vocab: 512 },
+      problem: null,
+      selected: false,
+    },
+  ],
   downloads: [
     { ...download, id: 'd1', name: 'qwen2.5-7b-instruct-q4_k_m', file: '/home/ada/.config/Keymate/models/qwen2.5-7b-instruct-q4_k_m.gguf', state: 'running', bytes_done: 1_900_000_000, bytes_total: 4_683_073_536, speed_bps: 23_500_000 },
     { ...download, id: 'd2', url: 'https://huggingface.co/x/y/resolve/main/smollm2-360m-instruct-q8_0.gguf', name: 'smollm2-360m-instruct-q8_0', file: '/home/ada/.config/Keymate/models/smollm2-360m-instruct-q8_0.gguf', state: 'retrying', bytes_done: 120_000_000, bytes_total: 386_000_000, speed_bps: 0, attempt: 2, max_attempts: 6, next_ms: 2000, last_error: 'HTTP 503 from huggingface.co' },

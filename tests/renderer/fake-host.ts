@@ -17,6 +17,7 @@ import {
   type EventName,
   type EventOf,
   type HostApi,
+  type ModelEntry,
   type ModelLibraryEntry,
   type PerformanceRecord,
   type RecommendedList,
@@ -189,6 +190,11 @@ export function libraryEntry(name: string, over: Partial<ModelLibraryEntry> = {}
     problem: null,
     ...over,
   };
+}
+
+/** A model as models.list answers it: a library entry unless `over` says otherwise. */
+export function modelEntry(name: string, over: Partial<ModelEntry> = {}): ModelEntry {
+  return { ...libraryEntry(name), selected: false, ...over };
 }
 
 export function recommendedList(over: Partial<RecommendedList> = {}): RecommendedList {

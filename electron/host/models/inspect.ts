@@ -10,6 +10,21 @@ import { NativeEngine, planMemory } from '../engine/native-engine';
 
 export type Inspector = (file: string) => Promise<ModelFacts>;
 
+/** What the engine read, or why it could not (facts null, problem in one line). */
+export interface Reading {
+  facts: ModelFacts | null;
+  problem: string | null;
+}
+
+/** Inspects `file`, turning a rejection into the reading's problem. */
+export async function readFacts(inspect: Inspector, file: string): Promise<Reading> {
+  try {
+    return { facts: await inspect(file), problem: null };
+  } catch (e) {
+    return { facts: null, problem: e instanceof Error ? e.message : String(e) };
+  }
+}
+
 export const inspectModel: Inspector = async (file) => {
   planMemory(file);
   const engine = await NativeEngine.load(file, { backend: 'cpu', threads: 1, context: 16 });

@@ -11,7 +11,7 @@ import type { ModelFacts, ModelLibraryEntry } from '../../../common/contract';
 import { checkRegularFile } from '../storage/regular-file';
 import { checkFreeSpace, defaultStatFs, type StatFs } from './free-space';
 import { copyHashed, sha256File } from './hash-file';
-import { inspectModel, type Inspector } from './inspect';
+import { inspectModel, readFacts, type Inspector, type Reading } from './inspect';
 import { type ModelRecord, newRecord, readRecord, writeRecord } from './model-record';
 import { GGUF_EXT, libraryPaths, nameFrom } from './names';
 import { NameTaken, exists, publishNoClobber, removeStaleTemps, tempBeside } from './publish';
@@ -24,11 +24,9 @@ export interface LibraryOptions {
   now?: () => number;
 }
 
-interface Read {
+interface Read extends Reading {
   size: number;
   mtimeMs: number;
-  facts: ModelFacts | null;
-  problem: string | null;
 }
 
 export class ModelLibrary {
@@ -87,6 +85,12 @@ export class ModelLibrary {
       facts: read.facts,
       problem: read.problem,
     };
+  }
+
+  /** What the engine reads from any GGUF, in the library or outside it (cached like the library's own, by path, size and mtime). */
+  async describe(file: string, st: fs.Stats): Promise<Reading> {
+    const { facts, problem } = await this.read(path.resolve(file), st, null);
+    return { facts, problem };
   }
 
   /** Copies a GGUF from disk into the library; answers its entry (the existing one when this very file is already there). */
@@ -167,11 +171,7 @@ export class ModelLibrary {
     if (record !== null && record.facts !== null && record.size_bytes === st.size && record.mtime_ms === st.mtimeMs) {
       read = { size: st.size, mtimeMs: st.mtimeMs, facts: record.facts, problem: null };
     } else {
-      try {
-        read = { size: st.size, mtimeMs: st.mtimeMs, facts: await this.inspect(file), problem: null };
-      } catch (e) {
-        read = { size: st.size, mtimeMs: st.mtimeMs, facts: null, problem: message(e) };
-      }
+      read = { size: st.size, mtimeMs: st.mtimeMs, ...(await readFacts(this.inspect, file)) };
     }
     this.reads.set(file, read);
     return read;

@@ -1,41 +1,42 @@
-// The models the UI can choose from (models.list): the library's (models/ in the data
-// folder, as ModelLibrary lists them, so the picker and the Models view
-// always agree), plus the one in the settings and the one given on the
-// command line, each listed once (by resolved path), the command line's first.
+// The models the UI can load (models.list): the library's (models/ in the data
+// folder, as ModelLibrary lists them, so the picker and the Models view show
+// one list), and the command line's and the settings' model where each lies
+// outside the library, those first, each listed once by resolved path, with
+// what the engine read from it like any library model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { ModelEntry, ModelLibraryEntry } from '../../../common/contract';
+import type { Reading } from './inspect';
 
-type LibraryModel = Pick<ModelLibraryEntry, 'path' | 'name' | 'size_bytes'>;
+/** What the engine reads from a file outside the library (the library's cache where there is one). */
+export type Describe = (file: string, st: fs.Stats) => Promise<Reading>;
 
 export async function listModels(
-  library: readonly LibraryModel[],
+  library: readonly ModelLibraryEntry[],
   fromSettings: string | null,
   fromCommandLine: string | null,
   selected: string | null,
+  describe: Describe,
 ): Promise<ModelEntry[]> {
   const chosen = selected === null ? null : path.resolve(selected);
-  const entries: ModelEntry[] = [];
-  const seen = new Set<string>();
-  const outside = async (file: string, origin: 'command-line' | 'settings'): Promise<void> => {
+  const seen = new Set(library.map((m) => path.resolve(m.path)));
+  const outside: ModelEntry[] = [];
+  const add = async (file: string, origin: 'command-line' | 'settings'): Promise<void> => {
     const p = path.resolve(file);
     if (seen.has(p)) return;
     seen.add(p);
+    let st: fs.Stats;
     try {
-      const st = await fs.promises.stat(p);
-      if (st.isFile()) entries.push({ path: p, name: path.basename(p).replace(/\.gguf$/i, ''), size_bytes: st.size, origin, selected: p === chosen });
+      st = await fs.promises.stat(p);
     } catch {
-      // a settings entry whose file was removed: not a choice any more
+      return; // a settings entry whose file was removed: not a choice any more
     }
+    if (!st.isFile()) return;
+    const name = path.basename(p).replace(/\.gguf$/i, '');
+    outside.push({ path: p, name, size_bytes: st.size, origin, source: null, sha256: null, added_ms: null, ...(await describe(p, st)), selected: p === chosen });
   };
-  if (fromCommandLine !== null) await outside(fromCommandLine, 'command-line');
-  if (fromSettings !== null) await outside(fromSettings, 'settings');
-  for (const m of library) {
-    const p = path.resolve(m.path);
-    if (seen.has(p)) continue;
-    seen.add(p);
-    entries.push({ path: p, name: m.name, size_bytes: m.size_bytes, origin: 'library', selected: p === chosen });
-  }
-  return entries;
+  if (fromCommandLine !== null) await add(fromCommandLine, 'command-line');
+  if (fromSettings !== null) await add(fromSettings, 'settings');
+  return [...outside, ...library.map((m) => ({ ...m, path: path.resolve(m.path), selected: path.resolve(m.path) === chosen }))];
 }

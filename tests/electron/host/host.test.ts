@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 
-import type { RequestHandlers } from '../../../common/contract';
+import { checkResponse, type RequestHandlers } from '../../../common/contract';
 import { dispatch } from '../../../electron/host/transport/dispatch';
 import { stories, tempDir } from '../../support/repo';
 import { startHost } from './support';
@@ -111,25 +111,54 @@ test('without a model a press ends in the error state with the reason; the next 
   assert.equal(host.state().session.message, null);
 });
 
-test('models: the command-line model is listed and selected; a missing file is refused; selecting saves the choice', async (t) => {
+test('models: one listing of the command-line model and the library, with facts; a missing file is refused; selecting saves the choice', async (t) => {
   const home = tempDir('keymate-host-');
   fs.mkdirSync(path.join(home, 'models'));
-  fs.copyFileSync(stories(), path.join(home, 'models', 'copy.gguf'));
+  const copy = path.join(home, 'models', 'copy.gguf');
+  fs.copyFileSync(stories(), copy);
   const { host } = await startHost(t, { home });
   const h = host.handlers;
-  const { models } = await h['models.list']({}, undefined);
+  const listing = checkResponse('models.list', await h['models.list']({}, undefined));
   assert.deepEqual(
-    models.map((m) => [m.name, m.origin, m.selected]),
+    listing.models.map((m) => [m.name, m.origin, m.selected, m.facts?.architecture, m.problem]),
     [
-      ['stories260K', 'command-line', true],
-      ['copy', 'library', false],
+      ['stories260K', 'command-line', true, 'llama', null],
+      ['copy', 'found', false, 'llama', null],
     ],
   );
+  assert.equal(listing.models[0]?.facts?.parameters, listing.models[1]?.facts?.parameters, 'the same file read outside and inside the library');
+  assert.deepEqual(listing.downloads, []);
   await assert.rejects(Promise.resolve().then(() => h['models.select']({ path: path.join(home, 'nope.gguf') }, undefined)), /models\.select: .*nope\.gguf: no such file/);
-  const status = await h['models.select']({ path: path.join(home, 'models', 'copy.gguf') }, undefined);
+  const status = await h['models.select']({ path: copy }, undefined);
   assert.equal(status.state, 'ready');
-  assert.equal(status.model?.path, path.join(home, 'models', 'copy.gguf'));
-  assert.equal(host.currentSettings().model, path.join(home, 'models', 'copy.gguf'));
+  assert.equal(status.model?.path, copy);
+  assert.equal(host.currentSettings().model, copy);
+});
+
+test('models: the settings model outside the library is listed with why it cannot be read; one inside it keeps its library origin', async (t) => {
+  const home = tempDir('keymate-host-');
+  fs.mkdirSync(path.join(home, 'models'));
+  // A model chosen in the settings, cut short afterwards (a copy interrupted, a disk error).
+  const broken = path.join(home, 'broken.gguf');
+  fs.copyFileSync(stories(), broken);
+  const { host } = await startHost(t, { home, model: null });
+  await host.handlers['settings.set']({ patch: { model: broken } }, undefined);
+  fs.truncateSync(broken, 4096);
+  const outside = checkResponse('models.list', await host.handlers['models.list']({}, undefined)).models;
+  assert.deepEqual(
+    outside.map((m) => [m.name, m.origin, m.selected, m.facts, m.source]),
+    [['broken', 'settings', true, null, null]],
+  );
+  assert.match(outside[0]?.problem ?? '', /broken\.gguf/);
+
+  const inside = path.join(home, 'models', 'mine.gguf');
+  fs.copyFileSync(stories(), inside);
+  await host.handlers['settings.set']({ patch: { model: inside } }, undefined);
+  const listed = checkResponse('models.list', await host.handlers['models.list']({}, undefined)).models;
+  assert.deepEqual(
+    listed.map((m) => [m.name, m.origin, m.selected]),
+    [['mine', 'found', true]],
+  );
 });
 
 test('a model that fails to load leaves the working one in place, and says why', async (t) => {

@@ -109,7 +109,7 @@ test('loadHostState fills every slice from the snapshot and the lists', async ()
     .handle('performance.list', () => ({ records: [record('p1', 1), record('p2', 2)] }))
     .handle('history.list', () => ({ entries: [] }))
     .handle('telemetry.recent', () => ({ samples: [gpu(1000, 20), gpu(2000, 25)] }))
-    .handle('models.list', () => ({ models: [] }));
+    .handle('models.list', () => ({ models: [], downloads: [] }));
   const store = createUiStore(host);
   const series = new TelemetrySeries();
   await loadHostState(host, store, series);

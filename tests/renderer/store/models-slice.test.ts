@@ -1,5 +1,5 @@
 // The model flows of the store: when the first-run screen shows; import ->
-// library -> load -> companion; a download's events up to 'done' and the load
+// the models listed again -> load -> companion; a download's events up to 'done' and the load
 // that follows; pause/resume/cancel taking the host's answer; offline said
 // from the host's network word or a failed download; errors in one line.
 import * as assert from 'node:assert/strict';
@@ -38,8 +38,7 @@ const ready = (path: string): EngineStatus =>
 function emptyHost() {
   const library: ModelLibraryEntry[] = [];
   const host = new FakeHost()
-    .handle('models.library', () => ({ models: library, downloads: [] }))
-    .handle('models.list', () => ({ models: library.map((m) => ({ path: m.path, name: m.name, size_bytes: m.size_bytes, origin: 'library' as const, selected: false })) }))
+    .handle('models.list', () => ({ models: library.map((m) => ({ ...m, selected: false })), downloads: [] }))
     .handle('models.recommended', () => recommendedList())
     .handle('models.select', ({ path }) => ready(path));
   return { host, library };
@@ -50,17 +49,16 @@ test('the first-run screen: only once the library is known to be empty, in the c
   const s = createUiStore(host).getState;
   s().setEngine(engineStatus());
   assert.equal(needsFirstRun(s()), false, 'not before the library has answered');
-  await s().refreshLibrary();
   await s().refreshModels();
   assert.equal(needsFirstRun(s()), true);
   s().setView('models');
   assert.equal(needsFirstRun(s()), false, 'the other views stay reachable');
   s().setView('companion');
   library.push(libraryEntry('stories260K'));
-  await s().refreshLibrary();
+  await s().refreshModels();
   assert.equal(needsFirstRun(s()), false, 'a model in the library: the Models view can load it');
   library.pop();
-  await s().refreshLibrary();
+  await s().refreshModels();
   s().setEngine(ready('/m/cli.gguf'));
   assert.equal(needsFirstRun(s()), false, 'a model loaded from the command line');
   s().setEngine(engineStatus());
@@ -68,7 +66,7 @@ test('the first-run screen: only once the library is known to be empty, in the c
   assert.equal(needsFirstRun(s()), false);
 });
 
-test('import from the first run: models.import, the library read again, the model loaded, then the companion', async () => {
+test('import from the first run: models.import, the models listed again, the model loaded, then the companion', async () => {
   const { host, library } = emptyHost();
   host.handle('models.import', ({ path }) => {
     const entry = libraryEntry('stories260K', { source: path });
@@ -77,18 +75,18 @@ test('import from the first run: models.import, the library read again, the mode
   });
   const s = createUiStore(host).getState;
   s().setEngine(engineStatus());
-  await s().refreshLibrary();
+  await s().refreshModels();
   const pending = s().importModel('/shared/models/stories260K.gguf', { load: true });
   assert.equal(s().library.importing, '/shared/models/stories260K.gguf');
   assert.equal(needsFirstRun(s()), true, 'the screen stays while it imports');
   await pending;
-  assert.deepEqual(host.names(), ['models.library', 'models.import', 'models.library', 'models.list', 'models.select', 'models.list']);
-  assert.deepEqual(host.sent[4]?.payload, { path: libraryEntry('stories260K').path }, 'the library copy is loaded, not the original');
+  assert.deepEqual(host.names(), ['models.list', 'models.import', 'models.list', 'models.select', 'models.list']);
+  assert.deepEqual(host.sent[3]?.payload, { path: libraryEntry('stories260K').path }, 'the library copy is loaded, not the original');
   assert.equal(s().library.importing, null);
   assert.equal(s().engine?.state, 'ready');
   assert.equal(s().view, 'companion');
   assert.equal(needsFirstRun(s()), false);
-  assert.deepEqual(s().library.models?.map((m) => m.name), ['stories260K']);
+  assert.deepEqual(s().models?.map((m) => m.name), ['stories260K']);
 });
 
 test('an import that fails says why in one line, and the first run stays', async () => {
@@ -98,7 +96,7 @@ test('an import that fails says why in one line, and the first run stays', async
   });
   const s = createUiStore(host).getState;
   s().setEngine(engineStatus());
-  await s().refreshLibrary();
+  await s().refreshModels();
   await s().importModel('/tmp/x.gguf', { load: true });
   assert.equal(s().library.error, 'models.import: /tmp/x.gguf: not a GGUF file (bad magic)');
   assert.equal(s().library.importing, null);
@@ -116,7 +114,7 @@ test('a model that fails to load after import leaves the user on the Models view
   host.handle('models.select', () => engineStatus({ state: 'error', message: 'load: tensor blk.0.attn_q.weight: unsupported type iq2_xs' }));
   const s = createUiStore(host).getState;
   s().setEngine(engineStatus());
-  await s().refreshLibrary();
+  await s().refreshModels();
   await s().importModel('/x/broken.gguf', { load: true });
   assert.equal(s().view, 'models');
   assert.equal(s().engine?.message, 'load: tensor blk.0.attn_q.weight: unsupported type iq2_xs');
@@ -146,7 +144,7 @@ test('a download started from the first run follows its events and loads the mod
   const s = createUiStore(host).getState;
   s().setEngine(engineStatus());
   s().setView('models'); // started from the Models view this time: the companion must follow
-  await s().refreshLibrary();
+  await s().refreshModels();
   await s().startDownload({ url, name: 'tiny', sha256: '' }, { load: true });
   assert.equal(s().library.downloads[0]?.state, 'queued');
   assert.deepEqual(s().library.loadWhenDone, ['d1']);
@@ -223,15 +221,15 @@ test('offline: from the host\'s network word, or from a download that failed for
   assert.equal(offlineReason(s()), 'huggingface.co cannot be reached (ENOTFOUND): this machine looks offline');
 });
 
-test('the library read again keeps downloads the host no longer lists; a browser has no file dialog', async () => {
+test('the models listed again keep downloads the host no longer lists; a browser has no file dialog', async () => {
   const host = new FakeHost()
-    .handle('models.library', () => ({ models: [], downloads: [download({ id: 'd2', state: 'paused' })] }))
+    .handle('models.list', () => ({ models: [], downloads: [download({ id: 'd2', state: 'paused' })] }))
     .handle('models.pick_file', () => {
       throw new Error('models.pick_file: there is no file dialog here: type or paste the path of the .gguf file');
     });
   const s = createUiStore(host).getState;
   s().downloadChanged(download({ id: 'd1', state: 'cancelled' }));
-  await s().refreshLibrary();
+  await s().refreshModels();
   assert.deepEqual(s().library.downloads.map((d) => `${d.id}:${d.state}`), ['d2:paused', 'd1:cancelled']);
   await assert.rejects(s().pickModelFile(), /no file dialog here/);
   host.handle('models.pick_file', () => ({ path: null }));

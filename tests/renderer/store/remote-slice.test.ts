@@ -99,8 +99,8 @@ test('with a remote server answering, no local model means no first-run screen',
   const s = createUiStore(new FakeHost()).getState;
   s().setEngine(engineStatus());
   s().setSettings(DEFAULT_SETTINGS);
-  // The library was read, and it is empty.
-  const state = { ...s(), library: { ...s().library, models: [] } };
+  // The models were listed, and there are none.
+  const state = { ...s(), models: [] };
   assert.equal(needsFirstRun(state), true);
   assert.equal(needsFirstRun({ ...state, settings: on() }), false);
 });

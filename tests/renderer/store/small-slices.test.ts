@@ -8,7 +8,7 @@ import type { ModelEntry } from '../../../common/contract';
 import { deviceWord } from '../../../renderer/store/device-slice';
 import { MAX_NOTICES } from '../../../renderer/store/notices-slice';
 import { createUiStore } from '../../../renderer/store/store';
-import { FakeHost, deviceStatus, engineStatus } from '../fake-host';
+import { FakeHost, deviceStatus, engineStatus, modelEntry } from '../fake-host';
 
 test('telemetry keeps the newest sample, whatever order they arrive in', () => {
   const s = createUiStore(new FakeHost()).getState;
@@ -57,22 +57,21 @@ test('a conversation takes each saved turn at its place, and ignores another con
 
 test('selecting a model takes the engine status the host answers and lists the models again', async () => {
   let selected = '';
-  const models = (): ModelEntry[] =>
-    ['/m/a.gguf', '/m/b.gguf'].map((p) => ({ path: p, name: p.slice(3, 4), size_bytes: 100, origin: 'library', selected: p === selected }));
+  const models = (): ModelEntry[] => ['a', 'b'].map((name) => modelEntry(name, { path: `/m/${name}.gguf`, selected: `/m/${name}.gguf` === selected }));
   const h = new FakeHost()
-    .handle('models.list', () => ({ models: models() }))
+    .handle('models.list', () => ({ models: models(), downloads: [] }))
     .handle('models.select', ({ path }) => {
       selected = path;
       return engineStatus({ state: 'loading', message: `loading ${path}` });
     });
   const s = createUiStore(h).getState;
   await s().refreshModels();
-  assert.deepEqual(s().models.map((m) => m.selected), [false, false]);
+  assert.deepEqual(s().models?.map((m) => m.selected), [false, false]);
   const pending = s().selectModel('/m/b.gguf');
   assert.equal(s().modelsState.selecting, '/m/b.gguf');
   await pending;
   assert.equal(s().engine?.state, 'loading');
-  assert.deepEqual(s().models.map((m) => m.selected), [false, true]);
+  assert.deepEqual(s().models?.map((m) => m.selected), [false, true]);
   assert.deepEqual(h.names(), ['models.list', 'models.select', 'models.list']);
   assert.equal(s().modelsState.selecting, null);
 });
