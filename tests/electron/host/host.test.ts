@@ -20,10 +20,20 @@ test('a press: listening, thinking, replying, done; timings, history and perform
   const done = await next('reply.done');
   await next('performance');
 
-  const names = events.map((e) => e.name).filter((n) => n !== 'telemetry' && n !== 'engine' && n !== 'reply.token');
+  // A turn is announced once it is on disk, whenever that is: apart from the press's own order.
+  const names = events.map((e) => e.name).filter((n) => n !== 'telemetry' && n !== 'engine' && n !== 'reply.token' && n !== 'conversation.turn');
   // The release's reply.start goes first; its key and session changes wait for the first token
   // or a frame (KeySession.sending); the session states stay in order either way.
   assert.deepEqual(names.slice(0, 8), ['key', 'session', 'reply.start', 'key', 'session', 'session', 'reply.done', 'session']);
+  await next('conversation.turn', (e) => e.turn.role === 'assistant');
+  assert.deepEqual(
+    of('conversation.turn').map((e) => [e.index, e.turn.role]),
+    [
+      [0, 'user'],
+      [1, 'assistant'],
+    ],
+    'the question, then the answer',
+  );
   const firstToken = events.findIndex((e) => e.name === 'reply.token');
   assert.ok(firstToken > events.findIndex((e) => e.name === 'reply.start'), 'reply.start before any token');
   assert.deepEqual(of('session').map((s) => s.state), ['listening', 'thinking', 'replying', 'idle']);
@@ -138,12 +148,14 @@ test('models: one listing of the command-line model and the library, with facts;
 test('models: the settings model outside the library is listed with why it cannot be read; one inside it keeps its library origin', async (t) => {
   const home = tempDir('keymate-host-');
   fs.mkdirSync(path.join(home, 'models'));
-  // A model chosen in the settings, cut short afterwards (a copy interrupted, a disk error).
+  // A model chosen in the settings, replaced afterwards by a file cut short (a copy interrupted).
+  // Replaced, not truncated in place: the engine may have the chosen file mapped.
   const broken = path.join(home, 'broken.gguf');
   fs.copyFileSync(stories(), broken);
   const { host } = await startHost(t, { home, model: null });
   await host.handlers['settings.set']({ patch: { model: broken } }, undefined);
-  fs.truncateSync(broken, 4096);
+  fs.writeFileSync(`${broken}.new`, fs.readFileSync(stories()).subarray(0, 4096));
+  fs.renameSync(`${broken}.new`, broken);
   const outside = checkResponse('models.list', await host.handlers['models.list']({}, undefined)).models;
   assert.deepEqual(
     outside.map((m) => [m.name, m.origin, m.selected, m.facts, m.source]),
