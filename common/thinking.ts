@@ -10,6 +10,11 @@
 // the few characters held back because they may be the start of a tag split
 // across tokens ("<th" + "ink>").
 
+/** Whether a piece of a reply shows anything on screen: white space alone does not (a view strips a reply's leading space). */
+export function showsText(answer: string, thinking = ''): boolean {
+  return answer.trim() !== '' || thinking.trim() !== '';
+}
+
 export const THINK_OPEN = '<think>';
 export const THINK_CLOSE = '</think>';
 

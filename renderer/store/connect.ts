@@ -1,6 +1,6 @@
 // Wires a HostApi into the store: every host event to the slice action that
 // owns it, then one round of requests for the whole picture (state, records,
-// recent telemetry, models, library, recommended). Run again after a reconnect. Events
+// recent telemetry, models, recommended). Run again after a reconnect. Events
 // that arrive before the snapshot are older than it (one ordered connection),
 // so applying the snapshot last is right.
 import type { AppState, HostApi } from '../../common/contract';
@@ -20,17 +20,17 @@ export const CLOCK_ROUNDS_AFTER_REPLY = 3;
 export function subscribeHostEvents(host: HostApi, store: UiStore, series: TelemetrySeries): () => void {
   const s = store.getState;
   // A snapshot (a reconnect) may already hold the reply a start was held for: it is not started again.
-  const start = new HeldStart((v) => {
-    if (s().reply?.pressId !== v.press_id) s().replyStarted(v);
-  });
+  const start = new HeldStart(
+    (v) => {
+      if (s().reply?.pressId !== v.press_id) s().replyStarted(v);
+    },
+    (v) => s().replyToken(v),
+  );
   const offs = [
     host.on('session', (v) => s().setSession(v)),
     host.on('key', (v) => s().setKey(v)),
     host.on('reply.start', (v) => start.hold(v)),
-    host.on('reply.token', (v) => {
-      start.flush();
-      s().replyToken(v);
-    }),
+    host.on('reply.token', (v) => start.token(v)),
     host.on('reply.done', (v) => {
       start.flush();
       s().replyDone(v);

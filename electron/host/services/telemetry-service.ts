@@ -17,8 +17,9 @@
 // loaded model on the CPU backend (known from the engine's status events). A
 // reply's energy comes from the device it ran on: the GPU's readings for a
 // GPU backend, RAPL's package energy for the CPU backend.
-import type { CpuReadings, EngineStatus, TelemetrySample, ThermalSettings } from '../../../common/contract';
+import type { CpuReadings, EngineStatus, ReplyToken, TelemetrySample, ThermalSettings } from '../../../common/contract';
 import type { PolicyStatus } from '../../../common/contract/thermal';
+import { showsText } from '../../../common/thinking';
 import type { HostEvents } from '../host-events';
 import { type CpuSensorOptions, CpuSensors } from '../telemetry/cpu-sensors';
 import { type Energy, type PowerPoint, energyBetween, joulesPerToken } from '../telemetry/energy';
@@ -85,7 +86,7 @@ export class TelemetryService {
   private applying: Promise<unknown> = Promise.resolve();
   private applyError: string | null = null;
   private reply: { pressId: string; startMs: number; device: EnergyDevice } | null = null;
-  /** The sample read at a reply's start, until the press's first token has gone out (replyStarted). */
+  /** The sample read at a reply's start, until the press's first visible text has gone out (replyStarted). */
   private held: TelemetrySample | null = null;
   private holdNext = false;
   private readonly cpu: CpuSensors | null;
@@ -123,8 +124,8 @@ export class TelemetryService {
     this.unsubscribe = this.events.subscribe((name, payload) => {
       if (name === 'engine') this.backend = (payload as EngineStatus).backend?.name ?? null;
       else if (name === 'reply.start') this.replyStarted((payload as { press_id: string }).press_id);
-      // After the token's own listeners (the transports): the sample waits for the token, not the reverse.
-      else if (name === 'reply.token' && this.held !== null) setImmediate(() => this.releaseHeld());
+      // After the token's own listeners (the transports): the sample waits for the first text that shows, not the reverse.
+      else if (name === 'reply.token' && this.held !== null && showsToken(payload as ReplyToken)) setImmediate(() => this.releaseHeld());
       else if (name === 'reply.done') this.replyEnded((payload as { press_id: string; timings: { tokens: number } | null }).press_id, payload as { timings: { tokens: number } | null });
       else if (name === 'reply.error') this.replyEnded((payload as { press_id: string }).press_id, null);
     });
@@ -199,10 +200,12 @@ export class TelemetryService {
     const device = this.backend === null ? (this.nvml === null ? 'cpu' : 'gpu') : this.backend === 'cpu' ? 'cpu' : 'gpu';
     this.reply = { pressId, startMs: this.clock.now(), device };
     // The sample that opens the reply's energy count is read now (its counter must bracket the
-    // start) but announced once the press's first token has gone out: its broadcast (a contract
-    // check, JSON, a socket write per window) would otherwise stand between the engine's first
-    // token and the screen (scripts/bench-press.ts). A later sample, or the reply's end, sends it
-    // first if no token comes.
+    // start) but announced once the press's first visible text has gone out: its broadcast (a
+    // contract check, JSON, a socket write per window) and each window's render of it would
+    // otherwise stand between the engine's first word and the screen; a reply that opens with a
+    // space (many tokenizers' first token) showed it between the space and the word
+    // (scripts/bench-press.ts). A later sample, or the reply's end, sends it first if no such
+    // token comes.
     this.holdNext = true;
     this.sampler.setActive(true);
     this.holdNext = false;
@@ -348,6 +351,10 @@ export class TelemetryService {
       enforcement: 'nothing to enforce',
     };
   }
+}
+
+function showsToken(t: ReplyToken): boolean {
+  return showsText(t.text, t.thinking);
 }
 
 function message(e: unknown): string {

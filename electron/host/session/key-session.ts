@@ -32,7 +32,7 @@
 import type { Character, Conversation, EventName, EventOf, KeyState, PressSource, ReplySnapshot, ReplyTimings, SessionState, SessionStatus, Settings, StopReason } from '../../../common/contract';
 import { preciseNowMs } from '../../../common/clock';
 import type { ChatMessage } from '../../../common/openai';
-import { THINK_CLOSE, THINK_OPEN, ThinkingSplit, splitThinking } from '../../../common/thinking';
+import { THINK_CLOSE, THINK_OPEN, ThinkingSplit, showsText, splitThinking } from '../../../common/thinking';
 import type { LedState, ReplyStream } from '../../../firmware-bridge';
 import type { NativeStageTimes } from '../engine/native';
 import type { HostEvents } from '../host-events';
@@ -382,7 +382,7 @@ export class KeySession {
         // is "replying" from its first visible text, so the first word waits for nothing.
         const part = split.push(e.text);
         tokens.push({ index: e.index, text: part.answer, ...(part.thinking !== '' ? { thinking: part.thinking } : {}), tMs: e.tMs });
-        if (!visible && (part.answer.trim() !== '' || part.thinking.trim() !== '')) {
+        if (!visible && showsText(part.answer, part.thinking)) {
           visible = true;
           this.flushWaiting();
           this.setState('replying');

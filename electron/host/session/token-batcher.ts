@@ -12,6 +12,7 @@
 // with the engine for the same cores. flush() sends what waits at once (the
 // reply is over).
 import type { ReplyToken } from '../../../common/contract';
+import { showsText } from '../../../common/thinking';
 
 /** A 60 Hz frame. */
 export const TOKEN_FRAME_MS = 16;
@@ -61,7 +62,7 @@ export class TokenBatcher {
     if (p === null) return;
     this.pending = null;
     this.lastSentAt = this.now();
-    this.visible ||= p.text.trim() !== '' || p.thinking.trim() !== '';
+    this.visible ||= showsText(p.text, p.thinking);
     this.sentChars += p.text.length + p.thinking.length;
     const token: ReplyToken = { press_id: this.pressId, index: p.index, text: p.text, t_ms: p.tMs };
     if (p.count > 1) token.count = p.count;

@@ -65,7 +65,7 @@ test('host events reach their slices; unsubscribing removes every listener', () 
   assert.equal(host.listenerCount(), 0);
 });
 
-test("a reply's start reaches the store with its first token, or a frame later; a snapshot's reply is not started again", async () => {
+test("a reply's start reaches the store with its first visible token, or a frame later; a snapshot's reply is not started again", async () => {
   const host = new FakeHost();
   const store = createUiStore(host);
   const off = subscribeHostEvents(host, store, new TelemetrySeries());
@@ -73,9 +73,11 @@ test("a reply's start reaches the store with its first token, or a frame later; 
 
   host.emit('reply.start', { press_id: 'p1', source: 'keyboard', prompt: 'hi', t_ms: 1 });
   assert.equal(s().reply, null, 'held: drawn alone it would cost the first token a frame');
-  host.emit('reply.token', { press_id: 'p1', index: 0, text: 'Hello', t_ms: 3 });
+  host.emit('reply.token', { press_id: 'p1', index: 0, text: ' ', t_ms: 2 });
+  assert.equal(s().reply, null, 'a space shows nothing: still held');
+  host.emit('reply.token', { press_id: 'p1', index: 1, text: 'Hello', t_ms: 3 });
   assert.equal(s().reply?.pressId, 'p1');
-  assert.equal(s().reply?.text, 'Hello');
+  assert.equal(s().reply?.text, ' Hello');
 
   host.emit('reply.start', { press_id: 'p2', source: 'keyboard', prompt: 'slow', t_ms: 5 });
   assert.equal(s().reply?.pressId, 'p1');

@@ -221,7 +221,7 @@ test('without NVML the samples carry the CPU package, and a reply is charged RAP
   await service.stop();
 });
 
-test("a reply's opening sample is read at its start but announced after its first token; its energy still counts from the start", async () => {
+test("a reply's opening sample is read at its start but announced after its first visible token; its energy still counts from the start", async () => {
   const { events, samples, clock, service } = rig(DEFAULT_THERMAL, null, (c) => fakeSys(c));
   const order: string[] = [];
   events.subscribe((name) => {
@@ -234,7 +234,10 @@ test("a reply's opening sample is read at its start but announced after its firs
   events.emit('reply.start', { press_id: 'p1', source: 'request', prompt: 'x', t_ms: Date.now() });
   assert.equal(samples.length, before, 'nothing announced between the engine call and its first token');
   assert.equal(service.recent().at(-1)?.t_ms, startMs, 'but read at the start, for the energy count');
-  events.emit('reply.token', { press_id: 'p1', index: 0, text: 'y', t_ms: 1 });
+  events.emit('reply.token', { press_id: 'p1', index: 0, text: ' ', t_ms: 1 });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(samples.length, before, 'a space shows nothing: the word after it goes out first');
+  events.emit('reply.token', { press_id: 'p1', index: 1, text: 'y', t_ms: 1 });
   assert.equal(samples.length, before, 'the token goes out first');
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(order.slice(-2), ['reply.token', 'telemetry']);
