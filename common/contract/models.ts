@@ -4,8 +4,8 @@
 //
 // For models-ui (published by models-host; requests/events in messages.ts):
 //   models.list {}                             -> { models: ModelEntry[], downloads: DownloadState[] }
-//                                                 (every model the UI can load: the library's, then the
-//                                                  settings' and the command line's when outside it)
+//                                                 (every model the UI can load: the command line's and the
+//                                                  settings' when outside the library, then the library's)
 //   models.import {path}                       -> ModelLibraryEntry   (rejects with one line: not a GGUF, truncated,
 //                                                                      name taken, not enough space)
 //   models.download.start {url, sha256?, name?} -> DownloadState       (progress follows as 'models.download' events)

@@ -1,5 +1,5 @@
 // `keymate_bench doorbell`: the zero-launch doorbell's latency (kernels/exec/
-// doorbell.h) beside what a kernel launch and a graph launch cost.
+// doorbell.cuh) beside what a kernel launch and a graph launch cost.
 #pragma once
 
 namespace km::bench {

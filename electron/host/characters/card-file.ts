@@ -33,12 +33,15 @@ export function readCard(bytes: Buffer, fileName: string): Card {
 
 /** The card and its JSON text exactly as the file holds it (what an export gives back, byte for byte). */
 export function readCardText(bytes: Buffer, fileName: string): { card: Card; text: string } {
-  if (bytes.length > CARD_FILE_LIMIT_BYTES) {
-    throw cardError(`the file is ${megabytes(bytes.length)} MB; the limit is ${megabytes(CARD_FILE_LIMIT_BYTES)} MB`);
-  }
+  checkCardSize(bytes.length);
   if (isPng(bytes) || fileName.toLowerCase().endsWith('.png')) return readPngCard(bytes);
   const text = utf8(bytes, 'the file');
   return { card: parseCard(parseJson(text, 'the file')), text };
+}
+
+/** Throws when a card file of `size` bytes is over the limit (checked before reading it, and on what was read). */
+export function checkCardSize(size: number): void {
+  if (size > CARD_FILE_LIMIT_BYTES) throw cardError(`the file is ${megabytes(size)} MB; the limit is ${megabytes(CARD_FILE_LIMIT_BYTES)} MB`);
 }
 
 /** The card as a JSON file: exactly the fields it was read with, in their order. */

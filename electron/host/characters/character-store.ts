@@ -11,7 +11,7 @@ import { syncFolder, writeFileAtomic } from '../storage/atomic-file';
 import { fileSlug } from '../storage/file-slug';
 import { checkRegularFile } from '../storage/regular-file';
 import { loadVersioned, saveVersioned, type VersionedFormat } from '../storage/versioned-file';
-import { CARD_FILE_LIMIT_BYTES, readCardText, writeCardPng } from './card-file';
+import { checkCardSize, readCardText, writeCardPng } from './card-file';
 
 const CharacterFile = z.strictObject({
   id: z.string().regex(/^k[0-9a-z]+-[0-9a-z]+$/),
@@ -82,9 +82,7 @@ export class CharacterStore {
   async import(file: string, now: number = Date.now()): Promise<CharacterSummary> {
     const resolved = path.resolve(file);
     const stat = await checkRegularFile(resolved, 'character card');
-    if (stat.size > CARD_FILE_LIMIT_BYTES) {
-      throw new Error(`character card: the file is ${(stat.size / 1e6).toFixed(1)} MB; the limit is ${CARD_FILE_LIMIT_BYTES / 1e6} MB`);
-    }
+    checkCardSize(stat.size);
     const bytes = await fs.readFile(resolved);
     const { card, text } = readCardText(bytes, resolved);
     this.made++;

@@ -1,4 +1,4 @@
-// The doorbell micro-benchmark (kernels/exec/doorbell_bench.cu), in plain C++ so
+// The doorbell micro-benchmark (doorbell_bench.cu beside it), in plain C++ so
 // keymate_bench (a .cpp file, no CUDA headers) can call it: how long the host
 // waits between writing a ring into mapped memory and the armed GPU starting
 // work, and, for contrast, what a kernel launch and a graph launch cost.

@@ -67,7 +67,7 @@ test('a character card: imported, greeted with, continued, exported byte for byt
   await assert.rejects(Promise.resolve().then(() => h['characters.import']({ path: bad }, undefined)), (e: Error) => /^character card: data\.name/.test(e.message) && !e.message.includes('\n'));
   const big = path.join(path.dirname(file), 'big.json');
   fs.writeFileSync(big, Buffer.alloc(10_000_001, 0x20));
-  await assert.rejects(Promise.resolve().then(() => h['characters.import']({ path: big }, undefined)), /^Error: character card: the file is 10\.0 MB; the limit is 10 MB$/);
+  await assert.rejects(Promise.resolve().then(() => h['characters.import']({ path: big }, undefined)), /^CharacterCardError: character card: the file is 10\.1 MB; the limit is 10 MB$/);
   assert.equal((await h['characters.list']({}, undefined)).characters.length, 2);
   await h['characters.delete']({ id: again.id }, undefined);
   assert.equal((await h['characters.list']({}, undefined)).characters.length, 1);
