@@ -37,6 +37,7 @@
 #endif
 
 #include "cpu/avx2_util.h"
+#include "cpu/packed_walk.h"
 
 namespace km::cpu {
 namespace {
@@ -103,27 +104,18 @@ void nf4p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y,
   store_tile(accf, g0, w.rows, y, t0, ldy, acc);
 }
 
-// Groups of rows [r0, r1): pairs of groups for one token (decode), single
-// groups across tiles of 4 tokens (prefill), as the Q4_0 kernel walks them.
+template <int G, int T>
+struct Nf4Tile {
+  static void run(const MatPart& w, int64_t g, const ActView& a, int t, float* y, int64_t ldy, bool acc) {
+    nf4p_tile<G, T>(w, g, a, t, y, ldy, acc);
+  }
+};
+
+// Pairs of groups for one token (decode), single groups across tiles of 4
+// tokens (prefill): the Q4_0 kernel's walk (packed_walk.h).
 void mat_nf4_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,
                     bool acc) {
-  const int64_t g_begin = r0 / kPackRows, g_end = (r1 + kPackRows - 1) / kPackRows;
-  if (n == 1) {
-    int64_t g = g_begin;
-    for (; g + 2 <= g_end; g += 2) nf4p_tile<2, 1>(w, g, a, 0, y, ldy, acc);
-    if (g < g_end) nf4p_tile<1, 1>(w, g, a, 0, y, ldy, acc);
-    return;
-  }
-  for (int64_t g = g_begin; g < g_end; g++) {
-    int t = 0;
-    for (; t + 4 <= n; t += 4) nf4p_tile<1, 4>(w, g, a, t, y, ldy, acc);
-    switch (n - t) {
-      case 3: nf4p_tile<1, 3>(w, g, a, t, y, ldy, acc); break;
-      case 2: nf4p_tile<1, 2>(w, g, a, t, y, ldy, acc); break;
-      case 1: nf4p_tile<1, 1>(w, g, a, t, y, ldy, acc); break;
-      default: break;
-    }
-  }
+  walk_packed<Nf4Tile, 2, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 // ---- FP8 x f32 -----------------------------------------------------------------------

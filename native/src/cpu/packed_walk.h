@@ -4,8 +4,8 @@
 // level's multiply-add. Prefill runs PrefillG groups x up to four tokens per
 // tile, the tile's weights staying in L1 across the token tiles. Tile<G, T>::run
 // is the level's own: this header is included inside each kernel file's
-// target region (kernels_avx2.cpp, kernels_vnni.cpp), so the walk compiles
-// with the tiles' instructions and inlines them.
+// target region (kernels_avx2.cpp, kernels_vnni.cpp, and kernels_run_avx2.cpp
+// for NF4), so the walk compiles with the tiles' instructions and inlines them.
 #pragma once
 
 #include <cstdint>
