@@ -4,7 +4,7 @@
 // button, so it is in the tab order and announced with its pressed state.
 // Losing focus or the pointer while held counts as a release, so the key can
 // never stay stuck down.
-import { useRef, type KeyboardEvent, type PointerEvent } from 'react';
+import { useMemo, useRef, type KeyboardEvent, type PointerEvent } from 'react';
 
 import { describeAccelerator, parseAccelerator } from '../app/accelerator';
 import { useUi } from '../app/context';
@@ -35,7 +35,10 @@ export function AiKey() {
   const press = useUi((s) => s.pressKey);
   const release = useUi((s) => s.releaseKey);
   const held = useUi((s) => s.screenKeyHeld);
-  const shortcut = useUi((s) => shortcutLabel(s.settings?.shortcut));
+  // The setting is selected, the label made from it: a selector runs at every change of the
+  // store (every token), and parsing the accelerator there cost each change more than the rest.
+  const shortcutSetting = useUi((s) => s.settings?.shortcut);
+  const shortcut = useMemo(() => shortcutLabel(shortcutSetting), [shortcutSetting]);
   const byKeyboard = useRef(false);
 
   const onPointerDown = (e: PointerEvent<HTMLButtonElement>) => {
