@@ -45,5 +45,11 @@ export const DeviceStatus = z.strictObject({
   }),
   /** Frames the host sent again for want of an ACK. */
   retransmits: z.number().int().nonnegative(),
+  /**
+   * The best recent PING round trip to the keyboard, ms: the error bound of a
+   * key's latency is half of it. Null until the session's first PONG: until
+   * then a key press's link latency is unknown.
+   */
+  clock_rtt_ms: z.number().nonnegative().nullable(),
 });
 export type DeviceStatus = z.infer<typeof DeviceStatus>;

@@ -264,6 +264,7 @@ export class Host {
         frames: 0,
         frame_errors: { total: 0, by_kind: {} },
         retransmits: 0,
+        clock_rtt_ms: null,
       },
       settings: this.settings.get(),
       telemetry: this.telemetry.latest(),

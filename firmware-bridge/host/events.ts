@@ -43,4 +43,6 @@ export interface LinkEvents {
   malformed: [FrameError];
   /** Something went wrong that did not end the link (a STATUS never acknowledged, ...). */
   warning: [string];
+  /** The keyboard's clock is known again (the first PONG of a session): key latencies from now on. */
+  clock: [];
 }

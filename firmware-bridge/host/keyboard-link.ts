@@ -94,6 +94,8 @@ export interface LinkStats {
   givenUp: number;
   /** Keyboard retransmissions of events already delivered (their ACK was lost). */
   duplicates: number;
+  /** The best recent PING round trip, µs; undefined until the session's first PONG. */
+  clockRttUs: number | undefined;
   nacksSent: number;
   connects: number;
   disconnects: number;
@@ -163,6 +165,7 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
       reader: this.reader.stats,
       retransmits: this.outbox.retransmits,
       givenUp: this.outbox.givenUp,
+      clockRttUs: this.clock.rttUs,
       ...this.counters,
     };
   }
@@ -306,6 +309,10 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
       },
       false,
     );
+    // The first clock sample: the keyboard answers a PING at once, session or not (PROTOCOL.md),
+    // so its PONG comes back beside its HELLO and a key edge right after the handshake already
+    // has its latency. Sent after the connection instead, it raced the first press.
+    this.sendPing();
     this.handshakeTimer = setTimeout(() => this.sendHello(), this.timing.handshakeTimeoutMs);
   }
 
@@ -323,7 +330,6 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
     this.counters.connects++;
     this.setState('connected', { reason: `connected to ${m.deviceId} (firmware ${m.firmware})` });
     this.startHeartbeat();
-    this.sendPing(); // the first clock sample, so latencies are known from the first key press
     if (this.led !== undefined && this.device.capabilities.led) this.sendStatus(this.led);
   }
 
@@ -406,9 +412,12 @@ export class KeyboardLink extends EventEmitter<LinkEvents> {
       case 'ping':
         this.send({ type: 'pong', token: m.token, clockUs: ClockSync.token(now() * 1000) }, false);
         return;
-      case 'pong':
+      case 'pong': {
+        const first = !this.clock.synced;
         this.clock.addSample(m.token, m.clockUs, now() * 1000);
+        if (first && this.clock.synced) this.emit('clock');
         return;
+      }
       case 'ack':
         this.outbox.acknowledge(m.ackSeq);
         return;

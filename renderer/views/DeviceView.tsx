@@ -1,8 +1,8 @@
 // Device: the keyboard link in detail: state and why, port, firmware, what
 // the keyboard can do, and the link's health (frames, frame errors by kind,
-// retransmits). Without a keyboard it says how to run the simulator.
+// retransmits, the clock's round trip). Without a keyboard it says how to run the simulator.
 import { useUi } from '../app/context';
-import { NONE } from '../app/format';
+import { ms, NONE } from '../app/format';
 
 export function DeviceView() {
   const device = useUi((s) => s.device);
@@ -90,6 +90,12 @@ export function DeviceView() {
           </dd>
           <dt>Retransmits</dt>
           <dd>{device.retransmits}</dd>
+          <dt>Clock</dt>
+          <dd data-testid="device-clock">
+            {device.clock_rtt_ms === null
+              ? 'not yet timed: key latencies are unknown until the keyboard answers a ping'
+              : `round trip ${ms(device.clock_rtt_ms)} ms (key latencies ±${ms(device.clock_rtt_ms / 2)} ms)`}
+          </dd>
         </dl>
         <p className="muted small">Malformed frames are counted and dropped; the link stays up.</p>
       </div>

@@ -59,6 +59,7 @@ export const device: DeviceStatus = {
   frames: 18234,
   frame_errors: { total: 3, by_kind: { crc: 2, cobs: 1 } },
   retransmits: 1,
+  clock_rtt_ms: 0.18,
 };
 
 export type GpuSample = Extract<TelemetrySample, { available: true }>;

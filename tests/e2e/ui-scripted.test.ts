@@ -134,6 +134,7 @@ test('the UI against a scripted host: every view with data, every way to press, 
 
     await page.keyboard.press('Alt+5');
     await waitForText(page, 'device-frame-errors', 'the error count', (t) => t.startsWith('3'));
+    await waitForText(page, 'device-clock', 'the clock', (t) => /^round trip 0\.18 ms \(key latencies ±0\.09 ms\)$/.test(t));
     await shoot('07-device');
 
     await page.keyboard.press('Alt+6');

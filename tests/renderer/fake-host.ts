@@ -111,6 +111,7 @@ export function deviceStatus(over: Partial<DeviceStatus> = {}): DeviceStatus {
     frames: 10,
     frame_errors: { total: 0, by_kind: {} },
     retransmits: 0,
+    clock_rtt_ms: 0.2,
     ...over,
   };
 }

@@ -60,6 +60,9 @@ export class DeviceService {
       if (this.link === link) this.handlers.text(e);
     });
     link.on('malformed', () => this.scheduleStats());
+    link.on('clock', () => {
+      if (this.link === link) this.events.emit('device', this.status());
+    });
     link.on('warning', (w) => {
       if (this.link === link) this.notices.add('warning', 'device-warning', `keyboard: ${w}`);
     });
@@ -119,6 +122,7 @@ export class DeviceService {
       frames: stats?.reader.frames ?? 0,
       frame_errors: { total: stats?.reader.malformed ?? 0, by_kind: byKind },
       retransmits: stats?.retransmits ?? 0,
+      clock_rtt_ms: stats?.clockRttUs === undefined ? null : stats.clockRttUs / 1000,
     };
   }
 
