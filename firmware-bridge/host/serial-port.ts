@@ -1,11 +1,13 @@
 // The link's view of a serial port: bytes in, bytes out, and one close notification whatever
 // the cause (unplug, hang-up, I/O error, or our own close). Behind it is serialport, which
 // opens the tty raw (no echo, no CR/LF mapping, no XON/XOFF: every byte value passes) and
-// takes an exclusive lock, so two hosts cannot share one keyboard by accident.
+// takes an exclusive lock, so two hosts cannot share one keyboard by accident. On Linux its
+// reads happen on the JS thread (read-now.ts).
 import * as fs from 'node:fs';
 
 import { fileKind, fileKindPhrase } from '../../common/file-kind';
 import { printable } from '../../common/printable';
+import { readNowBinding } from './read-now';
 
 export interface PortHandlers {
   onData(bytes: Uint8Array): void;
@@ -29,8 +31,7 @@ const CLOSE_TIMEOUT_MS = 2000;
 
 export async function openSerialPort(path: string, handlers: PortHandlers, baudRate = DEFAULT_BAUD_RATE): Promise<PortConnection> {
   await checkSerialPath(path);
-  const { SerialPort } = await import('serialport');
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  const port = await newPort(path, baudRate);
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(openError(path, e)) : resolve())));
 
   let closed = false;
@@ -76,6 +77,16 @@ export async function openSerialPort(path: string, handlers: PortHandlers, baudR
         });
       }),
   };
+}
+
+/** serialport's stream over its binding for this system; on Linux, one that reads on the JS thread (read-now.ts). */
+async function newPort(path: string, baudRate: number) {
+  if (process.platform === 'linux') {
+    const [{ SerialPortStream }, bindings] = await Promise.all([import('@serialport/stream'), import('@serialport/bindings-cpp')]);
+    return new SerialPortStream({ binding: readNowBinding(bindings), path, baudRate, autoOpen: false });
+  }
+  const { SerialPort } = await import('serialport');
+  return new SerialPort({ path, baudRate, autoOpen: false });
 }
 
 /**
