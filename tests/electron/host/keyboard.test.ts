@@ -26,12 +26,12 @@ test('key, text, LED, display, GPIO, frame errors, unplug and replug', { timeout
   const connected = await next('device', (d) => d.connected);
   assert.equal(connected.state, 'connected');
   // The first PING goes with the HELLO; its PONG times the keyboard's clock.
+  const timed = connected.clock_rtt_ms !== null ? connected : await next('device', (d) => d.clock_rtt_ms !== null);
+  assert.ok(timed.clock_rtt_ms !== null && timed.clock_rtt_ms >= 0 && timed.clock_rtt_ms < 1000, String(timed.clock_rtt_ms));
   assert.deepEqual(
     fromHost.slice(0, 2).map((m) => m.type),
     ['hello', 'ping'],
   );
-  const timed = connected.clock_rtt_ms !== null ? connected : await next('device', (d) => d.clock_rtt_ms !== null);
-  assert.ok(timed.clock_rtt_ms !== null && timed.clock_rtt_ms >= 0 && timed.clock_rtt_ms < 1000, String(timed.clock_rtt_ms));
   assert.equal(connected.port, link);
   assert.equal(connected.device?.firmware !== undefined && connected.device.firmware !== '', true);
   assert.equal(host.state().device.connected, true);
