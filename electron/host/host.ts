@@ -39,8 +39,8 @@ import { EngineService, LoadCancelled, engineConfig } from './services/engine-se
 import { ModelsService } from './models/models-service';
 import { filePlan } from './models/file-plan';
 import { checkModelFile } from './models/model-file';
-import { inspectModel, readFacts } from './models/inspect';
-import { type Describe, listModels } from './models/model-choices';
+import { Readings } from './models/inspect';
+import { listModels } from './models/model-choices';
 import { Notices } from './services/notices';
 import { TelemetryService } from './services/telemetry-service';
 import { CharacterStore } from './characters/character-store';
@@ -100,6 +100,8 @@ export class Host {
   private stopped = false;
   /** The model library and its downloads; null when models/ could not be opened (the notice says why). */
   private models: ModelsService | null = null;
+  /** What the engine read from the models outside the library, when there is no library to keep it. */
+  private readonly outsideReadings = new Readings();
   private modelsProblem = 'the model library is not open yet';
   /** The OpenAI-compatible API: its key, its server, where it listens. Set by start(). */
   private apiService!: ApiService;
@@ -352,10 +354,9 @@ export class Host {
       'telemetry.recent': ({ limit }) => ({ samples: this.telemetry.recent(limit) }),
       'models.list': async () => {
         // Without a library (its folder could not be opened) the settings' and command line's models are still choices.
-        const models = this.models;
-        const library = models === null ? { models: [], downloads: [] } : await models.list();
-        const describe: Describe = models === null ? (file) => readFacts(inspectModel, file) : (file, st) => models.library.describe(file, st);
-        return { models: await listModels(library.models, this.settings.get().model, this.cliModel, this.model(), describe), downloads: library.downloads };
+        const library = this.models === null ? { models: [], downloads: [] } : await this.models.list();
+        const readings = this.models?.library.readings ?? this.outsideReadings;
+        return { models: await listModels(library.models, this.settings.get().model, this.cliModel, this.model(), readings), downloads: library.downloads };
       },
       'models.select': ({ path: file }) => this.selectModel(file),
       'models.import': ({ path: file }) => this.library().import(file),

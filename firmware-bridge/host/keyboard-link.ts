@@ -92,10 +92,10 @@ export interface LinkStats {
   reader: ReaderStats;
   retransmits: number;
   givenUp: number;
-  /** Keyboard retransmissions of events already delivered (their ACK was lost). */
-  duplicates: number;
   /** The best recent PING round trip, µs; undefined until the session's first PONG. */
   clockRttUs: number | undefined;
+  /** Keyboard retransmissions of events already delivered (their ACK was lost). */
+  duplicates: number;
   nacksSent: number;
   connects: number;
   disconnects: number;

@@ -14,8 +14,8 @@
 // a thread on the waker's core, where the JS thread then queued behind the
 // engine's next token until the scheduler preempted it: a token reached JS
 // 1-3 ms after it was ready (a 125M model on 2 cores, one and two engine
-// threads), against 0.16 ms with the yield, which costs the engine a
-// microsecond when nothing else wants the core.
+// threads), against 0.16 ms with the yield. When nothing else is waiting for
+// the core, the yield returns at once and the engine goes on.
 //
 // A callback that throws stops the generation (through the cancel flag) and
 // the Promise rejects with what it threw; tokens still queued are dropped.

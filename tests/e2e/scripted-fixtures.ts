@@ -184,7 +184,7 @@ const MEMORY = { where: 'gpu' as const, device: 'NVIDIA GeForce RTX 4060 Laptop 
 const download = { url: 'https://huggingface.co/Qwen/Qwen2.5-7B-Instruct-GGUF/resolve/main/qwen2.5-7b-instruct-q4_k_m.gguf', sha256_expected: null, note: null };
 const downloaded = { origin: 'downloaded' as const, source: null, sha256: null, added_ms: NOW - 86_400_000, problem: null };
 
-export const models: ModelListing = {
+export const listing: ModelListing = {
   models: [
     { ...downloaded, path: MODEL_PATH, name: 'Llama-3.2-1B-Instruct-Q8_0', size_bytes: 1_321_082_528, facts, selected: true },
     {

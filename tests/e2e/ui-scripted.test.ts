@@ -17,7 +17,7 @@ import { DEFAULT_SETTINGS, type ApiServerStatus, type RemoteStatus, type Setting
 import { root } from '../support/repo';
 import { findChromium, launchChromium, openConnectedPage, waitForAttribute, waitForText, waitUntil } from './browser';
 import { ScriptedHost } from './scripted-host';
-import { MODEL_PATH, NOW, appState, bench, engine, history, modelPlan, models, recommended, records, telemetry } from './scripted-fixtures';
+import { MODEL_PATH, NOW, appState, bench, engine, history, listing, modelPlan, recommended, records, telemetry } from './scripted-fixtures';
 
 const SCREENSHOTS = path.join(root, 'dist', 'screenshots', 'scripted');
 const chromiumPath = findChromium();
@@ -37,7 +37,7 @@ test('the UI against a scripted host: every view with data, every way to press, 
     'performance.list': () => ({ records: records(40) }),
     'history.list': () => ({ entries: history }),
     'telemetry.recent': () => ({ samples: Array.from({ length: 120 }, (_, i) => telemetry(NOW - (120 - i) * 1000, i)) }),
-    'models.list': () => models,
+    'models.list': () => listing,
     'models.recommended': () => recommended,
     'models.plan': () => modelPlan,
     'performance.bench': () => bench,
@@ -148,7 +148,7 @@ test('the UI against a scripted host: every view with data, every way to press, 
     await page.getByText(/stories260K\.gguf · .* · outside the library, given with --model$/).waitFor();
     await page.getByText(/^llama · 293\.0K parameters · f32 ×48 /).waitFor();
     assert.equal(await page.getByRole('button', { name: /^Load / }).count(), 3);
-    const other = models.models[1];
+    const other = listing.models[1];
     assert.ok(other !== undefined);
     await page.getByRole('button', { name: `Load ${other.name}`, exact: true }).click();
     await waitUntil('a models.select request', 5000, () => Promise.resolve(host.sent('models.select').length === 1));
@@ -220,7 +220,7 @@ test('the remote engine and the API in the UI: switch, address, key, models, and
     'state.get': () => ({ ...appState(), settings, remote, api }),
     'performance.list': () => ({ records: records(5) }),
     'telemetry.recent': () => ({ samples: [] }),
-    'models.list': () => models,
+    'models.list': () => listing,
     'models.recommended': () => recommended,
     'models.plan': () => modelPlan,
     'settings.set': (p) => {

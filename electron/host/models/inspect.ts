@@ -5,6 +5,8 @@
 // shows. Weights the CPU runs as stored are mapped, not copied, so this is
 // quick even for a 7B file. A file that is not a GGUF, or is cut short,
 // rejects with the engine's one line ("x.gguf: not a GGUF file (bad magic)").
+import type { Stats } from 'node:fs';
+
 import type { ModelFacts } from '../../../common/contract';
 import { NativeEngine, planMemory } from '../engine/native-engine';
 
@@ -16,12 +18,31 @@ export interface Reading {
   problem: string | null;
 }
 
-/** Inspects `file`, turning a rejection into the reading's problem. */
-export async function readFacts(inspect: Inspector, file: string): Promise<Reading> {
-  try {
-    return { facts: await inspect(file), problem: null };
-  } catch (e) {
-    return { facts: null, problem: e instanceof Error ? e.message : String(e) };
+/**
+ * What the engine read from each file, kept while the file keeps its size and
+ * mtime: a listing reads a model once, not at every request.
+ */
+export class Readings {
+  private readonly known = new Map<string, { size: number; mtimeMs: number; reading: Reading }>();
+
+  constructor(private readonly inspect: Inspector = inspectModel) {}
+
+  /** `recorded`: facts a model's record holds for this very size and mtime (then the engine is not asked). */
+  async read(file: string, st: Stats, recorded: ModelFacts | null = null): Promise<Reading> {
+    const cached = this.known.get(file);
+    if (cached !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached.reading;
+    let reading: Reading;
+    if (recorded !== null) {
+      reading = { facts: recorded, problem: null };
+    } else {
+      try {
+        reading = { facts: await this.inspect(file), problem: null };
+      } catch (e) {
+        reading = { facts: null, problem: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    this.known.set(file, { size: st.size, mtimeMs: st.mtimeMs, reading });
+    return reading;
   }
 }
 

@@ -11,7 +11,7 @@ import type { ModelFacts, ModelLibraryEntry } from '../../../common/contract';
 import { checkRegularFile } from '../storage/regular-file';
 import { checkFreeSpace, defaultStatFs, type StatFs } from './free-space';
 import { copyHashed, sha256File } from './hash-file';
-import { inspectModel, readFacts, type Inspector, type Reading } from './inspect';
+import { inspectModel, Readings, type Inspector, type Reading } from './inspect';
 import { type ModelRecord, newRecord, readRecord, writeRecord } from './model-record';
 import { GGUF_EXT, libraryPaths, nameFrom } from './names';
 import { NameTaken, exists, publishNoClobber, removeStaleTemps, tempBeside } from './publish';
@@ -24,22 +24,18 @@ export interface LibraryOptions {
   now?: () => number;
 }
 
-interface Read extends Reading {
-  size: number;
-  mtimeMs: number;
-}
-
 export class ModelLibrary {
   readonly folder: string;
+  /** What the engine read from each model; the listing of models outside the library reads through it too. */
+  readonly readings: Readings;
   private readonly inspect: Inspector;
   private readonly statfs: StatFs;
   private readonly now: () => number;
-  /** path -> what the engine read from it, at that size and mtime. */
-  private readonly reads = new Map<string, Read>();
 
   private constructor(options: LibraryOptions) {
     this.folder = path.resolve(options.folder);
     this.inspect = options.inspect ?? inspectModel;
+    this.readings = new Readings(this.inspect);
     this.statfs = options.statfs ?? defaultStatFs;
     this.now = options.now ?? Date.now;
   }
@@ -85,12 +81,6 @@ export class ModelLibrary {
       facts: read.facts,
       problem: read.problem,
     };
-  }
-
-  /** What the engine reads from any GGUF, in the library or outside it (cached like the library's own, by path, size and mtime). */
-  async describe(file: string, st: fs.Stats): Promise<Reading> {
-    const { facts, problem } = await this.read(path.resolve(file), st, null);
-    return { facts, problem };
   }
 
   /** Copies a GGUF from disk into the library; answers its entry (the existing one when this very file is already there). */
@@ -164,18 +154,12 @@ export class ModelLibrary {
     );
   }
 
-  private async read(file: string, st: fs.Stats, record: ModelRecord | null): Promise<Read> {
-    const cached = this.reads.get(file);
-    if (cached !== undefined && cached.size === st.size && cached.mtimeMs === st.mtimeMs) return cached;
-    let read: Read;
-    if (record !== null && record.facts !== null && record.size_bytes === st.size && record.mtime_ms === st.mtimeMs) {
-      read = { size: st.size, mtimeMs: st.mtimeMs, facts: record.facts, problem: null };
-    } else {
-      read = { size: st.size, mtimeMs: st.mtimeMs, ...(await readFacts(this.inspect, file)) };
-    }
-    this.reads.set(file, read);
-    return read;
+  /** The record's facts when it still describes the file (its size and mtime), else the engine's reading. */
+  private read(file: string, st: fs.Stats, record: ModelRecord | null): Promise<Reading> {
+    const current = record !== null && record.size_bytes === st.size && record.mtime_ms === st.mtimeMs;
+    return this.readings.read(file, st, current ? record.facts : null);
   }
+
 }
 
 function message(e: unknown): string {

@@ -7,20 +7,17 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { ModelEntry, ModelLibraryEntry } from '../../../common/contract';
-import type { Reading } from './inspect';
-
-/** What the engine reads from a file outside the library (the library's cache where there is one). */
-export type Describe = (file: string, st: fs.Stats) => Promise<Reading>;
+import type { Readings } from './inspect';
 
 export async function listModels(
   library: readonly ModelLibraryEntry[],
   fromSettings: string | null,
   fromCommandLine: string | null,
   selected: string | null,
-  describe: Describe,
+  readings: Readings,
 ): Promise<ModelEntry[]> {
   const chosen = selected === null ? null : path.resolve(selected);
-  const seen = new Set(library.map((m) => path.resolve(m.path)));
+  const seen = new Set(library.map((m) => m.path));
   const outside: ModelEntry[] = [];
   const add = async (file: string, origin: 'command-line' | 'settings'): Promise<void> => {
     const p = path.resolve(file);
@@ -34,9 +31,10 @@ export async function listModels(
     }
     if (!st.isFile()) return;
     const name = path.basename(p).replace(/\.gguf$/i, '');
-    outside.push({ path: p, name, size_bytes: st.size, origin, source: null, sha256: null, added_ms: null, ...(await describe(p, st)), selected: p === chosen });
+    outside.push({ path: p, name, size_bytes: st.size, origin, source: null, sha256: null, added_ms: null, ...(await readings.read(p, st)), selected: p === chosen });
   };
   if (fromCommandLine !== null) await add(fromCommandLine, 'command-line');
   if (fromSettings !== null) await add(fromSettings, 'settings');
-  return [...outside, ...library.map((m) => ({ ...m, path: path.resolve(m.path), selected: path.resolve(m.path) === chosen }))];
+  // The library's paths are absolute already (its folder is resolved).
+  return [...outside, ...library.map((m) => ({ ...m, selected: m.path === chosen }))];
 }
