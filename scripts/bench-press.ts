@@ -4,11 +4,14 @@
 //   key release on the keyboard -> host receipt -> engine call -> first token on the host
 //   -> first reply text in the page
 //
-// per stage, p50/p90/p99 over the presses, with the engine's own TTFT beside it; then one long
-// reply's decode speed inside the app against `keymate bench` on the same model and threads.
+// per stage, p50/p90/p99 over the presses, with the engine's own TTFT beside it; then long
+// replies' decode speed inside the app (the median of --long-replies, as one reply of a fast
+// model lasts a few milliseconds and one busy moment of the machine decides it) against
+// `keymate bench` on the same model and threads.
 //
 //   node dist/scripts/bench-press.js --model M.gguf [--presses 50] [--warmup 3] [--threads N]
-//        [--tokens 8] [--decode-tokens 128] [--hold-ms 150] [--profile DIR] [--json]
+//        [--tokens 8] [--decode-tokens 128] [--long-replies 5] [--hold-ms 150] [--profile DIR]
+//        [--json]
 //
 // --profile DIR writes CPU profiles of the measured presses to DIR: host.cpuprofile (the
 // serve process, V8's --cpu-prof) and page.cpuprofile (the page, over the DevTools protocol);
@@ -37,7 +40,7 @@ import { appThreads } from '../electron/host/services/engine-service';
 import { DOUBLE_TAP_MS } from '../electron/host/session/key-session';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
-import { round, type Summary, summary } from './latency-stats';
+import { percentile, round, type Summary, summary } from './latency-stats';
 
 type SimCommand = { cmd: 'press' } | { cmd: 'release' } | { cmd: 'quit' };
 
@@ -87,15 +90,16 @@ async function offsetOf(samples: number, read: () => Promise<number>): Promise<{
 const OBSERVE_REPLIES = `(() => {
   const seen = {};
   window.__keymatePress = seen;
-  const look = () => {
+  const look = (records) => {
     const el = document.querySelector('[data-testid="reply"]');
     const id = el === null ? null : el.getAttribute('data-press');
     if (id === null) return;
     const t = performance.timeOrigin + performance.now();
     const s = seen[id];
-    // Once a press shows text, any later change is the text growing: no need to read it
-    // again (reading it costs the page time that grows with the reply).
-    if (s !== undefined) { s.last = t; return; }
+    // Once a press shows text, a later change inside the reply is the text growing: no need
+    // to read it again (reading it costs the page time that grows with the reply). Changes
+    // elsewhere in the page (telemetry, the history) are not the reply's.
+    if (s !== undefined) { if (records.some((r) => el.contains(r.target))) s.last = t; return; }
     if ((el.textContent || '').trim().length > 0) seen[id] = { first: t, last: t };
   };
   new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-press'] });
@@ -156,13 +160,14 @@ interface Options {
   threads: number;
   tokens: number;
   decodeTokens: number;
+  longReplies: number;
   holdMs: number;
   profile: string | null;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, holdMs: 150, profile: null, json: false };
+  const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, longReplies: 5, holdMs: 150, profile: null, json: false };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${String(v)})`);
@@ -178,6 +183,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--threads') o.threads = int(a, v, 0);
     else if (a === '--tokens') o.tokens = int(a, v, 1);
     else if (a === '--decode-tokens') o.decodeTokens = int(a, v, 2);
+    else if (a === '--long-replies') o.longReplies = int(a, v, 1);
     else if (a === '--hold-ms') o.holdMs = int(a, v, 0);
     else if (a === '--profile') o.profile = path.resolve(v ?? '.');
     else if (a === '--json') o.json = true;
@@ -188,6 +194,8 @@ function parseArgs(argv: string[]): Options {
   if (!fs.existsSync(o.model)) throw new Error(`--model ${o.model}: no such file`);
   return o;
 }
+
+const median = (xs: number[]): number => percentile([...xs].sort((x, y) => x - y), 50);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -338,9 +346,13 @@ async function main(): Promise<void> {
     const lastSplit = await until('the press split', 5000, () => appSplit(page));
     await page.getByTestId('nav-companion').click();
 
-    // One long reply: decode speed inside the app, and as the page shows it.
+    // Long replies: decode speed inside the app, and as the page shows it.
     await client.request('settings.set', { patch: { max_tokens: o.decodeTokens } });
-    const long = await press(300_000);
+    const longs: { id: string }[] = [];
+    for (let i = 0; i < o.longReplies; i++) {
+      longs.push(await press(300_000));
+      await sleep(DOUBLE_TAP_MS + 20);
+    }
     if (cdp !== null && o.profile !== null) {
       const { profile } = await cdp.send('Profiler.stop');
       fs.writeFileSync(path.join(o.profile, 'page.cpuprofile'), JSON.stringify(profile));
@@ -381,10 +393,16 @@ async function main(): Promise<void> {
     const lastRow = rows[rows.length - 1];
     if (lastRow !== undefined) lastRow.app_total = lastSplit.total;
 
-    const longRecord = byId.get(long.id);
-    const longSeen = await pageSeen(page, long.id);
-    if (longRecord === undefined || longSeen === null) throw new Error('the long reply has no record or no page stamps');
-    const pageTokS = ((longRecord.timings.tokens - 1) * 1000) / (longSeen.last - longSeen.first);
+    const longRuns: { tokens: number; promptTokens: number; appTokS: number; pageTokS: number }[] = [];
+    for (const long of longs) {
+      const record = byId.get(long.id);
+      const seen = await pageSeen(page, long.id);
+      if (record === undefined || seen === null) throw new Error(`long reply ${long.id}: no record or no page stamps`);
+      const t = record.timings;
+      longRuns.push({ tokens: t.tokens, promptTokens: t.prompt_tokens, appTokS: t.decode_tok_s, pageTokS: ((t.tokens - 1) * 1000) / (seen.last - seen.first) });
+    }
+    const longRecord = { timings: { tokens: median(longRuns.map((r) => r.tokens)), prompt_tokens: longRuns[0]?.promptTokens ?? 0, decode_tok_s: median(longRuns.map((r) => r.appTokS)) } };
+    const pageTokS = median(longRuns.map((r) => r.pageTokS));
 
     ws.close();
     ws = null;
@@ -418,7 +436,9 @@ async function main(): Promise<void> {
       overhead_ms: stage('overhead'),
       app_split_last: { app: lastSplit, bench_total_ms: lastRow === undefined ? null : round(lastRow.total) },
       decode: {
+        replies: longRuns.length,
         tokens: longRecord.timings.tokens,
+        app_engine_tok_s_each: longRuns.map((r) => round(r.appTokS)),
         app_engine_tok_s: round(longRecord.timings.decode_tok_s),
         page_tok_s: round(pageTokS),
         threads: appThreadCount,

@@ -31,7 +31,8 @@ import type {
 } from './native';
 
 export interface GenerateOptions {
-  onToken?: (event: NativeTokenEvent) => void;
+  /** May return how long the engine may hold the next tokens (see NativeEngineHandle.generate). */
+  onToken?: (event: NativeTokenEvent) => number | void;
   /** Aborting stops the generation between tokens; the result has stop "cancelled". */
   signal?: AbortSignal;
 }

@@ -316,8 +316,13 @@ export interface NativeEngineHandle {
   /** Loads a GGUF file; the previous model, if any, stays until the new one is ready. */
   load(path: string, options?: NativeLoadOptions): Promise<void>;
   loadSynthetic(spec: NativeSyntheticSpec, options?: NativeLoadOptions): Promise<void>;
-  /** onToken runs once per token, in order; a throw there stops generation and rejects. */
-  generate(request: NativeGenerateRequest, onToken: (event: NativeTokenEvent) => void): Promise<NativeGenerateResult>;
+  /**
+   * onToken runs once per token, in order; a throw there stops generation and rejects. A number
+   * it returns is how many milliseconds the engine may hold the following tokens before handing
+   * them over (0, the start, at once): a wake-up of the JS thread per token costs a fast model
+   * much of its speed, and a screen shows a frame at a time.
+   */
+  generate(request: NativeGenerateRequest, onToken: (event: NativeTokenEvent) => number | void): Promise<NativeGenerateResult>;
   /** Stops a running generation between tokens, or an eval between chunks; true when one was running. */
   cancel(): boolean;
   /**

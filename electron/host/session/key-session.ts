@@ -43,7 +43,7 @@ import { KeyboardReply } from './keyboard-reply';
 import { Chat, type ChatPress } from './chat';
 import type { ConversationCache } from './conversation-cache';
 import { PromptBuilder } from './prompt';
-import { TOKEN_FRAME_MS, TokenBatcher } from './token-batcher';
+import { ENGINE_HOLD_MS, TOKEN_FRAME_MS, TokenBatcher } from './token-batcher';
 
 export interface FinishedReply {
   press_id: string;
@@ -388,6 +388,7 @@ export class KeySession {
           this.setState('replying');
         }
         keyboard.append(part.answer);
+        return visible ? ENGINE_HOLD_MS : 0;
       },
     };
     try {
@@ -505,7 +506,11 @@ export class KeySession {
       try {
         const r = await remote.run(
           { input: { kind: 'chat', messages }, model: null, maxTokens: settings.max_tokens, ...sampling, seed: settings.seed, stop: [], thinking: settings.thinking },
-          { onDelta: (d) => on.onToken({ index: index++, text: raw.push(d), tMs: performance.now() - startedAt }) },
+          {
+            onDelta: (d) => {
+              on.onToken({ index: index++, text: raw.push(d), tMs: performance.now() - startedAt });
+            },
+          },
           on.signal,
         );
         if (turns.length < before) this.chat.keepLast(press, turns.length);
@@ -704,7 +709,8 @@ interface EngineReply {
 interface ReplyCallbacks {
   signal: AbortSignal;
   onStart(): void;
-  onToken(e: { index: number; text: string; tMs: number }): void;
+  /** What it returns, the local engine may hold the next tokens for (ms). */
+  onToken(e: { index: number; text: string; tMs: number }): number;
 }
 
 /** A remote's answer and thinking, sent apart, as one text with the thinking between its tags (as a local model writes it). */

@@ -16,6 +16,13 @@ import { showsText } from '../../../common/thinking';
 
 /** A 60 Hz frame. */
 export const TOKEN_FRAME_MS = 16;
+/**
+ * How long the engine may hold tokens once the reply shows text: a quarter
+ * frame, so tokens still reach the batcher several times a frame, while a
+ * model whose token takes tens of microseconds wakes the host a few times a
+ * reply instead of once a token (see native/addon/generate_worker.cpp).
+ */
+export const ENGINE_HOLD_MS = TOKEN_FRAME_MS / 4;
 /** Reply length that adds a millisecond to the frame (see above). */
 export const REPLY_CHARS_PER_MS = 128;
 

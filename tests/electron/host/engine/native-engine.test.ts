@@ -89,7 +89,7 @@ test('cancel() from the token callback stops between tokens', async () => {
 
 test('an AbortSignal cancels', async () => {
   const controller = new AbortController();
-  const r = await engine.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 200 }, { onToken: (e) => e.index === 1 && controller.abort(), signal: controller.signal });
+  const r = await engine.generate({ prompt: 'Once upon a time', temperature: 0, maxTokens: 200 }, { onToken: (e) => { if (e.index === 1) controller.abort(); }, signal: controller.signal });
   assert.equal(r.stop, 'cancelled');
 });
 
