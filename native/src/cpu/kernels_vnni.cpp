@@ -121,6 +121,7 @@ struct Q4KTile {
     const block_q8k* at[T];
     for (int t = 0; t < T; t++) at[t] = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i m4hi = _mm256_set1_epi8(static_cast<char>(0xF0));
     __m256 accf[G][T];
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
@@ -140,7 +141,7 @@ struct Q4KTile {
           for (int g = 0; g < G; g++) {
             const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 160 + (8 * p + k) * 32));
             lo[g] = _mm256_and_si256(v, m4);
-            hi[g] = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+            hi[g] = _mm256_and_si256(v, m4hi);  // 16 x the high nibble, unshifted (see below)
           }
           for (int t = 0; t < T; t++) {
             const __m256i alo = _mm256_set1_epi32(load_i32(at[t][b].qs + 64 * p + 4 * k));
@@ -152,7 +153,9 @@ struct Q4KTile {
           }
         }
         for (int g = 0; g < G; g++) {
-          const __m256i slo = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 32 + 16 * p)));
+          // dhi is 16 x the high sub-block's sum: the low one's scale takes the same factor, and
+          // the float scale d the 1/16 (exact: a power of two), so no shift per quant load.
+          const __m256i slo = _mm256_slli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 32 + 16 * p))), 4);
           const __m256i shi = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 40 + 16 * p)));
           for (int t = 0; t < T; t++)
             isum[g][t] = _mm256_add_epi32(isum[g][t], _mm256_add_epi32(_mm256_mullo_epi32(dlo[g][t], slo),
@@ -165,6 +168,7 @@ struct Q4KTile {
         const __m128i sums = _mm_hadd_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(ak.bsums)),
                                             _mm_loadu_si128(reinterpret_cast<const __m128i*>(ak.bsums + 8)));
         const __m256 da = _mm256_set1_ps(ak.d);
+        const __m256 da16 = _mm256_set1_ps(ak.d * (1.f / 16));
         for (int g = 0; g < G; g++) {
           __m256i msum = _mm256_setzero_si256();
           for (int q = 0; q < 4; q++) {
@@ -175,7 +179,7 @@ struct Q4KTile {
             const __m256i pair = _mm256_permutevar8x32_epi32(_mm256_castsi128_si256(sums), _mm256_set1_epi32(q));
             msum = _mm256_add_epi32(msum, _mm256_madd_epi16(mins, pair));
           }
-          const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g]))), da);
+          const __m256 d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g]))), da16);
           const __m256 dmin = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[g] + 16))), da);
           accf[g][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[g][t]), d, accf[g][t]);
           accf[g][t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), dmin, accf[g][t]);
