@@ -298,8 +298,8 @@ TEST(cpu_ops, attention_phase_matches_reference) {
         a.out = out.data();
         a.ldo = n_heads * hd;
         a.scratch = scratch.data();
-        WorkCounter counter;
-        pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, counter); });
+        std::vector<WorkSlot> share((size_t)pool.size());
+        pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, share.data()); });
         for (size_t i = 0; i < ref.size(); i++) CHECK_NEAR(out[i], ref[i], kAttnTol * 2);
       }
     }

@@ -27,11 +27,11 @@ inline std::vector<float> run_group(km::cpu::Simd simd, const std::vector<const 
   uint64_t act = 0;
   for (const CpuMatrix& m : g.mats) act = std::max<uint64_t>(act, act_row_bytes(m.act(), m.cols()));
   s.reserve(n, g.cols, act);
-  std::vector<WorkCounter> counters(g.mats.size());
-  std::vector<WorkCounter*> ptrs;
-  for (auto& c : counters) ptrs.push_back(&c);
   std::vector<float> y = y0;
   ThreadPool pool(threads);
+  std::vector<WorkSlot> slots(g.mats.size() * (size_t)pool.size());
+  std::vector<WorkSlot*> ptrs;
+  for (size_t i = 0; i < g.mats.size(); i++) ptrs.push_back(&slots[i * (size_t)pool.size()]);
   MatInput in;
   in.x = x.data();
   in.ldx = g.cols;

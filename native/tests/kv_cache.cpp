@@ -133,8 +133,8 @@ TEST(kv_cache, attention_over_every_format_matches_float64) {
         a.out = out.data();
         a.ldo = n_heads * hd;
         a.scratch = scratch.data();
-        WorkCounter counter;
-        pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, counter); });
+        std::vector<WorkSlot> share((size_t)pool.size());
+        pool.run([&](int ith, int nth) { attention_phase(ith, nth, kernels_for(lvl), a, share.data()); });
         int failures = 0;
         for (size_t i = 0; i < ref.size(); i++)
           if (!(std::fabs(out[i] - ref[i]) <= kAttnTol) && failures++ < 3)

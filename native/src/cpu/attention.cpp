@@ -17,7 +17,7 @@ int64_t attention_scratch_floats(int n_heads, int n_kv_heads, int head_dim) {
          2 * r(queries);
 }
 
-void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs& a, WorkCounter& counter) {
+void attention_phase(int ith, int nth, const Kernels& k, const AttentionArgs& a, WorkSlot* share) {
   const int hd = a.head_dim;
   const int group = a.n_heads / a.n_kv_heads;
   const int tiles = (a.n + kQueryTile - 1) / kQueryTile;
@@ -30,8 +30,7 @@ void attention_phase(int ith, int /*nth*/, const Kernels& k, const AttentionArgs
   float* mbuf = obuf + r((int64_t)group * kQueryTile * hd);
   float* lbuf = mbuf + r((int64_t)group * kQueryTile);
 
-  for (int64_t it = counter.next.fetch_add(1, std::memory_order_relaxed); it < items;
-       it = counter.next.fetch_add(1, std::memory_order_relaxed)) {
+  for (int64_t it; (it = claim(share, ith, nth, items)) >= 0;) {
     const int kvh = (int)(it / tiles);
     const int t0 = (int)(it % tiles) * kQueryTile, nt = std::min(kQueryTile, a.n - t0);
     const int nq = group * nt;  // query (g, i) at index g * nt + i

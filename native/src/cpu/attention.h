@@ -7,9 +7,9 @@
 // accumulated in f32 and divided by the sum at the end. Scratch stays
 // bounded by the tile sizes whatever the context length.
 //
-// Work items are (KV head, token tile) pairs taken from a shared counter:
-// later tokens of a prefill see more keys, so dynamic scheduling keeps the
-// threads balanced. Each output is computed by one thread in a fixed order.
+// Work items are (KV head, token tile) pairs shared out by work_share.h:
+// later tokens of a prefill see more keys, and a thread done early takes
+// items from the others, which keeps the threads balanced. Each output is computed by one thread in a fixed order.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,6 @@ struct AttentionArgs {
 int64_t attention_scratch_floats(int n_heads, int n_kv_heads, int head_dim);
 
 // Runs on every thread of a pool run; ends without a barrier.
-void attention_phase(int ith, int nth, const Kernels& k, const AttentionArgs& a, WorkCounter& counter);
+void attention_phase(int ith, int nth, const Kernels& k, const AttentionArgs& a, WorkSlot* share);
 
 }  // namespace km::cpu

@@ -19,7 +19,7 @@
 // With an observer (BackendOptions::observer, calibration only), thread 0
 // also hands it each matmul's input rows before the matmul runs: the normed
 // inputs are made again for it, since the matmul never writes them out. The
-// other threads meanwhile take the matmul's chunks (the counters balance),
+// other threads meanwhile take the matmul's chunks (work shares balance),
 // so the forward pass without an observer is untouched but for one test.
 #include <algorithm>
 #include <cmath>
@@ -140,10 +140,10 @@ class CpuBackend final : public Backend {
     if (observer_) observed_ = aligned_buffer((size_t)kMaxBatch * max_cols * sizeof(float));
     scores_ = aligned_buffer((size_t)pool_.size() *
                              (size_t)attention_scratch_floats(c.n_heads, c.n_kv_heads, c.head_dim) * sizeof(float));
-    // Work counters: per layer, one per matrix of qkv, wo, gate_up, down, plus
-    // attention; then the output matrix.
-    n_counters_ = (size_t)c.n_layers * (4 * max_mats_ + 1) + max_mats_;
-    counters_.reset(new WorkCounter[n_counters_]);
+    // Work shares (work_share.h), one slot per thread each: per layer, one per
+    // matrix of qkv, wo, gate_up, down, plus attention; then the output matrix.
+    n_shares_ = (size_t)c.n_layers * (4 * max_mats_ + 1) + max_mats_;
+    slots_.reset(new WorkSlot[n_shares_ * (size_t)pool_.size()]);
   }
 
   std::string name() const override { return "cpu"; }
@@ -218,7 +218,7 @@ class CpuBackend final : public Backend {
   // before the last one of a prompt), [vocab] for the last token, or [n, vocab].
   void batch(const int32_t* tokens, int n, int pos, float* logits, bool all_logits) {
     const Config& c = model_->config;
-    for (size_t i = 0; i < n_counters_; i++) counters_[i].next.store(0, std::memory_order_relaxed);
+    for (size_t i = 0; i < n_shares_ * (size_t)pool_.size(); i++) slots_[i].taken.store(0, std::memory_order_relaxed);
     double t_last = profile_ ? now_ms() : 0;
     StageTimes st;
     pool_.run([&](int ith, int nth) {
@@ -232,7 +232,7 @@ class CpuBackend final : public Backend {
           t_last = t;
         }
       };
-      size_t ci = 0;  // next work counter; every thread walks them in the same order
+      size_t ci = 0;  // next work share; every thread walks them in the same order
 
       embed(ith, nth, tokens, n, pos);
       stage_end(st.embed);
@@ -247,7 +247,7 @@ class CpuBackend final : public Backend {
         in.norm = L.attn_norm;
         in.eps = c.norm_eps;
         if (observer_ && ith == 0) observe((int)l, MatSite::AttnIn, in, n, c.dim);
-        matmul_phase(ith, nth, pool_, k_, L.qkv, in, n, qkv(), ld_qkv, false, scratch_, next_counters(ci, L.qkv));
+        matmul_phase(ith, nth, pool_, k_, L.qkv, in, n, qkv(), ld_qkv, false, scratch_, next_shares(ci, L.qkv));
         pool_.barrier();
         rope_and_store(ith, nth, L, n, pos);
         stage_end(st.qkv);
@@ -271,7 +271,7 @@ class CpuBackend final : public Backend {
         aa.out = att();
         aa.ldo = q_dim_;
         aa.scratch = reinterpret_cast<float*>(scores_.get());
-        attention_phase(ith, nth, k_, aa, counters_[ci++]);
+        attention_phase(ith, nth, k_, aa, share(ci++));
         pool_.barrier();
         MatInput ai;
         ai.x = att();
@@ -288,7 +288,7 @@ class CpuBackend final : public Backend {
         fi.eps = c.norm_eps;
         if (observer_ && ith == 0) observe((int)l, MatSite::FfnIn, fi, n, c.dim);
         matmul_phase(ith, nth, pool_, k_, L.gate_up, fi, n, gu(), 2 * c.ffn_dim, false, scratch_,
-                     next_counters(ci, L.gate_up));
+                     next_shares(ci, L.gate_up));
         pool_.barrier();
         MatInput di;
         di.kind = c.activation == Activation::GeluTanh ? MatInput::GeGlu : MatInput::SwiGlu;
@@ -309,7 +309,7 @@ class CpuBackend final : public Backend {
         oi.eps = c.norm_eps;
         if (observer_ && ith == 0) observe(-1, MatSite::Output, oi, rows, c.dim);
         matmul_phase(ith, nth, pool_, k_, output_, oi, rows, logits, c.vocab, false, scratch_,
-                     next_counters(ci, output_));
+                     next_shares(ci, output_));
         stage_end(st.logits);
       }
     });
@@ -328,11 +328,11 @@ class CpuBackend final : public Backend {
                         size_t& ci) {
     const Config& c = model_->config;
     if (!post) {
-      matmul_phase(ith, nth, pool_, k_, g, in, n, x(), c.dim, true, scratch_, next_counters(ci, g));
+      matmul_phase(ith, nth, pool_, k_, g, in, n, x(), c.dim, true, scratch_, next_shares(ci, g));
       return;
     }
     float* y = reinterpret_cast<float*>(post_.get());
-    matmul_phase(ith, nth, pool_, k_, g, in, n, y, c.dim, false, scratch_, next_counters(ci, g));
+    matmul_phase(ith, nth, pool_, k_, g, in, n, y, c.dim, false, scratch_, next_shares(ci, g));
     pool_.barrier();
     const Range r = split_range(n, ith, nth);
     for (int64_t t = r.begin; t < r.end; t++) {
@@ -358,11 +358,14 @@ class CpuBackend final : public Backend {
     observer_->rows(layer, site, y, n, cols, cols);
   }
 
-  // Hands out `g.mats.size()` fresh counters; every thread advances `ci` alike.
-  WorkCounter* const* next_counters(size_t& ci, const MatGroup& g) {
-    thread_local std::vector<WorkCounter*> ptrs;
+  // Work share i: its pool_.size() slots.
+  WorkSlot* share(size_t i) { return &slots_[i * (size_t)pool_.size()]; }
+
+  // Hands out `g.mats.size()` fresh shares; every thread advances `ci` alike.
+  WorkSlot* const* next_shares(size_t& ci, const MatGroup& g) {
+    thread_local std::vector<WorkSlot*> ptrs;
     ptrs.resize(g.mats.size());
-    for (size_t i = 0; i < g.mats.size(); i++) ptrs[i] = &counters_[ci + i];
+    for (size_t i = 0; i < g.mats.size(); i++) ptrs[i] = share(ci + i);
     ci += g.mats.size();
     return ptrs.data();
   }
@@ -461,8 +464,8 @@ class CpuBackend final : public Backend {
   MatScratch scratch_;
   AlignedBuffer x_, qkv_, att_, gu_, rope_cs_, post_, scores_;
   AlignedBuffer observed_;  // [kMaxBatch][max_cols]: an observed matmul's input rows
-  std::unique_ptr<WorkCounter[]> counters_;
-  size_t n_counters_ = 0;
+  std::unique_ptr<WorkSlot[]> slots_;
+  size_t n_shares_ = 0;
   StageTimes stats_;
 };
 

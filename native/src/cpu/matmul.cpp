@@ -59,7 +59,7 @@ void convert_row(const Kernels& k, ActFormat f, const float* src, uint8_t* dst, 
 }  // namespace
 
 void matmul_phase(int ith, int nth, ThreadPool& pool, const Kernels& k, const MatGroup& g, const MatInput& in,
-                  int n, float* y, int64_t ldy, bool accumulate, MatScratch& s, WorkCounter* const* counters) {
+                  int n, float* y, int64_t ldy, bool accumulate, MatScratch& s, WorkSlot* const* shares) {
   const int64_t cols = g.cols;
   for (size_t mi = 0; mi < g.mats.size(); mi++) {
     const CpuMatrix& m = g.mats[mi];
@@ -102,9 +102,7 @@ void matmul_phase(int ith, int nth, ThreadPool& pool, const Kernels& k, const Ma
     int64_t total = 0;
     for (const MatPart& p : m.parts()) total += (p.rows + chunk - 1) / chunk;
     float* ym = y + g.offsets[mi];
-    std::atomic<int64_t>& next = counters[mi]->next;
-    for (int64_t c = next.fetch_add(1, std::memory_order_relaxed); c < total;
-         c = next.fetch_add(1, std::memory_order_relaxed)) {
+    for (int64_t c; (c = claim(shares[mi], ith, nth, total)) >= 0;) {
       // find the part holding chunk c
       int64_t base = 0;
       for (const MatPart& p : m.parts()) {

@@ -1,21 +1,21 @@
 // One matrix multiply of the forward pass, run by every thread of a pool run:
 // (1) each thread prepares its share of input rows (the prologue: RMSNorm,
 // SwiGLU or GeGLU when the op is fused with one, then conversion to the matrix's
-// activation form), (2) a barrier, (3) threads take chunks of output rows
-// from a shared counter until none are left. Each output is computed whole
+// activation form), (2) a barrier, (3) threads take chunks of output rows,
+// each from its own span first (work_share.h), until none are left. Each output is computed whole
 // by one thread in a fixed order, so results do not depend on the thread
 // count or on which thread took which chunk. A chunk covers every token of
 // the batch, so a chunk's weights are read from memory once per batch: the
 // prefill is a real GEMM, not a series of matrix-vector products.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <vector>
 
 #include "cpu/kernels.h"
 #include "cpu/matrix.h"
 #include "cpu/thread_pool.h"
+#include "cpu/work_share.h"
 
 namespace km::cpu {
 
@@ -48,15 +48,10 @@ struct MatScratch {
   void reserve(int max_tokens, int64_t max_cols, uint64_t max_act_row);
 };
 
-// A dynamic work counter on its own cache line.
-struct alignas(64) WorkCounter {
-  std::atomic<int64_t> next{0};
-};
-
 // Runs on every thread of a pool run. Ends without a barrier: the caller puts
-// one before anything reads y. `counters` supplies one fresh counter per
-// matrix of the group (zeroed before the run).
+// one before anything reads y. `shares` supplies, per matrix of the group, the
+// nth WorkSlots its chunks are shared out by (work_share.h; zeroed before the run).
 void matmul_phase(int ith, int nth, ThreadPool& pool, const Kernels& k, const MatGroup& g, const MatInput& in,
-                  int n, float* y, int64_t ldy, bool accumulate, MatScratch& s, WorkCounter* const* counters);
+                  int n, float* y, int64_t ldy, bool accumulate, MatScratch& s, WorkSlot* const* shares);
 
 }  // namespace km::cpu
