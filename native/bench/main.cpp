@@ -58,6 +58,7 @@ const char* kUsage =
     "       keymate_bench plan --model FILE [--weights W] [--kv K] [--context N] [--vram-mb M]\n"
     "       keymate_bench formats\n"
     "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n"
+    "                            [--threads 1]\n"
     "       keymate_bench gpu-kernels [--json] [--iters 100] [--formats fp8,int8-g32,...] [--shapes 7b,1b]\n"
     "       keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]\n"
     "       keymate_bench sampling [--vocab 32000,128256] [--ms 300]\n"
