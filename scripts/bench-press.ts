@@ -11,11 +11,14 @@
 //
 //   node dist/scripts/bench-press.js --model M.gguf [--presses 50] [--warmup 3] [--threads N]
 //        [--tokens 8] [--decode-tokens 128] [--long-replies 5] [--hold-ms 150] [--profile DIR]
-//        [--json]
+//        [--trace FILE] [--json]
 //
 // --profile DIR writes CPU profiles of the measured presses to DIR: host.cpuprofile (the
-// serve process, V8's --cpu-prof) and page.cpuprofile (the page, over the DevTools protocol);
-// open them in Chrome's DevTools to see where the milliseconds went.
+// serve process, V8's --cpu-prof) and page.cpuprofile (the page, over the DevTools protocol).
+// --trace FILE writes Chromium's trace of the measured presses, every process and thread (what
+// the page's profile cannot see: style, layout, paint, the compositor, the network process),
+// with a user-timing mark where each reply's first token arrived and where its text showed.
+// Open them in Chrome's DevTools (or ui.perfetto.dev) to see where the milliseconds went.
 //
 // Clocks. The simulator runs in a child process and stamps the release with the machine's
 // monotonic clock (process.hrtime, the same in every process), exactly as bench-keylink does.
@@ -100,7 +103,10 @@ const OBSERVE_REPLIES = `(() => {
     // to read it again (reading it costs the page time that grows with the reply). Changes
     // elsewhere in the page (telemetry, the history) are not the reply's.
     if (s !== undefined) { if (records.some((r) => el.contains(r.target))) s.last = t; return; }
-    if ((el.textContent || '').trim().length > 0) seen[id] = { first: t, last: t };
+    if ((el.textContent || '').trim().length > 0) {
+      seen[id] = { first: t, last: t };
+      performance.mark('keymate: first text');
+    }
   };
   new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-press'] });
   // When each press's first token event reached the page (before the app's own listener).
@@ -114,7 +120,10 @@ const OBSERVE_REPLIES = `(() => {
         if (typeof e.data !== 'string' || !e.data.startsWith('{"kind":"event","name":"reply.token"')) return;
         const t = performance.timeOrigin + performance.now();
         const m = /"press_id":"([^"]+)"/.exec(e.data);
-        if (m !== null && received[m[1]] === undefined) received[m[1]] = t;
+        if (m !== null && received[m[1]] === undefined) {
+          received[m[1]] = t;
+          performance.mark('keymate: first token received');
+        }
       });
     }
   };
@@ -163,11 +172,12 @@ interface Options {
   longReplies: number;
   holdMs: number;
   profile: string | null;
+  trace: string | null;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, longReplies: 5, holdMs: 150, profile: null, json: false };
+  const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, longReplies: 5, holdMs: 150, profile: null, trace: null, json: false };
   const int = (name: string, v: string | undefined, min: number): number => {
     const n = Number(v);
     if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${String(v)})`);
@@ -186,6 +196,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--long-replies') o.longReplies = int(a, v, 1);
     else if (a === '--hold-ms') o.holdMs = int(a, v, 0);
     else if (a === '--profile') o.profile = path.resolve(v ?? '.');
+    else if (a === '--trace') o.trace = path.resolve(v ?? 'press.trace.json');
     else if (a === '--json') o.json = true;
     else throw new Error(`unknown option ${String(a)} (see the header of scripts/bench-press.ts)`);
     if (takes) i++;
@@ -333,8 +344,12 @@ async function main(): Promise<void> {
     for (let i = 0; i < o.warmup + o.presses; i++) {
       if (i === o.warmup && cdp !== null) {
         await cdp.send('Profiler.enable');
+        // 100 us, not the default 1 ms: a press's work in the page is a few milliseconds.
+        await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
         await cdp.send('Profiler.start');
+
       }
+      if (i === o.warmup && o.trace !== null) await browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'blink.user_timing', 'disabled-by-default-devtools.timeline'] });
       const p = await press(60_000);
       if (i >= o.warmup) presses.push(p);
       // Past the double-tap window: a quick next press would start a new conversation instead.
@@ -346,6 +361,7 @@ async function main(): Promise<void> {
     const lastSplit = await until('the press split', 5000, () => appSplit(page));
     await page.getByTestId('nav-companion').click();
 
+    if (o.trace !== null) fs.writeFileSync(o.trace, await browser.stopTracing());
     // Long replies: decode speed inside the app, and as the page shows it.
     await client.request('settings.set', { patch: { max_tokens: o.decodeTokens } });
     const longs: { id: string }[] = [];
