@@ -24,7 +24,8 @@ import { WireClient } from '../common/contract';
 import { NativeEngine } from '../electron/host/engine/native-engine';
 import { ENGINE_HOLD_MS } from '../electron/host/session/token-batcher';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
-import { percentile, round } from './latency-stats';
+import { median, round } from './latency-stats';
+import { intOption } from './script-args';
 
 interface Options {
   model: string;
@@ -38,11 +39,6 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { model: '', replies: 15, tokens: 128, threads: 1, rounds: 2, serve: false, json: false };
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${String(v)})`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -52,10 +48,10 @@ function parseArgs(argv: string[]): Options {
       continue;
     }
     if (a === '--model') o.model = v ?? '';
-    else if (a === '--replies') o.replies = int(a, v, 1);
-    else if (a === '--tokens') o.tokens = int(a, v, 2);
-    else if (a === '--threads') o.threads = int(a, v, 1);
-    else if (a === '--rounds') o.rounds = int(a, v, 1);
+    else if (a === '--replies') o.replies = intOption(a, v, 1);
+    else if (a === '--tokens') o.tokens = intOption(a, v, 2);
+    else if (a === '--threads') o.threads = intOption(a, v, 1);
+    else if (a === '--rounds') o.rounds = intOption(a, v, 1);
     else throw new Error(`unknown option ${String(a)} (see the header of scripts/bench-handover.ts)`);
     i++;
   }
@@ -64,7 +60,6 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Decode speed inside `keymate serve`: the median of o.replies replies, asked for over the contract; with a page open in Chromium when `page`. */

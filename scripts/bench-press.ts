@@ -43,7 +43,8 @@ import { appThreads } from '../electron/host/services/engine-service';
 import { DOUBLE_TAP_MS } from '../electron/host/session/key-session';
 import { SimulatedKeyboard } from '../firmware-bridge/sim/simulator';
 import { CHROMIUM_ARGS, findChromium } from '../tests/e2e/browser';
-import { percentile, round, type Summary, summary } from './latency-stats';
+import { median, round, type Summary, summary } from './latency-stats';
+import { intOption } from './script-args';
 
 type SimCommand = { cmd: 'press' } | { cmd: 'release' } | { cmd: 'quit' };
 
@@ -178,23 +179,18 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { model: '', presses: 50, warmup: 3, threads: 0, tokens: 8, decodeTokens: 128, longReplies: 5, holdMs: 150, profile: null, trace: null, json: false };
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min} (got ${String(v)})`);
-    return n;
-  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
     const takes = a !== '--json';
     if (a === '--model') o.model = v ?? '';
-    else if (a === '--presses') o.presses = int(a, v, 1);
-    else if (a === '--warmup') o.warmup = int(a, v, 0);
-    else if (a === '--threads') o.threads = int(a, v, 0);
-    else if (a === '--tokens') o.tokens = int(a, v, 1);
-    else if (a === '--decode-tokens') o.decodeTokens = int(a, v, 2);
-    else if (a === '--long-replies') o.longReplies = int(a, v, 1);
-    else if (a === '--hold-ms') o.holdMs = int(a, v, 0);
+    else if (a === '--presses') o.presses = intOption(a, v, 1);
+    else if (a === '--warmup') o.warmup = intOption(a, v, 0);
+    else if (a === '--threads') o.threads = intOption(a, v, 0);
+    else if (a === '--tokens') o.tokens = intOption(a, v, 1);
+    else if (a === '--decode-tokens') o.decodeTokens = intOption(a, v, 2);
+    else if (a === '--long-replies') o.longReplies = intOption(a, v, 1);
+    else if (a === '--hold-ms') o.holdMs = intOption(a, v, 0);
     else if (a === '--profile') o.profile = path.resolve(v ?? '.');
     else if (a === '--trace') o.trace = path.resolve(v ?? 'press.trace.json');
     else if (a === '--json') o.json = true;
@@ -205,8 +201,6 @@ function parseArgs(argv: string[]): Options {
   if (!fs.existsSync(o.model)) throw new Error(`--model ${o.model}: no such file`);
   return o;
 }
-
-const median = (xs: number[]): number => percentile([...xs].sort((x, y) => x - y), 50);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -15,6 +15,9 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[i] ?? NaN;
 }
 
+/** The middle of the samples (the p50 of percentile()). */
+export const median = (samples: number[]): number => percentile([...samples].sort((a, b) => a - b), 50);
+
 /** Milliseconds to the microsecond. */
 export const round = (x: number): number => Math.round(x * 1000) / 1000;
 
