@@ -9,7 +9,8 @@
 //
 // Work items are (KV head, token tile) pairs shared out by work_share.h:
 // later tokens of a prefill see more keys, and a thread done early takes
-// items from the others, which keeps the threads balanced. Each output is computed by one thread in a fixed order.
+// items from the others, which keeps the threads balanced. Each output is
+// computed by one thread in a fixed order.
 #pragma once
 
 #include <cstdint>

@@ -2,9 +2,9 @@
 // (1) each thread prepares its share of input rows (the prologue: RMSNorm,
 // SwiGLU or GeGLU when the op is fused with one, then conversion to the matrix's
 // activation form), (2) a barrier, (3) threads take chunks of output rows,
-// each from its own span first (work_share.h), until none are left. Each output is computed whole
-// by one thread in a fixed order, so results do not depend on the thread
-// count or on which thread took which chunk. A chunk covers every token of
+// each from its own span first (work_share.h), until none are left. Each
+// output is computed whole by one thread in a fixed order, so results do not
+// depend on the thread count or on which thread took which chunk. A chunk covers every token of
 // the batch, so a chunk's weights are read from memory once per batch: the
 // prefill is a real GEMM, not a series of matrix-vector products.
 #pragma once
