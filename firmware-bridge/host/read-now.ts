@@ -4,10 +4,10 @@
 // wake-up. A key edge is a few bytes already waiting in a nonblocking tty, so
 // here they are read on the JS thread the moment the poll says they are
 // there: one wake-up instead of three, each of which waits for a core on a
-// busy machine (scripts/bench-keylink.ts, 2 cores: p50 0.125 -> 0.088 ms, p90
-// 0.19 -> 0.10-0.14; in scripts/bench-press.ts, beside the engine and the
-// browser, the keyboard stage's p90 1.1-1.6 -> 0.50-0.56 ms). Everything else
-// is the Linux binding's.
+// busy machine (scripts/bench-keylink.ts, 2 cores: p50 0.105-0.115 -> 0.080
+// ms, p90 0.155-0.187 -> 0.110-0.113; in scripts/bench-press.ts, beside the
+// engine and the browser, the keyboard stage's p90 1.10-1.55 -> 0.50-0.56 ms;
+// BENCHMARKS). Everything else is the Linux binding's.
 import * as fs from 'node:fs';
 
 import type { BindingsError, LinuxBindingInterface, LinuxPortBinding } from '@serialport/bindings-cpp';

@@ -22,8 +22,8 @@
 // once the reply shows text (until then each token goes at once: the first
 // word is the latency the user waits for), because after that a screen shows
 // a frame at a time anyway, and a wake-up per token cost a model whose token
-// takes 33 us (stories260K) a third to two thirds of its decode speed in the
-// app. Held tokens go when the one that waited longest would wait past the
+// takes 33 us (stories260K) 27-42 % of its decode speed through the addon
+// (scripts/bench-handover.ts; with the hold, 2-5 %). Held tokens go when the one that waited longest would wait past the
 // hold by the next token (expected one token's time from now), and when the
 // generation ends; so a token slower than the hold never waits.
 //

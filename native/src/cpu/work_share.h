@@ -6,7 +6,8 @@
 // stream that the hardware prefetcher follows. Handing every item to whichever
 // thread asked first interleaved the threads' chunks, and each thread's stream
 // jumped at every chunk: decode of a 1.1B Q4_K_M model on 2 threads took
-// 22.4-22.9 ms a token that way, 18.1-19.0 ms with a span each (BENCHMARKS).
+// 23.9-24.8 ms a token that way, 20.8-21.4 ms with a span each (three
+// interleaved rounds, BENCHMARKS).
 // A thread whose span is done takes items one at a time from the back of the
 // others' spans, so a thread the OS preempts does not hold up the rest.
 #pragma once
