@@ -90,8 +90,13 @@ async function offsetOf(samples: number, read: () => Promise<number>): Promise<{
 
 // Page code is given as text: this project's Node build has no DOM types.
 
-/** Installed before the UI loads: when each press's reply text first shows, and when it last changed. */
-const OBSERVE_REPLIES = `(() => {
+/**
+ * Installed before the UI loads: when each press's reply text first shows, and when it last
+ * changed. With `marks`, user-timing marks for the trace; without, none, as each one costs the
+ * page's main thread inside the interval being measured.
+ */
+const observeReplies = (marks: boolean): string => `(() => {
+  const mark = ${marks ? '(name) => performance.mark(name)' : '() => undefined'};
   const seen = {};
   window.__keymatePress = seen;
   const look = (records) => {
@@ -106,7 +111,7 @@ const OBSERVE_REPLIES = `(() => {
     if (s !== undefined) { if (records.some((r) => el.contains(r.target))) s.last = t; return; }
     if ((el.textContent || '').trim().length > 0) {
       seen[id] = { first: t, last: t };
-      performance.mark('keymate: first text');
+      mark('keymate: first text');
     }
   };
   new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['data-press'] });
@@ -123,7 +128,7 @@ const OBSERVE_REPLIES = `(() => {
         const m = /"press_id":"([^"]+)"/.exec(e.data);
         if (m !== null && received[m[1]] === undefined) {
           received[m[1]] = t;
-          performance.mark('keymate: first token received');
+          mark('keymate: first token received');
         }
       });
     }
@@ -305,9 +310,32 @@ async function main(): Promise<void> {
     client.on('reply.token', (t) => {
       if (!nodeReceived.has(t.press_id)) nodeReceived.set(t.press_id, preciseNowMs());
     });
+    // The host's word that a reply ended: the page is read only after it, because reading the
+    // page while the reply streams would take its main thread from the reply being measured.
+    const hostDone = new Set<string>();
+    let onHostDone: (() => void) | null = null;
+    client.on('reply.done', (d) => {
+      hostDone.add(d.press_id);
+      onHostDone?.();
+    });
+    client.on('reply.error', (e) => {
+      hostDone.add(e.press_id);
+      onHostDone?.();
+    });
+    const newReplyDone = (before: number, timeoutMs: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for the host to finish the reply`)), timeoutMs);
+        onHostDone = () => {
+          if (hostDone.size <= before) return;
+          clearTimeout(timer);
+          onHostDone = null;
+          resolve();
+        };
+        onHostDone();
+      });
 
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-    await page.addInitScript({ content: OBSERVE_REPLIES });
+    await page.addInitScript({ content: observeReplies(o.trace !== null) });
     await page.goto(url);
     await page.getByTestId('nav-companion').waitFor();
     await until('the keyboard to connect', 20_000, async () => ((await page.getByTestId('device-status').textContent()) === 'connected' ? true : null));
@@ -322,9 +350,11 @@ async function main(): Promise<void> {
       // Each press a question of its own, as before presses continued a conversation: the
       // prompt (and the engine's TTFT) stays the same size from press to press.
       await client.request('conversation.new', {});
+      const before = hostDone.size;
       await edge('press');
       await sleep(o.holdMs);
       const t = await edge('release');
+      await newReplyDone(before, timeoutMs);
       const id = await until('the reply to show', timeoutMs, async () => {
         const id = await page.getByTestId('reply').getAttribute('data-press');
         return id !== null && id !== lastId && (await pageSeen(page, id)) !== null ? id : null;
