@@ -15,6 +15,7 @@ import { App } from './app/App';
 import { OverlayView } from './views/OverlayView';
 import { Ui } from './app/context';
 import { useWindowShortcuts } from './app/shortcuts';
+import { ViewUpdates } from './app/view-updates';
 import { TelemetrySeries } from './charts/telemetry-series';
 import { loadHostState, subscribeHostEvents } from './store/connect';
 import { errorText } from './store/errors';
@@ -23,9 +24,9 @@ import { pickHost, type PickedHost } from './transport/pick';
 
 const OVERLAY = location.pathname === '/overlay' || location.hash === '#overlay';
 
-function Root({ store, series }: { store: UiStore; series: TelemetrySeries }) {
+function Root({ store, series, views }: { store: UiStore; series: TelemetrySeries; views: ViewUpdates }) {
   useWindowShortcuts(store);
-  return <Ui.Provider value={{ store, series }}>{OVERLAY ? <OverlayView /> : <App />}</Ui.Provider>;
+  return <Ui.Provider value={{ store, series, views }}>{OVERLAY ? <OverlayView /> : <App />}</Ui.Provider>;
 }
 
 function start(): void {
@@ -41,6 +42,7 @@ function start(): void {
     on: (event, listener) => (host === null ? () => undefined : host.on(event, listener)),
   };
   const store = createUiStore(forward);
+  const views = new ViewUpdates(store);
   const ui = () => store.getState();
 
   const load = () =>
@@ -72,7 +74,7 @@ function start(): void {
   if (OVERLAY) document.documentElement.classList.add('overlay-page');
   createRoot(container).render(
     <StrictMode>
-      <Root store={store} series={series} />
+      <Root store={store} series={series} views={views} />
     </StrictMode>,
   );
 }

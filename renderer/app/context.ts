@@ -1,14 +1,17 @@
 // How components reach the store and the chart series: one React context
-// made in main.tsx, and a typed selector hook over zustand's useStore.
-import { createContext, useContext } from 'react';
-import { useStore } from 'zustand';
+// made in main.tsx, and a typed selector hook that renders the store's
+// changes a task after they happen (view-updates.ts says why).
+import { createContext, useContext, useSyncExternalStore } from 'react';
 
 import type { TelemetrySeries } from '../charts/telemetry-series';
 import type { UiState, UiStore } from '../store/store';
+import type { ViewUpdates } from './view-updates';
 
 export interface UiContext {
   store: UiStore;
   series: TelemetrySeries;
+  /** The store's changes, told a task late: what useUi re-renders on. */
+  views: ViewUpdates;
 }
 
 export const Ui = createContext<UiContext | null>(null);
@@ -19,9 +22,11 @@ function useUiContext(): UiContext {
   return ctx;
 }
 
-/** A slice of the store; re-renders when the selected value changes (Object.is). */
+/** A slice of the store; re-renders when the selected value changes (Object.is), a task after the change. */
 export function useUi<T>(selector: (s: UiState) => T): T {
-  return useStore(useUiContext().store, selector);
+  const { store, views } = useUiContext();
+  const get = () => selector(store.getState());
+  return useSyncExternalStore(views.subscribe, get, get);
 }
 
 /** The store itself, for a component that draws from it outside React's renders (ReplyText). */
