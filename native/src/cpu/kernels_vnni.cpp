@@ -49,6 +49,7 @@ struct Q8uTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, BB);
       __m256i acci[G][T];
       for (int t = 0; t < T; t++) {
         const __m256i init = _mm256_set1_epi32(-128 * ab[t][b].sum);
@@ -84,6 +85,7 @@ struct Q4Tile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, BB);
       __m256i acci[G][T];
       for (int t = 0; t < T; t++) {
         const __m256i init = _mm256_set1_epi32(-8 * ab[t][b].sum);
@@ -126,6 +128,7 @@ struct Q4KTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, kQ4KPackedBlock);
       const uint8_t* blk[G];
       for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ4KPackedBlock;
       __m256i isum[G][T];
@@ -209,6 +212,7 @@ struct Q6KTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, kQ6KPackedBlock);
       const uint8_t* blk[G];
       for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ6KPackedBlock;
       __m256i isum[G][T];
