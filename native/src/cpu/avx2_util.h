@@ -20,7 +20,7 @@ namespace {
 // streams, and past a row's end for the same stream of the next tile (group
 // g + G). Decode on 2 threads, with and without, ABBA runs (BENCHMARKS):
 // 1.1B Q4_K_M 21.0-21.3 -> 16.2-17.5 ms a token where the machine's bound was
-// 11-12 ms; Llama-3.2-1B Q8_0 33.3-36.0 -> 26.2-28.1 ms.
+// 12-13 ms; Llama-3.2-1B Q8_0 33.3-36.0 -> 26.2-28.1 ms.
 constexpr uint64_t kPrefetchBytes = 2048;
 
 template <int G>
