@@ -18,9 +18,10 @@ namespace {
 // matrix of a forward pass starts cold, and each tile starts G-1 new streams.
 // So a decode tile asks for the block kPrefetchBytes ahead in each of its
 // streams, and past a row's end for the same stream of the next tile (group
-// g + G). Decode on 2 threads, with and without, ABBA runs (BENCHMARKS):
-// 1.1B Q4_K_M 21.0-21.3 -> 16.2-17.5 ms a token where the machine's bound was
-// 12-13 ms; Llama-3.2-1B Q8_0 33.3-36.0 -> 26.2-28.1 ms.
+// g + G). The VNNI tiles use it. Decode on 2 threads, one binary with and
+// without it in ABBA order (BENCHMARKS): a 1.1B Q4_K_M took 10 % and 20 % less
+// time a token in two sets of runs, a Llama-3.2-1B Q8_0 22 % less. The AVX2
+// tiles gained nothing from it: their arithmetic, not memory, bounds them.
 constexpr uint64_t kPrefetchBytes = 2048;
 
 template <int G>
