@@ -19,8 +19,8 @@ namespace {
 // So a decode tile asks for the block kPrefetchBytes ahead in each of its
 // streams, and past a row's end for the same stream of the next tile (group
 // g + G). The VNNI tiles use it. Decode on 2 threads, one binary with and
-// without it in ABBA order (BENCHMARKS): a 1.1B Q4_K_M took 10 % and 20 %
-// less time a token in two sets of runs, the same model in Q4_0 30 %, a
+// without it in ABBA order (BENCHMARKS): a 1.1B Q4_K_M took 14 % and 10 %
+// less time a token in two sets of runs, the same model in Q4_0 29 %, a
 // Llama-3.2-1B Q8_0 22 %. The AVX2 tiles gained nothing from it: their
 // arithmetic, not memory, bounds them.
 constexpr uint64_t kPrefetchBytes = 2048;
