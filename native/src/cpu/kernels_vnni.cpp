@@ -193,12 +193,15 @@ struct Q4KTile {
   }
 };
 
-// Q6_K in Q6KPacked groups (matrix.h). Quarter k's 6-bit quants of 4 columns
-// x 8 rows are made from two of the three vectors, as the row kernel makes
-// them, and are unsigned (0..63), so vpdpbusd takes them as they are; each
+// Q6_K in Q6KPacked groups (matrix.h). Per column group of 4 columns x 8
+// rows, three loads give the four quarters' unsigned 6-bit quants: quarters
+// 0-2 by one mask each, quarter 3 as 4 x its quant from the three top bit
+// pairs (each pair masked before it is shifted, so no bits cross from the
+// neighbouring byte of a 16-bit lane). vpdpbusd takes them as they are; each
 // 16-column sub-block's sums are scaled by its int8 scale (int32 multiply),
-// and the -32 of every quant is taken out once per super-block as 32 x
-// sum_j scale_j x sum(a over j), eight vpmaddwd per token.
+// quarter 3's after an exact shift by 2, and the -32 of every quant is taken
+// out once per super-block as 32 x sum_j scale_j x sum(a over j), eight
+// vpmaddwd per token.
 template <int G, int T>
 struct Q6KTile {
   static void run(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, int64_t ldy, bool acc) {
@@ -207,7 +210,7 @@ struct Q6KTile {
     for (int g = 0; g < G; g++) wg[g] = w.data + (g0 + g) * w.stride;
     const block_q8k* at[T];
     for (int t = 0; t < T; t++) at[t] = reinterpret_cast<const block_q8k*>(a.data + (uint64_t)(t0 + t) * a.stride);
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m2 = _mm256_set1_epi8(0x30);
+    const __m256i m6 = _mm256_set1_epi8(0x3F), top = _mm256_set1_epi8(static_cast<char>(0xC0));
     __m256 accf[G][T];
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
@@ -218,41 +221,41 @@ struct Q6KTile {
       __m256i isum[G][T];
       for (int g = 0; g < G; g++)
         for (int t = 0; t < T; t++) isum[g][t] = _mm256_setzero_si256();
-      // The quarter loop unrolled, so each copy's shifts and mask are fixed: from cache, one token
-      // 39-40 -> 42-44 GB/s, 128 tokens 87-89 -> 90-95 GMAC/s. Unrolling the half loop too, or all
-      // three, was slower (35-37 and 27-29 GB/s).
       for (int h = 0; h < 2; h++)
+        for (int half = 0; half < 2; half++) {  // sub-blocks 2 (4h + i) + half: columns 16 half .. of quarter i
+          __m256i d[G][T][4];
+          for (int g = 0; g < G; g++)
+            for (int t = 0; t < T; t++)
+              for (int i = 0; i < 4; i++) d[g][t][i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; k++)      // quarter: elements 32 (4h + k) ..
-          for (int half = 0; half < 2; half++) {  // sub-block 2 (4h + k) + half: columns 16 half ..
-            __m256i d[G][T];
-            for (int g = 0; g < G; g++)
-              for (int t = 0; t < T; t++) d[g][t] = _mm256_setzero_si256();
-#pragma GCC unroll 4
-            for (int c = 4 * half; c < 4 * half + 4; c++) {
-              __m256i q[G];
-              for (int g = 0; g < G; g++) {
-                const uint8_t* v = blk[g] + 144 + (h * 8 + c) * 96;
-                const __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + (k & 1) * 32));
-                const __m256i qh = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 64));
-                const __m256i lo = k < 2 ? _mm256_and_si256(l, m4) : _mm256_and_si256(_mm256_srli_epi16(l, 4), m4);
-                const __m256i hi = k == 0   ? _mm256_slli_epi16(qh, 4)
-                                   : k == 1 ? _mm256_slli_epi16(qh, 2)
-                                   : k == 2 ? qh
-                                            : _mm256_srli_epi16(qh, 2);
-                q[g] = _mm256_or_si256(lo, _mm256_and_si256(hi, m2));
-              }
-              for (int t = 0; t < T; t++) {
-                const __m256i av = _mm256_set1_epi32(load_i32(at[t][b].qs + 32 * (4 * h + k) + 4 * c));
-                for (int g = 0; g < G; g++) d[g][t] = _mm256_dpbusd_epi32(d[g][t], q[g], av);
-              }
-            }
-            const int j = 2 * (4 * h + k) + half;
+          for (int c = 4 * half; c < 4 * half + 4; c++) {
             for (int g = 0; g < G; g++) {
-              const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 16 + 8 * j)));
-              for (int t = 0; t < T; t++) isum[g][t] = _mm256_add_epi32(isum[g][t], _mm256_mullo_epi32(d[g][t], sc));
+              const uint8_t* v = blk[g] + 144 + (h * 8 + c) * 96;
+              const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v));
+              const __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 32));
+              const __m256i v2 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v + 64));
+              const __m256i x = _mm256_srli_epi16(_mm256_and_si256(v0, top), 4);  // bits 0-1 of quarter 3, at 2-3
+              const __m256i y = _mm256_srli_epi16(_mm256_and_si256(v1, top), 2);  // bits 2-3, at 4-5
+              const __m256i q[4] = {_mm256_and_si256(v0, m6), _mm256_and_si256(v1, m6), _mm256_and_si256(v2, m6),
+                                    // (v2 & top) | x | y: 4 x quarter 3's quant
+                                    _mm256_ternarylogic_epi32(v2, top, _mm256_or_si256(x, y), 0xEA)};
+              for (int t = 0; t < T; t++)
+                for (int i = 0; i < 4; i++) {
+                  const __m256i av = _mm256_set1_epi32(load_i32(at[t][b].qs + 128 * h + 32 * i + 4 * c));
+                  d[g][t][i] = _mm256_dpbusd_epi32(d[g][t][i], q[i], av);
+                }
             }
           }
+          for (int g = 0; g < G; g++)
+            for (int i = 0; i < 4; i++) {
+              const int j = 2 * (4 * h + i) + half;
+              const __m256i sc = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk[g] + 16 + 8 * j)));
+              for (int t = 0; t < T; t++) {
+                const __m256i di = i == 3 ? _mm256_srai_epi32(d[g][t][i], 2) : d[g][t][i];
+                isum[g][t] = _mm256_add_epi32(isum[g][t], _mm256_mullo_epi32(di, sc));
+              }
+            }
+        }
       for (int t = 0; t < T; t++) {
         const block_q8k& ak = at[t][b];
         const __m256 da = _mm256_set1_ps(ak.d);
@@ -279,7 +282,7 @@ void mat_q4k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, 
 }
 
 void mat_q6k_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy, bool acc) {
-  walk_packed<Q6KTile, 4, 1>(w, r0, r1, a, n, y, ldy, acc);
+  walk_packed<Q6KTile, 2, 1>(w, r0, r1, a, n, y, ldy, acc);
 }
 
 void mat_q8_packed_u(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int n, float* y, int64_t ldy,

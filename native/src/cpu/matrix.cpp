@@ -166,12 +166,15 @@ void pack_q6k(const Tensor& t, uint8_t* out) {
   each_packed_block<block_q6_K>(t, kQ6KPackedBlock, out, [](uint8_t* dst, int r, const block_q6_K& w) {
     std::memcpy(dst + 2 * r, &w.d, 2);
     for (int j = 0; j < 16; j++) dst[16 + 8 * j + r] = (uint8_t)w.scales[j];
+    uint8_t q[QK_K];
+    q6k_unpack(w, q);
     for (int h = 0; h < 2; h++)
-      for (int k = 0; k < 8; k++) {
-        uint8_t* v = dst + 144 + (h * 8 + k) * 3 * 32 + 4 * r;
-        std::memcpy(v, w.ql + 64 * h + 4 * k, 4);
-        std::memcpy(v + 32, w.ql + 64 * h + 32 + 4 * k, 4);
-        std::memcpy(v + 64, w.qh + 32 * h + 4 * k, 4);
+      for (int c = 0; c < 8; c++) {
+        uint8_t* v = dst + 144 + (h * 8 + c) * 3 * 32 + 4 * r;
+        for (int e = 0; e < 4; e++) {
+          const uint8_t* col = q + 128 * h + 4 * c + e;  // quarter i's quant is col[32 i]
+          for (int i = 0; i < 3; i++) v[32 * i + e] = (uint8_t)(col[32 * i] | ((col[96] >> (2 * i)) & 3) << 6);
+        }
       }
   });
 }

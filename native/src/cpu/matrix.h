@@ -57,10 +57,12 @@ constexpr uint64_t kQ4KPackedBlock = 16 + 16 + 64 + 64 + 8 * 128;
 
 // Q6KPacked, one group of 8 rows and one super-block, 1680 bytes (the file's 8 x 210):
 //   d[8] fp16 | scales[16 sub-blocks][8 rows] int8 |
-//   per half h and column group k (4 columns): three 32-byte vectors of 8 rows x 4 bytes,
-//   the file's ql bytes of quarters 0|2, of quarters 1|3, and its qh bytes
-// so the four quarters' 6-bit quants of 4 columns x 8 rows come out of three
-// loads by the same shifts and masks as the row kernel's.
+//   per half h and column group c (4 columns): three 32-byte vectors V0 V1 V2 of 8 rows x 4 bytes,
+//   Vi's byte = quarter i's 6-bit quant (0..63) | bits 2i..2i+1 of quarter 3's quant << 6
+// The 6 bits are whole in a byte, so quarters 0-2 take one mask each and
+// quarter 3 is put together from the three top bit pairs (the row kernel's
+// file layout needed a shift, two masks and an or for every quarter, and
+// two loads per quarter instead of three per four).
 constexpr uint64_t kQ6KPackedBlock = 16 + 128 + 2 * 8 * 3 * 32;
 
 constexpr int kPackRows = 8;
