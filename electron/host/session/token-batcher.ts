@@ -1,11 +1,13 @@
 // Tokens on their way to the UI, handed over at most once per display frame.
-// A token that comes after a quiet frame goes at once, and so does every
-// token until the reply has shown something other than white space (a
-// reply's first visible word is the latency a user waits for; models often
-// begin with a space or a newline, which a screen shows as nothing); tokens
-// that come faster wait for the frame's end and go together as one
-// reply.token event. A reasoning model's thinking travels beside its answer
-// (each token's text split by common/thinking.ts), and counts as shown.
+// The first token that shows something goes at once (a reply's first
+// visible word is the latency a user waits for), and so does a token that
+// comes after a quiet frame; tokens that come faster wait for the frame's end
+// and go together as one reply.token event. What shows nothing before the
+// first visible word (models often begin with a space or a newline) waits for
+// that word and goes with it: sent alone it cost each window a message, a
+// parse and a render just before the word, on the cores the word then
+// waited for. A reasoning model's thinking travels beside its answer (each
+// token's text split by common/thinking.ts), and counts as shown.
 // A screen shows no more than a frame's worth anyway, and every event costs
 // the host a contract check, a serialisation and a write, and each window a
 // parse and a render: at a few hundred tokens a second that work competed
@@ -56,8 +58,12 @@ export class TokenBatcher {
     this.pending.text += t.text;
     if (t.thinking !== undefined) this.pending.thinking += t.thinking;
     this.pending.tMs = t.tMs;
+    if (!this.visible) {
+      if (showsText(this.pending.text, this.pending.thinking)) this.flush();
+      return;
+    }
     const frame = Math.max(this.frameMs, this.sentChars / REPLY_CHARS_PER_MS);
-    const wait = this.visible ? this.lastSentAt + frame - this.now() : 0;
+    const wait = this.lastSentAt + frame - this.now();
     if (wait <= 0) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), wait);
   }

@@ -43,7 +43,9 @@ test('a press: listening, thinking, replying, done; timings, history and perform
 
   const tokens = of('reply.token');
   assert.equal(tokens.map((x) => x.text).join(''), done.completion);
-  assert.deepEqual(tokens.map((x) => x.index), [...tokens.keys()]);
+  // Each event carries `count` tokens from `index` on: together, every token once and in order.
+  const indexes = tokens.flatMap((x) => Array.from({ length: x.count ?? 1 }, (_, i) => x.index + i));
+  assert.deepEqual(indexes, [...indexes.keys()]);
   assert.equal(done.stop, 'length');
   const tm = done.timings;
   assert.ok(tm !== null);

@@ -1,4 +1,4 @@
-// TokenBatcher: the first token goes at once, tokens faster than a display
+// TokenBatcher: the first visible token goes at once, tokens faster than a display
 // frame go together, nothing is lost or reordered, and flush() sends what
 // waits. Time is a hand-moved clock; the frame timer is real but short.
 import * as assert from 'node:assert/strict';
@@ -39,25 +39,32 @@ test('first token at once, then at most one event per frame, every token once an
   assert.equal(sent.length, 4, 'no timer left behind after flush');
 });
 
-test('until the reply shows something, every token goes at once (a leading space or newline shows nothing)', () => {
+test('what shows nothing (a leading space or newline) waits for the first visible word and goes with it, at once', () => {
   let now = 0;
   const sent: ReplyToken[] = [];
   const b = new TokenBatcher('p1', (t) => sent.push(t), () => now, 50);
   b.push({ index: 0, text: '\n', tMs: 1 });
   now += 1;
   b.push({ index: 1, text: ' ', tMs: 2 });
+  assert.equal(sent.length, 0, 'nothing to show yet: nothing sent');
   now += 1;
   b.push({ index: 2, text: 'Lily', tMs: 3 });
-  assert.deepEqual(
-    sent.map((t) => t.text),
-    ['\n', ' ', 'Lily'],
-    'the first visible word was not held back',
-  );
+  assert.deepEqual(sent, [{ press_id: 'p1', index: 0, count: 3, text: '\n Lily', t_ms: 3 }], 'the first visible word was not held back');
   now += 1;
   b.push({ index: 3, text: ' went', tMs: 4 });
-  assert.equal(sent.length, 3, 'from then on, one event per frame');
+  assert.equal(sent.length, 1, 'from then on, one event per frame');
   b.flush();
-  assert.equal(sent.length, 4);
+  assert.equal(sent.length, 2);
+});
+
+test('a reply that never shows anything is sent whole when it ends', () => {
+  const sent: ReplyToken[] = [];
+  const b = new TokenBatcher('p1', (t) => sent.push(t), () => 0, 50);
+  b.push({ index: 0, text: '\n', tMs: 1 });
+  b.push({ index: 1, text: '\n', tMs: 2 });
+  assert.equal(sent.length, 0);
+  b.flush();
+  assert.deepEqual(sent, [{ press_id: 'p1', index: 0, count: 2, text: '\n\n', t_ms: 2 }]);
 });
 
 test('a long reply is handed over less often: the frame grows with the text sent', () => {
