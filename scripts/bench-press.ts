@@ -7,7 +7,9 @@
 // per stage, p50/p90/p99 over the presses, with the engine's own TTFT beside it; then long
 // replies' decode speed inside the app (the median of --long-replies, as one reply of a fast
 // model lasts a few milliseconds and one busy moment of the machine decides it) against
-// `keymate bench` on the same model and threads.
+// `keymate bench` on the same model and threads, run after each long reply while the app waits
+// (so the two share the machine's slow and fast moments; run after the app had gone, the
+// bench met other moments, and the ratio moved from 0.5 to 1.05 between runs of one build).
 //
 //   node dist/scripts/bench-press.js --model M.gguf [--presses 50] [--warmup 3] [--threads N]
 //        [--tokens 8] [--decode-tokens 128] [--long-replies 5] [--hold-ms 150] [--profile DIR]
@@ -224,9 +226,9 @@ const repo = path.resolve(__dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'keymate');
 
 /** `keymate bench` on the same model: the engine alone, on `threads` (0: the CLI's default, one per physical core). */
-function cliBench(o: Options, threads: number, promptTokens: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
+function cliBench(o: Options, threads: number, promptTokens: number, repeat: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
   return new Promise((resolve, reject) => {
-    const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', '5', '--json'];
+    const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', String(repeat), '--json'];
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -387,10 +389,17 @@ async function main(): Promise<void> {
 
     if (o.trace !== null) fs.writeFileSync(o.trace, await browser.stopTracing());
     // Long replies: decode speed inside the app, and as the page shows it.
+    // Each followed by `keymate bench` on the same threads and prompt length, the app waiting.
     await client.request('settings.set', { patch: { max_tokens: o.decodeTokens } });
+    const appThreadCount = appThreads(o.threads, probeBackends().cpu.threads);
     const longs: { id: string }[] = [];
+    const engineAlone: number[] = [];
     for (let i = 0; i < o.longReplies; i++) {
-      longs.push(await press(300_000));
+      const long = await press(300_000);
+      longs.push(long);
+      const record = (await client.request('performance.list', { limit: 5 })).records.find((r) => r.press_id === long.id);
+      if (record === undefined || record.timings === null) throw new Error(`long reply ${long.id}: no record`);
+      engineAlone.push((await cliBench(o, appThreadCount, record.timings.prompt_tokens, 1)).decode_tok_s);
       await sleep(DOUBLE_TAP_MS + 20);
     }
     if (cdp !== null && o.profile !== null) {
@@ -451,11 +460,9 @@ async function main(): Promise<void> {
     serve.kill('SIGINT');
     await Promise.all([new Promise((r) => serve.once('exit', r)), new Promise((r) => sim.once('exit', r))]);
 
-    // The engine alone, after the app has gone: on the threads the app ran it on (its rule for
-    // 0, engine-service.ts appThreads), and on the CLI's own default.
-    const appThreadCount = appThreads(o.threads, probeBackends().cpu.threads);
-    const engineAlone = await cliBench(o, appThreadCount, longRecord.timings.prompt_tokens);
-    const engineAloneDefault = await cliBench(o, 0, longRecord.timings.prompt_tokens);
+    // The engine alone on the CLI's own default threads (one per physical core), after the app has gone.
+    const engineAloneDefault = await cliBench(o, 0, longRecord.timings.prompt_tokens, 5);
+    const benchTokS = median(engineAlone);
 
     const stage = (k: keyof Omit<PressRow, 'press_id' | 'app_total'>): Summary => summary(rows.map((r) => r[k]));
     const result = {
@@ -482,8 +489,9 @@ async function main(): Promise<void> {
         app_engine_tok_s: round(longRecord.timings.decode_tok_s),
         page_tok_s: round(pageTokS),
         threads: appThreadCount,
-        bench_tok_s: round(engineAlone.decode_tok_s),
-        ratio: round(longRecord.timings.decode_tok_s / engineAlone.decode_tok_s),
+        bench_tok_s_each: engineAlone.map(round),
+        bench_tok_s: round(benchTokS),
+        ratio: round(longRecord.timings.decode_tok_s / benchTokS),
         bench_physical_cores_tok_s: round(engineAloneDefault.decode_tok_s),
       },
       sync_ms: { host: round(Math.max(syncBefore.host.half, syncAfter.host.half)), page: round(Math.max(syncBefore.page.half, syncAfter.page.half)), host_drift: round(syncAfter.host.offset - syncBefore.host.offset), page_drift: round(syncAfter.page.offset - syncBefore.page.offset) },
