@@ -60,9 +60,9 @@ constexpr uint64_t kQ4KPackedBlock = 16 + 16 + 64 + 64 + 8 * 128;
 //   per half h and column group c (4 columns): three 32-byte vectors V0 V1 V2 of 8 rows x 4 bytes,
 //   Vi's byte = quarter i's 6-bit quant (0..63) | bits 2i..2i+1 of quarter 3's quant << 6
 // The 6 bits are whole in a byte, so quarters 0-2 take one mask each and
-// quarter 3 is put together from the three top bit pairs (the row kernel's
-// file layout needed a shift, two masks and an or for every quarter, and
-// two loads per quarter instead of three per four).
+// quarter 3 is put together from the three top bit pairs. Kept in the file's
+// split (4 low bits here, 2 high bits there), every quarter took two loads, a
+// shift, two masks and an or.
 constexpr uint64_t kQ6KPackedBlock = 16 + 128 + 2 * 8 * 3 * 32;
 
 constexpr int kPackRows = 8;
