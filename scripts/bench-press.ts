@@ -225,8 +225,8 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 const repo = path.resolve(__dirname, '..', '..');
 const bin = path.join(repo, 'bin', 'keymate');
 
-/** `keymate bench` on the same model: the engine alone, on `threads` (0: the CLI's default, one per physical core). */
-function cliBench(o: Options, threads: number, promptTokens: number, repeat: number): Promise<{ decode_tok_s: number; ttft_ms: number }> {
+/** `keymate bench`'s decode tok/s on the same model: the engine alone, on `threads` (0: the CLI's default, one per physical core). */
+function cliBench(o: Options, threads: number, promptTokens: number, repeat: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const args = [bin, 'bench', '--model', o.model, '--backend', 'cpu', '--threads', String(threads), '--prompt-tokens', String(promptTokens), '--gen-tokens', String(o.decodeTokens), '--repeat', String(repeat), '--json'];
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -234,8 +234,7 @@ function cliBench(o: Options, threads: number, promptTokens: number, repeat: num
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`keymate bench exited ${String(code)}`));
-      const r = JSON.parse(out) as { decode_tok_s: number; ttft_ms: { median: number } };
-      resolve({ decode_tok_s: r.decode_tok_s, ttft_ms: r.ttft_ms.median });
+      resolve((JSON.parse(out) as { decode_tok_s: number }).decode_tok_s);
     });
   });
 }
@@ -399,7 +398,7 @@ async function main(): Promise<void> {
       longs.push(long);
       const record = (await client.request('performance.list', { limit: 5 })).records.find((r) => r.press_id === long.id);
       if (record === undefined || record.timings === null) throw new Error(`long reply ${long.id}: no record`);
-      engineAlone.push((await cliBench(o, appThreadCount, record.timings.prompt_tokens, 1)).decode_tok_s);
+      engineAlone.push(await cliBench(o, appThreadCount, record.timings.prompt_tokens, 1));
       await sleep(DOUBLE_TAP_MS + 20);
     }
     if (cdp !== null && o.profile !== null) {
@@ -492,7 +491,7 @@ async function main(): Promise<void> {
         bench_tok_s_each: engineAlone.map(round),
         bench_tok_s: round(benchTokS),
         ratio: round(longRecord.timings.decode_tok_s / benchTokS),
-        bench_physical_cores_tok_s: round(engineAloneDefault.decode_tok_s),
+        bench_physical_cores_tok_s: round(engineAloneDefault),
       },
       sync_ms: { host: round(Math.max(syncBefore.host.half, syncAfter.host.half)), page: round(Math.max(syncBefore.page.half, syncAfter.page.half)), host_drift: round(syncAfter.host.offset - syncBefore.host.offset), page_drift: round(syncAfter.page.offset - syncBefore.page.offset) },
       node: process.version,
