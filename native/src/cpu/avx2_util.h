@@ -18,21 +18,38 @@ namespace {
 // matrix of a forward pass starts cold, and each tile starts G-1 new streams.
 // So a decode tile asks for the block kPrefetchBytes ahead in each of its
 // streams, and past a row's end for the same stream of the next tile (group
-// g + G). The VNNI tiles use it. Decode on 2 threads, one binary with and
-// without it in ABBA order (BENCHMARKS): a 1.1B Q4_K_M took 14 % and 10 %
-// less time a token in two sets of runs, the same model in Q4_0 29 %, a
-// Llama-3.2-1B Q8_0 22 %. The AVX2 tiles gained nothing from it: their
-// arithmetic, not memory, bounds them.
+// g + G). The VNNI tiles use it; the AVX2 tiles gained nothing from it (their
+// arithmetic, not memory, bounds them).
+//
+// The requests are spread over the block's inner loop, a few lines per step,
+// not issued all at once when the block begins: a burst of one request per
+// line (27 lines a stream for a Q6_K block, 2 streams) fills the core's
+// queue of outstanding misses, and the loads that follow wait behind it, so
+// the tile's arithmetic and its memory traffic took turns instead of
+// overlapping. Spread, one 1.1B Q4_K_M decode token on 2 threads took
+// 13.2-16.7 ms against 17.5-18.3 ms in bursts, near the 10.4-12.4 ms of the
+// measured bandwidth (the old binary against the new, ABBA, BENCHMARKS).
 constexpr uint64_t kPrefetchBytes = 2048;
 
-template <int G>
-inline void prefetch_ahead(const uint8_t* const (&wg)[G], uint64_t stride, int64_t b, int64_t nb, uint64_t block) {
-  const int64_t ahead = b + static_cast<int64_t>((kPrefetchBytes + block - 1) / block);
-  for (int g = 0; g < G; g++) {
-    const uint8_t* p = ahead < nb ? wg[g] + ahead * block : wg[g] + G * stride + (ahead - nb) * block;
-    for (uint64_t l = 0; l < block; l += 64) _mm_prefetch(reinterpret_cast<const char*>(p + l), _MM_HINT_T0);
+// The block kPrefetchBytes ahead in each of a decode tile's G streams, asked
+// for in Parts parts of the tile's inner loop over one block.
+template <int G, uint64_t Block, int Parts>
+struct AheadBlocks {
+  const uint8_t* at[G];
+
+  // Block b of nb in the streams that begin at wg[g], groups `stride` apart.
+  AheadBlocks(const uint8_t* const (&wg)[G], uint64_t stride, int64_t b, int64_t nb) {
+    const int64_t ahead = b + static_cast<int64_t>((kPrefetchBytes + Block - 1) / Block);
+    for (int g = 0; g < G; g++) at[g] = ahead < nb ? wg[g] + ahead * Block : wg[g] + G * stride + (ahead - nb) * Block;
   }
-}
+
+  // Part i: each 64-byte line the block can touch (whatever its alignment) is in exactly one part.
+  void part(int i) const {
+    constexpr int kLines = static_cast<int>((Block + 63) / 64) + 1;
+    for (int l = i * kLines / Parts; l < (i + 1) * kLines / Parts; l++)
+      for (int g = 0; g < G; g++) _mm_prefetch(reinterpret_cast<const char*>(at[g] + 64 * l), _MM_HINT_T0);
+  }
+};
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));

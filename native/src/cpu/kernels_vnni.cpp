@@ -49,7 +49,7 @@ struct Q8uTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, BB);
+      const AheadBlocks<G, BB, 8> ahead(wg, w.stride, b, nb);
       __m256i acci[G][T];
       for (int t = 0; t < T; t++) {
         const __m256i init = _mm256_set1_epi32(-128 * ab[t][b].sum);
@@ -57,6 +57,7 @@ struct Q8uTile {
       }
 #pragma GCC unroll 8
       for (int k = 0; k < 8; k++) {
+        if constexpr (T == 1) ahead.part(k);
         __m256i wv[G];
         for (int g = 0; g < G; g++)
           wv[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * k));
@@ -85,7 +86,7 @@ struct Q4Tile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, BB);
+      const AheadBlocks<G, BB, 4> ahead(wg, w.stride, b, nb);
       __m256i acci[G][T];
       for (int t = 0; t < T; t++) {
         const __m256i init = _mm256_set1_epi32(-8 * ab[t][b].sum);
@@ -93,6 +94,7 @@ struct Q4Tile {
       }
 #pragma GCC unroll 4
       for (int j = 0; j < 4; j++) {
+        if constexpr (T == 1) ahead.part(j);
         __m256i lo[G], hi[G];
         for (int g = 0; g < G; g++) {
           const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * j));
@@ -128,7 +130,7 @@ struct Q4KTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, kQ4KPackedBlock);
+      const AheadBlocks<G, kQ4KPackedBlock, 32> ahead(wg, w.stride, b, nb);
       const uint8_t* blk[G];
       for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ4KPackedBlock;
       __m256i isum[G][T];
@@ -140,6 +142,7 @@ struct Q4KTile {
           for (int t = 0; t < T; t++) dlo[g][t] = _mm256_setzero_si256(), dhi[g][t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) {
+          if constexpr (T == 1) ahead.part(8 * p + k);
           __m256i lo[G], hi[G];
           for (int g = 0; g < G; g++) {
             const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk[g] + 160 + (8 * p + k) * 32));
@@ -215,7 +218,7 @@ struct Q6KTile {
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-      if constexpr (T == 1) prefetch_ahead(wg, w.stride, b, nb, kQ6KPackedBlock);
+      const AheadBlocks<G, kQ6KPackedBlock, 16> ahead(wg, w.stride, b, nb);
       const uint8_t* blk[G];
       for (int g = 0; g < G; g++) blk[g] = wg[g] + b * kQ6KPackedBlock;
       __m256i isum[G][T];
@@ -229,6 +232,7 @@ struct Q6KTile {
               for (int i = 0; i < 4; i++) d[g][t][i] = _mm256_setzero_si256();
 #pragma GCC unroll 4
           for (int c = 4 * half; c < 4 * half + 4; c++) {
+            if constexpr (T == 1) ahead.part(8 * h + c);
             for (int g = 0; g < G; g++) {
               const uint8_t* v = blk[g] + 144 + (h * 8 + c) * 96;
               const __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(v));
