@@ -18,8 +18,8 @@ namespace {
 // matrix of a forward pass starts cold, and each tile starts G-1 new streams.
 // So a decode tile asks for the block kPrefetchBytes ahead in each of its
 // streams, and past a row's end for the same stream of the next tile (group
-// g + G). The VNNI tiles use it; the AVX2 tiles gained nothing from it (their
-// arithmetic, not memory, bounds them).
+// g + G). The packed tiles of both levels use it (Q8_0 and Q4_0 in AVX2;
+// those and Q4_K and Q6_K in VNNI).
 //
 // The requests are spread over the block's inner loop, a few lines per step,
 // not issued all at once when the block begins: a burst of one request per
@@ -28,7 +28,8 @@ namespace {
 // the tile's arithmetic and its memory traffic took turns instead of
 // overlapping. Spread, one 1.1B Q4_K_M decode token on 2 threads took
 // 13.2-16.7 ms against 17.5-18.3 ms in bursts, near the 10.4-12.4 ms of the
-// measured bandwidth (the old binary against the new, ABBA, BENCHMARKS).
+// measured bandwidth (the old binary against the new, ABBA, BENCHMARKS). The
+// AVX2 tiles, which the burst did not speed up, gained as much spread.
 constexpr uint64_t kPrefetchBytes = 2048;
 
 // The block kPrefetchBytes ahead in each of a decode tile's G streams, asked

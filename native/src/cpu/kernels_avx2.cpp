@@ -203,11 +203,13 @@ void q8p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, 
   for (int g = 0; g < G; g++)
     for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; b++) {
+    const AheadBlocks<G, BB, 8> ahead(wg, w.stride, b, nb);
     __m256i acci[G][T];
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) acci[g][t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int k = 0; k < 8; k++) {
+      if constexpr (T == 1) ahead.part(k);
       __m256i wv[G], aw[G];
       for (int g = 0; g < G; g++) {
         wv[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * k));
@@ -241,11 +243,13 @@ void q4p_tile(const MatPart& w, int64_t g0, const ActView& a, int t0, float* y, 
   for (int g = 0; g < G; g++)
     for (int t = 0; t < T; t++) accf[g][t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < nb; b++) {
+    const AheadBlocks<G, BB, 4> ahead(wg, w.stride, b, nb);
     __m256i acc16[G][T];
     for (int g = 0; g < G; g++)
       for (int t = 0; t < T; t++) acc16[g][t] = _mm256_setzero_si256();
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
+      if constexpr (T == 1) ahead.part(j);
       __m256i lo[G], hi[G];
       for (int g = 0; g < G; g++) {
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wg[g] + b * BB + 16 + 32 * j));
