@@ -2,7 +2,8 @@
 # Builds the reference: llama.cpp exactly as node-llama-cpp bundles it (its
 # gitRelease.bundle, so the golden files name one fixed source), the llama.cpp
 # tools we compare against (llama-completion, llama-bench, llama-tokenize,
-# llama-perplexity, llama-quantize for the K-quant files, llama-server as the
+# llama-perplexity, llama-quantize for the K-quant files, llama-imatrix for
+# their importance-weighted variants, llama-server as the
 # remote OpenAI-compatible engine) and our own km-dump-logits (dump_logits.cpp, linked to the
 # libllama of that build).
 #
@@ -34,7 +35,7 @@ while [[ $# -gt 0 ]]; do
 done
 case "$cuda" in auto|on|off) ;; *) echo "build-llama.sh: --cuda must be auto, on or off" >&2; exit 2 ;; esac
 
-tools=(llama-completion llama-bench llama-tokenize llama-perplexity llama-quantize llama-server)
+tools=(llama-completion llama-bench llama-tokenize llama-perplexity llama-quantize llama-imatrix llama-server)
 
 # 0. What CUDA this machine offers; decided before any building.
 have_gpu=0
