@@ -1,6 +1,7 @@
 // Port discovery: a named port wins; otherwise USB ids (and serial) pick the port from the
-// list; a failing list() falls back to sysfs, and a failing sysfs to a reason that tells the
-// user to name the port. Nothing here may throw.
+// list. On Linux sysfs is read first and serialport's list() (udevadm) only where sysfs
+// fails; elsewhere the other way round; both failing give a reason that tells the user to
+// name the port. Nothing here may throw.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,8 @@ const ports: PortInfo[] = [
 ];
 const list = () => Promise.resolve(ports);
 const broken = () => Promise.reject(new Error('spawn udevadm ENOENT'));
+/** The matching tests list through list() whatever the platform. */
+const mac = 'darwin' as const;
 
 test('a named port is used as is, without listing', async () => {
   const r = await discoverPort({ port: '/tmp/kb', list: broken, listSysfs: broken });
@@ -24,13 +27,13 @@ test('a named port is used as is, without listing', async () => {
 });
 
 test('USB ids pick the first matching port by path; a serial number picks one keyboard', async () => {
-  assert.deepEqual(await discoverPort({ list }), { ok: true, path: '/dev/ttyACM0', via: 'usb' });
-  assert.deepEqual(await discoverPort({ list, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'B' } }), {
+  assert.deepEqual(await discoverPort({ list, platform: mac }), { ok: true, path: '/dev/ttyACM0', via: 'usb' });
+  assert.deepEqual(await discoverPort({ list, platform: mac, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'B' } }), {
     ok: true,
     path: '/dev/ttyACM1',
     via: 'usb',
   });
-  assert.deepEqual(await discoverPort({ list, usb: { vendorId: 0x0403, productId: 0x6001 } }), {
+  assert.deepEqual(await discoverPort({ list, platform: mac, usb: { vendorId: 0x0403, productId: 0x6001 } }), {
     ok: true,
     path: '/dev/ttyUSB0',
     via: 'usb',
@@ -38,19 +41,38 @@ test('USB ids pick the first matching port by path; a serial number picks one ke
 });
 
 test('no match: a reason naming the ids and how many ports were seen', async () => {
-  const r = await discoverPort({ list, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'Z' } });
+  const r = await discoverPort({ list, platform: mac, usb: { vendorId: 0x1209, productId: 1, serialNumber: 'Z' } });
   assert.deepEqual(r, { ok: false, reason: 'no keyboard with USB id 1209:0001 serial Z is plugged in (4 serial ports seen)' });
 });
 
-test('list() failing (no udevadm) falls back to sysfs', async () => {
-  const r = await discoverPort({ list: broken, listSysfs: list });
+test('on Linux sysfs is read, and list() (a udevadm process) is not run', async () => {
+  let runs = 0;
+  const counted = () => {
+    runs++;
+    return list();
+  };
+  const r = await discoverPort({ list: counted, listSysfs: list, platform: 'linux' });
   assert.deepEqual(r, { ok: true, path: '/dev/ttyACM0', via: 'sysfs' });
+  assert.equal(runs, 0);
 });
 
-test('list() and sysfs both failing: a clear way out, no exception', async () => {
-  const r = await discoverPort({ list: broken, listSysfs: broken });
-  assert.equal(r.ok, false);
-  assert.match(!r.ok ? r.reason : '', /cannot list serial ports \(spawn udevadm ENOENT\); name the keyboard port instead \(--port PATH/);
+test('on Linux without a readable sysfs, list() answers', async () => {
+  const r = await discoverPort({ list, listSysfs: broken, platform: 'linux' });
+  assert.deepEqual(r, { ok: true, path: '/dev/ttyACM0', via: 'usb' });
+});
+
+test('elsewhere list() answers, and failing (no udevadm) falls back to sysfs', async () => {
+  assert.deepEqual(await discoverPort({ list, listSysfs: broken, platform: mac }), { ok: true, path: '/dev/ttyACM0', via: 'usb' });
+  assert.deepEqual(await discoverPort({ list: broken, listSysfs: list, platform: mac }), { ok: true, path: '/dev/ttyACM0', via: 'sysfs' });
+});
+
+test('list() and sysfs both failing: a clear way out naming what list() lacked, no exception', async () => {
+  const noSys = () => Promise.reject(new Error("ENOENT: no such file or directory, scandir '/sys/class/tty'"));
+  for (const platform of ['linux', 'darwin'] as const) {
+    const r = await discoverPort({ list: broken, listSysfs: noSys, platform });
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.reason : '', /^cannot list serial ports \(spawn udevadm ENOENT\); name the keyboard port instead \(--port PATH/);
+  }
 });
 
 test('without udevadm the real list() fails here, and discovery still answers', async () => {
