@@ -41,7 +41,7 @@ void walk_packed(const MatPart& w, int64_t r0, int64_t r1, const ActView& a, int
     if constexpr (DecodeG >= 2) {
       for (; g + 2 <= g_end; g += 2) Tile<2, 1>::run(w, g, a, 0, y, ldy, acc);
     }
-    if (g < g_end) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);
+    for (; g < g_end; g++) Tile<1, 1>::run(w, g, a, 0, y, ldy, acc);  // at most one left unless DecodeG == 1
     return;
   }
   for (int64_t g = g_begin; g < g_end; g += PrefillG) {
