@@ -86,8 +86,6 @@ def main():
             continue
         sub = f.types[1] if len(f.types) > 1 else None
         w.add_key_value(name, f.contents(), f.types[0], sub)
-    if 'llama.rope.dimension_count' not in r.fields:
-        w.add_uint32('llama.rope.dimension_count', hd)
 
     norm_scale = math.sqrt(dim / dim2)
 

@@ -27,8 +27,8 @@ namespace {
 // queue of outstanding misses, and the loads that follow wait behind it, so
 // the tile's arithmetic and its memory traffic took turns instead of
 // overlapping. Spread, one 1.1B Q4_K_M decode token on 2 threads took
-// 13.2-16.7 ms against 17.5-18.3 ms in bursts, near the 10.4-12.4 ms of the
-// measured bandwidth (the old binary against the new, ABBA, BENCHMARKS). The
+// 13.2-16.7 ms against 17.5-18.3 ms in bursts, near the 11.2-12.4 ms bound
+// the same runs measured (the old binary against the new, ABBA, BENCHMARKS). The
 // AVX2 tiles, which the burst did not speed up, took a third less time a
 // token spread (Q8_0 and Q4_0 models, BENCHMARKS).
 constexpr uint64_t kPrefetchBytes = 2048;
