@@ -12,7 +12,7 @@
 //   keymate_bench eval --model F --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]
 //                      [--reference F32.gguf] [--imatrix auto|off|FILE] [--imatrix-cache DIR] [--calibration TEXT]
 //   keymate_bench imatrix (--model F | --synthetic SHAPE [--type T]) [--calibration TEXT] [--tokens N]
-//                         [--threads N] [--out FILE.gguf]
+//                         [--threads N] [--covariance on|off] [--out FILE.gguf]
 //   keymate_bench plan --model F [--weights W] [--kv K] [--context N] [--vram-mb M]
 //   keymate_bench formats
 //   keymate_bench doorbell [--rings 10000] [--warmup 200] [--json]
@@ -54,7 +54,7 @@ const char* kUsage =
     "       keymate_bench eval --model FILE --text FILE [--weights W] [--kv K] [--ctx 128] [--chunks N] [--threads N]\n"
     "                          [--reference FILE] [--imatrix auto|off|FILE] [--imatrix-cache DIR] [--calibration TEXT]\n"
     "       keymate_bench imatrix (--model FILE | --synthetic SHAPE [--type f16]) [--calibration TEXT] [--tokens N]\n"
-    "                             [--threads N] [--out FILE.gguf]\n"
+    "                             [--threads N] [--covariance on|off] [--out FILE.gguf]\n"
     "       keymate_bench plan --model FILE [--weights W] [--kv K] [--context N] [--vram-mb M]\n"
     "       keymate_bench formats\n"
     "       keymate_bench cpu-kernels [--rows 2048] [--cols 768] [--tokens 1,128] [--types q8_0,...] [--ms 300]\n"
@@ -309,7 +309,8 @@ int cmd_eval(int argc, char** argv) {
 // calibration text and written as an imatrix GGUF (for llama-quantize
 // --imatrix too); its time is what the first 4-bit load of a model costs.
 int cmd_imatrix(int argc, char** argv) {
-  const auto o = parse_options(argc, argv, 2, {"model", "synthetic", "type", "calibration", "tokens", "threads", "out"});
+  const auto o =
+      parse_options(argc, argv, 2, {"model", "synthetic", "type", "calibration", "tokens", "threads", "out", "covariance"});
   const bool has_model = o.count("model"), has_synth = o.count("synthetic");
   if (has_model == has_synth) throw Usage{"give exactly one of --model FILE and --synthetic SHAPE"};
   std::shared_ptr<const km::GgufFile> file;
@@ -327,6 +328,9 @@ int cmd_imatrix(int argc, char** argv) {
   km::quant::CalibrateOptions co;
   co.threads = static_cast<int>(to_int(o, "threads", 0));
   co.max_tokens = to_int(o, "tokens", co.max_tokens);
+  const std::string cov = get(o, "covariance", "on");
+  if (cov != "on" && cov != "off") throw Usage{"--covariance is on or off"};
+  co.covariance = cov == "on";
   const double t0 = km::now_ms();
   const km::quant::Importance imp =
       km::quant::collect_importance(m, *tok, text, o.count("calibration") ? o.at("calibration") : "keymate calibration text", co);

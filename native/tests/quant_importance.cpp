@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -215,6 +216,25 @@ TEST(quant_importance, bad_imatrix_is_one_line) {
   neg.tensors["blk.0.attn_q.weight"].sum2[5] = -1;
   km::quant::write_imatrix(dir.path + "/neg.gguf", neg);
   one_line(dir.path + "/neg.gguf", "column 5");
+
+  // Keymate's covariance blocks (quant_error_feedback.cpp reads a good one):
+  // one block for a weight that needs two, and a negative sum of squares on
+  // a diagonal. Partial blocks are not even written.
+  const int64_t block = km::quant::kCovBlock;
+  km::quant::Importance cov;
+  cov.tensors["blk.0.attn_q.weight"].sum2.assign((size_t)block + 32, 1.0);
+  cov.tensors["blk.0.attn_q.weight"].count = 4;
+  cov.tensors["blk.0.attn_q.weight"].cov = std::make_shared<const std::vector<float>>((size_t)(block * block), 0.5f);
+  km::quant::write_imatrix(dir.path + "/cov-size.gguf", cov);
+  one_line(dir.path + "/cov-size.gguf", "in_cov: expected");
+  cov.tensors["blk.0.attn_q.weight"].cov = std::make_shared<const std::vector<float>>(100, 0.5f);
+  CHECK_THROWS_WITH(km::quant::write_imatrix(dir.path + "/cov-part.gguf", cov), "not whole blocks");
+  cov.tensors["blk.0.attn_q.weight"].sum2.assign(64, 1.0);
+  std::vector<float> diag((size_t)km::quant::cov_floats(64), 0.0f);
+  diag[(size_t)(3 * km::quant::kCovBlock + 3)] = -2.0f;
+  cov.tensors["blk.0.attn_q.weight"].cov = std::make_shared<const std::vector<float>>(diag);
+  km::quant::write_imatrix(dir.path + "/cov-neg.gguf", cov);
+  one_line(dir.path + "/cov-neg.gguf", "on the diagonal >= 0");
 }
 
 TEST(quant_importance, a_good_imatrix_loads_and_is_reported) {

@@ -12,7 +12,7 @@ export const engineOptionSpecs = {
   weights: { kind: 'enum', choices: WEIGHT_FORMATS, default: 'native', help: 'weight format to run (native = as in the file)' } satisfies EnumOption<(typeof WEIGHT_FORMATS)[number]>,
   kv: { kind: 'enum', choices: KV_FORMATS, default: 'f16', help: 'KV cache format' } satisfies EnumOption<(typeof KV_FORMATS)[number]>,
   threads: { kind: 'int', placeholder: 'N', min: 0, max: 1024, default: 0, help: 'CPU threads (0 = physical cores)' } satisfies NumberOption,
-  imatrix: { kind: 'string', placeholder: 'auto|off|FILE', default: 'auto', help: 'importance for the scale search: auto measures it once per model for 4-bit weights (kept in $KEYMATE_HOME/imatrix); FILE is an imatrix GGUF (llama-imatrix)' } satisfies StringOption,
+  imatrix: { kind: 'string', placeholder: 'auto|off|FILE', default: 'auto', help: 'importance for 4-bit weights: auto measures it once per model (kept in $KEYMATE_HOME/imatrix) for the scale search and the error feedback; FILE is an imatrix GGUF (llama-imatrix: the scale search only)' } satisfies StringOption,
 } as const;
 
 export function loadOptions(

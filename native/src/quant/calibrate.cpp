@@ -31,49 +31,88 @@ namespace km::quant {
 namespace {
 
 // Bumped when what is measured changes, so older cache files are not reused.
-constexpr uint64_t kCollectorVersion = 1;
+constexpr uint64_t kCollectorVersion = 2;  // 2: the block covariance
 constexpr int kSites = 5;  // MatSite values
 
 class Collector final : public MatInputObserver {
  public:
-  explicit Collector(const Config& c) : layers_((size_t)c.n_layers + 1) {
+  Collector(const Config& c, bool covariance) : layers_((size_t)c.n_layers + 1), cov_(layers_.size()) {
     for (size_t l = 0; l < layers_.size(); l++) {
       const bool out = l == (size_t)c.n_layers;
       const int64_t q_dim = (int64_t)c.n_heads * c.head_dim;
       const int64_t cols[kSites] = {c.dim, q_dim, c.dim, c.ffn_dim, c.dim};
-      for (int s = 0; s < kSites; s++)
-        if (!out || s == (int)MatSite::Output) layers_[l][s].sum2.assign((size_t)cols[s], 0.0);
+      for (int s = 0; s < kSites; s++) {
+        if (out != (s == (int)MatSite::Output)) continue;
+        layers_[l][s].sum2.assign((size_t)cols[s], 0.0);
+        // The output matrix stays 8-bit under every 4-bit format: no error feedback, no covariance.
+        if (covariance && !out) cov_[l][s].assign((size_t)cov_floats(cols[s]), 0.0);
+      }
     }
   }
 
   void rows(int layer, MatSite site, const float* x, int n, int64_t cols, int64_t ld) override {
-    ColumnStats& cs = layers_[layer < 0 ? layers_.size() - 1 : (size_t)layer][(int)site];
+    const size_t l = layer < 0 ? layers_.size() - 1 : (size_t)layer;
+    ColumnStats& cs = layers_[l][(int)site];
     if ((int64_t)cs.sum2.size() != cols) fail("calibration: %lld columns at a matrix input of %zu", (long long)cols, cs.sum2.size());
     for (int t = 0; t < n; t++) {
       const float* r = x + (int64_t)t * ld;
       for (int64_t k = 0; k < cols; k++) cs.sum2[(size_t)k] += (double)r[k] * r[k];
     }
     cs.count += n;
+    if (!cov_[l][(int)site].empty()) add_cov(cov_[l][(int)site], x, n, cols, ld);
   }
 
   // Every weight that reads each input gets its sums, under the weight's name.
   void fill(const Weights& w, Importance& imp) const {
-    auto put = [&](const Tensor& t, const ColumnStats& cs) {
-      if (!t.empty() && cs.count > 0) imp.tensors[t.name] = cs;
-    };
-    for (size_t l = 0; l + 1 < layers_.size(); l++) {
+    for (size_t l = 0; l < layers_.size(); l++) {
+      std::array<ColumnStats, kSites> s = layers_[l];
+      for (int k = 0; k < kSites; k++)
+        if (!cov_[l][k].empty()) s[k].cov = std::make_shared<const std::vector<float>>(cov_[l][k].begin(), cov_[l][k].end());
+      auto put = [&](const Tensor& t, MatSite site) {
+        if (!t.empty() && s[(int)site].count > 0) imp.tensors[t.name] = s[(int)site];
+      };
+      if (l + 1 == layers_.size()) {
+        put(w.output, MatSite::Output);
+        continue;
+      }
       const LayerWeights& L = w.layers[l];
-      const auto& s = layers_[l];
-      for (const Tensor* t : {&L.wq, &L.wk, &L.wv}) put(*t, s[(int)MatSite::AttnIn]);
-      put(L.wo, s[(int)MatSite::AttnOut]);
-      for (const Tensor* t : {&L.w_gate, &L.w_up}) put(*t, s[(int)MatSite::FfnIn]);
-      put(L.w_down, s[(int)MatSite::FfnDownIn]);
+      for (const Tensor* t : {&L.wq, &L.wk, &L.wv}) put(*t, MatSite::AttnIn);
+      put(L.wo, MatSite::AttnOut);
+      for (const Tensor* t : {&L.w_gate, &L.w_up}) put(*t, MatSite::FfnIn);
+      put(L.w_down, MatSite::FfnDownIn);
     }
-    put(w.output, layers_.back()[(int)MatSite::Output]);
   }
 
  private:
+  // sum x_i x_j within each block of kCovBlock columns, over n rows: summed
+  // in floats for this call (a chunk's rows; the inner loop vectorises), then
+  // added to the double totals.
+  void add_cov(std::vector<double>& cov, const float* x, int n, int64_t cols, int64_t ld) {
+    constexpr int B = kCovBlock;
+    acc_.resize((size_t)B * B);
+    for (int64_t c0 = 0, b = 0; c0 < cols; c0 += B, b++) {
+      const int nb = (int)std::min<int64_t>(B, cols - c0);
+      std::fill(acc_.begin(), acc_.end(), 0.0f);
+      for (int t = 0; t < n; t++) {
+        const float* r = x + (int64_t)t * ld + c0;
+        for (int i = 0; i < nb; i++) {
+          const float xi = r[i];
+          float* a = acc_.data() + (size_t)i * B;
+          for (int j = i; j < nb; j++) a[j] += xi * r[j];  // the upper triangle; the block is symmetric
+        }
+      }
+      double* dst = cov.data() + (size_t)b * B * B;
+      for (int i = 0; i < nb; i++)
+        for (int j = i; j < nb; j++) {
+          dst[(size_t)i * B + j] += acc_[(size_t)i * B + j];
+          if (j != i) dst[(size_t)j * B + i] += acc_[(size_t)i * B + j];
+        }
+    }
+  }
+
   std::vector<std::array<ColumnStats, kSites>> layers_;  // [n_layers + 1]: the last holds Output
+  std::vector<std::array<std::vector<double>, kSites>> cov_;  // [cov_floats(cols)] or empty
+  std::vector<float> acc_;
 };
 
 std::string cache_file(const std::string& dir, const Model& m, std::string_view text, const CalibrateOptions& o) {
@@ -122,7 +161,7 @@ Importance collect_importance(std::shared_ptr<const Model> m, const Tokenizer& t
   std::vector<int32_t> tokens = tok.encode(text, false, false);
   if (o.max_tokens > 0 && (int64_t)tokens.size() > o.max_tokens) tokens.resize((size_t)o.max_tokens);
   if (tokens.empty()) fail("calibration: the text %s has no tokens", dataset.c_str());
-  Collector col(c);
+  Collector col(c, o.covariance);
   BackendOptions bo;
   bo.threads = o.threads;
   bo.context = ctx;

@@ -4,7 +4,9 @@
 // Measuring: the model runs in its stored precision on the CPU backend over
 // a calibration text, in chunks of kCalibrationCtx tokens each opened by BOS
 // (llama-imatrix's protocol), and an observer of the backend
-// (MatInputObserver) sums x_k^2 of every row entering every matrix.
+// (MatInputObserver) sums x_k^2 of every row entering every matrix, and the
+// products x_i x_j within blocks of kCovBlock columns for the error feedback
+// (error_feedback.h; not for the output matrix, which stays 8-bit).
 //
 // The policy at load (`LoadOptions::imatrix`):
 //   auto  the formats the search gains from (importance_helps) measure it on
@@ -15,8 +17,9 @@
 //         text's, so each model pays once; the cost is bounded by
 //         kDefaultCalibrationTokens (docs/ACCURACY.md measures it).
 //         A synthetic model (random weights, no file) is not calibrated.
-//   off   unweighted scale search
-//   PATH  an imatrix GGUF (llama-imatrix's, or one keymate wrote)
+//   off   unweighted scale search, no error feedback
+//   PATH  an imatrix GGUF: llama-imatrix's (the weighted search only) or one
+//         keymate wrote (with the covariance: the error feedback too)
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,7 @@ struct CalibrateOptions {
   int threads = 0;         // 0 = one per physical core
   int ctx = kCalibrationCtx;
   int64_t max_tokens = kDefaultCalibrationTokens;  // 0 = the whole text
+  bool covariance = true;  // also the block covariance (importance.h) the 4-bit formats' error feedback uses
 };
 
 // Runs `m` (stored precision) over `text` and returns the importance of

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "keymate/error.h"
+#include "quant/error_feedback.h"
 #include "quant/importance.h"
 #include "quant/quantize_gguf.h"
 #include "quant/quantize_run.h"
@@ -29,16 +32,48 @@ struct Job {
   Tensor out;        // the converted tensor (data points into `buf`)
   std::unique_ptr<uint8_t[]> buf;
   std::vector<float> weights;  // [cols] column weights, or empty
+  std::shared_ptr<const Feedback> feedback;  // the input's error feedback factors (4-bit formats), or null
 };
 
+// One input's feedback factors, made once for every matrix that reads it.
+struct Factors {
+  std::shared_ptr<Feedback> feedback;
+  const ColumnStats* stats = nullptr;  // what they are made from
+};
+
+// Runs fn(0) .. fn(n - 1) on up to `threads` threads, items taken in order
+// from a shared counter; the first exception stops the rest and is rethrown.
+void parallel_items(size_t n, int threads, const std::function<void(size_t)>& fn) {
+  threads = (int)std::min<size_t>((size_t)std::max(1, threads), std::max<size_t>(1, n));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex mu;
+  auto work = [&] {
+    try {
+      for (size_t it = next.fetch_add(1); it < n && !failed.load(); it = next.fetch_add(1)) fn(it);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; i++) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+}
+
 void encode_rows(const Tensor& src, Tensor& dst, int64_t r0, int64_t r1, ScaleRule rule, const float* w,
-                 std::vector<float>& row) {
+                 const Feedback* fb, std::vector<float>& row) {
   row.resize((size_t)src.cols);
   uint8_t* base = static_cast<uint8_t*>(const_cast<void*>(dst.data));
   for (int64_t r = r0; r < r1; r++) {
     tensor_row(src, r, row.data());
     uint8_t* out = base + (uint64_t)r * dst.row_bytes;
     if (dst.quant.none()) quantize_row(dst.type, row.data(), out, src.cols);
+    else if (fb) quantize_run_row_feedback(dst.quant, row.data(), src.cols, out, rule, w, *fb);
     else quantize_run_row(dst.quant, row.data(), src.cols, out, rule, w);
   }
 }
@@ -74,6 +109,9 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
   for (LayerWeights& L : w.layers)
     for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) targets.push_back({t, false});
 
+  const int threads = o.threads > 0 ? o.threads : (int)std::max(1u, std::thread::hardware_concurrency());
+  const bool feedback = o.importance && feedback_from_env();
+  std::map<const std::vector<float>*, Factors> factors;  // by covariance: q, k and v share one
   std::vector<Job> jobs;
   for (auto [t, is_output] : targets) {
     const TensorPlan p = plan_tensor(f, t->cols, is_output);
@@ -90,39 +128,36 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
     if (!j.buf) fail("%s: out of memory converting to %s (%llu bytes)", t->name.c_str(), f.name,
                      (unsigned long long)bytes);
     j.out.data = j.buf.get();
-    if (o.importance && p.kind == WeightKind::Run) j.weights = column_weights(o.importance->mean(t->name, t->cols));
+    if (o.importance && p.kind == WeightKind::Run) {
+      j.weights = column_weights(o.importance->mean(t->name, t->cols));
+      const auto it = o.importance->tensors.find(t->name);
+      if (feedback && run_is_4bit(p.quant.type) && it != o.importance->tensors.end() && it->second.cov) {
+        Factors& fa = factors[it->second.cov.get()];
+        if (!fa.feedback) fa = Factors{std::make_shared<Feedback>(), &it->second};
+        j.feedback = fa.feedback;
+      }
+    }
     jobs.push_back(std::move(j));
   }
+
+  // The feedback factors, filled in place (the jobs point at them).
+  std::vector<Factors*> todo;
+  for (auto& [cov, fa] : factors) todo.push_back(&fa);
+  parallel_items(todo.size(), threads, [&](size_t i) {
+    const ColumnStats& cs = *todo[i]->stats;
+    *todo[i]->feedback = feedback_for(*cs.cov, cs.count, (int64_t)cs.sum2.size());
+  });
 
   // Work items: (job, first row).
   std::vector<std::pair<size_t, int64_t>> items;
   for (size_t i = 0; i < jobs.size(); i++)
     for (int64_t r = 0; r < jobs[i].t->rows; r += kRowsPerItem) items.push_back({i, r});
-  int threads = o.threads > 0 ? o.threads : (int)std::max(1u, std::thread::hardware_concurrency());
-  threads = (int)std::min<size_t>((size_t)threads, std::max<size_t>(1, items.size()));
-  std::atomic<size_t> next{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex mu;
-  auto work = [&] {
-    std::vector<float> row;
-    try {
-      for (size_t it = next.fetch_add(1); it < items.size() && !failed.load(); it = next.fetch_add(1)) {
-        Job& j = jobs[items[it].first];
-        const int64_t r0 = items[it].second, r1 = std::min(j.t->rows, r0 + kRowsPerItem);
-        encode_rows(*j.t, j.out, r0, r1, o.rule, j.weights.empty() ? nullptr : j.weights.data(), row);
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-      failed.store(true);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; i++) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  parallel_items(items.size(), threads, [&](size_t it) {
+    thread_local std::vector<float> row;
+    Job& j = jobs[items[it].first];
+    const int64_t r0 = items[it].second, r1 = std::min(j.t->rows, r0 + kRowsPerItem);
+    encode_rows(*j.t, j.out, r0, r1, o.rule, j.weights.empty() ? nullptr : j.weights.data(), j.feedback.get(), row);
+  });
 
   std::set<const void*> replaced;
   for (Job& j : jobs) {

@@ -11,18 +11,39 @@
 // llama-imatrix loads here and one made here feeds llama-quantize --imatrix.
 // Expert tensors (more than one matrix per name) are refused: no family the
 // engine runs has them.
+//
+// Keymate also measures the inputs' covariance within blocks of kCovBlock
+// columns (the cross terms the mean above leaves out), which the 4-bit
+// formats' error feedback uses (error_feedback.h). It travels in the same
+// file as "<name>.in_cov" (F32 [kCovBlock, kCovBlock, blocks]: the sums of
+// x_i x_j, i and j in one block; the last block, when cols is not a
+// multiple, uses its top-left corner), once per input: the weights that
+// share it are listed in "keymate.imatrix.in_cov_shared". llama.cpp's loader
+// skips tensors it does not know, so the file still feeds llama-quantize.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace km::quant {
 
+// 128: the feedback's gain grows with the block (docs/ACCURACY.md measures
+// 64, 128 and 256) and so do the file and the calibration's time; a 7B's
+// covariance is about 380 MB at 128.
+constexpr int kCovBlock = 128;
+
+// How many floats the covariance blocks of `cols` columns take.
+inline int64_t cov_floats(int64_t cols) { return (cols + kCovBlock - 1) / kCovBlock * kCovBlock * kCovBlock; }
+
 struct ColumnStats {
   std::vector<double> sum2;  // [cols] sum of x_k^2 over the rows seen
   double count = 0;          // rows seen
+  // [cov_floats(cols)] the block covariance sums, or null (not measured:
+  // llama-imatrix's files). Shared by the weights that read one input.
+  std::shared_ptr<const std::vector<float>> cov;
 };
 
 struct Importance {

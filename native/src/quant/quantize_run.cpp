@@ -10,9 +10,7 @@
 
 namespace km::quant {
 
-namespace {
-
-LevelSet levels_of(RunType t) {
+LevelSet run_levels(RunType t) {
   switch (t) {
     case RunType::Int4: return int4_levels();
     case RunType::Nf4: return nf4_levels();
@@ -20,7 +18,7 @@ LevelSet levels_of(RunType t) {
   }
 }
 
-void put_scale(RunQuant q, uint8_t* row, int64_t cols, int64_t g, float d) {
+void put_group(RunQuant q, uint8_t* row, int64_t cols, int64_t g, float d, const uint8_t* codes, int64_t n) {
   uint8_t* s = row + run_quant_bytes(q.type, cols);
   if (q.group == 0) {
     std::memcpy(s, &d, 4);
@@ -28,9 +26,21 @@ void put_scale(RunQuant q, uint8_t* row, int64_t cols, int64_t g, float d) {
     const uint16_t h = fp32_to_fp16(d);
     std::memcpy(s + 2 * g, &h, 2);
   }
+  const int64_t k0 = g * (q.group ? q.group : cols);
+  if (run_is_4bit(q.type)) {
+    // the index is the nibble: INT4 stores q + 8, NF4 the table position
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t k = k0 + i, j = k % 32;
+      uint8_t& b = row[k / 32 * 16 + j % 16];
+      b |= (uint8_t)(j < 16 ? codes[i] : codes[i] << 4);
+    }
+  } else if (q.type == RunType::Fp8) {
+    std::memcpy(row + k0, codes, (size_t)n);
+  } else {
+    const LevelSet set = run_levels(q.type);
+    for (int64_t i = 0; i < n; i++) row[k0 + i] = (uint8_t)(int8_t)set.level(codes[i]);
+  }
 }
-
-}  // namespace
 
 void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule, const float* w) {
   if (q.none()) fail("quantize: no run format given");
@@ -40,7 +50,7 @@ void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, Sc
   std::memset(row, 0, run_row_bytes(q, cols));
   const int64_t groups = run_groups(q, cols), gsize = q.group ? q.group : cols;
   const bool fp16 = q.group != 0;
-  const LevelSet set = levels_of(q.type);
+  const LevelSet set = run_levels(q.type);
   thread_local std::vector<uint8_t> idx;
   idx.resize((size_t)gsize);
   for (int64_t g = 0; g < groups; g++) {
@@ -50,19 +60,7 @@ void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, Sc
     const float* wg = w ? w + k0 : nullptr;
     if (q.type == RunType::Fp8) d = choose_fp8(x + k0, n, rule, fp16, codes, wg);
     else d = choose_levels(x + k0, n, set, rule, fp16, codes, wg);
-    put_scale(q, row, cols, g, d);
-    if (run_is_4bit(q.type)) {
-      // the index is the nibble: INT4 stores q + 8, NF4 the table position
-      for (int64_t i = 0; i < n; i++) {
-        const int64_t k = k0 + i, j = k % 32;
-        uint8_t& b = row[k / 32 * 16 + j % 16];
-        b |= (uint8_t)(j < 16 ? codes[i] : codes[i] << 4);
-      }
-    } else if (q.type == RunType::Fp8) {
-      std::memcpy(row + k0, codes, (size_t)n);
-    } else {
-      for (int64_t i = 0; i < n; i++) row[k0 + i] = (uint8_t)(int8_t)set.level(codes[i]);
-    }
+    put_group(q, row, cols, g, d, codes, n);
   }
 }
 

@@ -18,6 +18,13 @@ namespace km::quant {
 void quantize_run_row(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule,
                       const float* w = nullptr);
 
+// The levels of an integer run type (INT4, NF4, INT8).
+LevelSet run_levels(RunType t);
+
+// Stores group g of a row: its scale d and the level indices codes[0, n) of
+// its weights, laid out as formats_run.h says (`row` zeroed beforehand).
+void put_group(RunQuant q, uint8_t* row, int64_t cols, int64_t g, float d, const uint8_t* codes, int64_t n);
+
 // Decodes a row: y[k] = run_element(q, row, cols, k) for k < cols.
 void dequantize_run_row(RunQuant q, const uint8_t* row, int64_t cols, float* y);
 

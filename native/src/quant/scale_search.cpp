@@ -39,31 +39,11 @@ constexpr int kRefits = 2;
 
 // The scale as stored: fp16 saturates at its largest finite value rather than
 // becoming infinity (weights that large are broken, but must not become NaN).
-constexpr float kRoundMagicExact = 12582912.0f;  // 1.5 * 2^23
 
 float round_scale(float d, bool fp16) {
   if (!fp16) return d;
   const float max = 65504.0f;
   return fp16_to_fp32(fp32_to_fp16(d > max ? max : (d < -max ? -max : d)));
-}
-
-// Index of the level nearest to t (uniform sets: ties to even, as rounding
-// does; the NF4 table: ties to the lower level).
-inline int nearest(const LevelSet& s, float t) {
-  if (t != t) t = 0.0f;  // a NaN weight decodes as 0
-  if (!s.table) {
-    // clamp, then round to nearest even (exact for |t| < 2^22, and no libm call)
-    const float c = t < (float)s.lo ? (float)s.lo : (t > (float)s.hi ? (float)s.hi : t);
-    return (int)((c + kRoundMagicExact) - kRoundMagicExact) - s.lo;
-  }
-  int lo = 0, hi = 15;  // binary search on the midpoints of the sorted table
-  while (lo < hi) {
-    const int mid = (lo + hi) / 2;
-    const float m = 0.5f * (float)(s.table[mid] + s.table[mid + 1]);
-    if (t <= m) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 // With importance w (null: every w_k = 1) the error is sum w_k (x_k - d l_k)^2,
@@ -78,13 +58,13 @@ struct Fit {
 Fit assign(const float* x, const float* w, int64_t n, const LevelSet& s, float d, uint8_t* idx) {
   Fit f;
   if (d == 0.0f || !std::isfinite(1.0f / d)) {
-    const int zero = nearest(s, 0.0f);
+    const int zero = nearest_level(s, 0.0f);
     for (int64_t i = 0; i < n; i++) idx[i] = (uint8_t)zero;
     return f;
   }
   const float inv = 1.0f / d;
   for (int64_t i = 0; i < n; i++) {
-    const int k = nearest(s, x[i] * inv);
+    const int k = nearest_level(s, x[i] * inv);
     idx[i] = (uint8_t)k;
     const double l = s.level(k), wl = weight_at(w, i) * l;
     f.sxl += (double)x[i] * wl;

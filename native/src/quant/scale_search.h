@@ -36,6 +36,27 @@ LevelSet int8_levels();  // -127 .. 127
 LevelSet int4_levels();  // -8 .. 7 (index = the stored nibble)
 LevelSet nf4_levels();   // kNf4Levels
 
+// Index of the level of `s` nearest to t: uniform sets round ties to even,
+// as rounding does, the NF4 table to the lower level; a NaN counts as 0.
+// Inline: the searches and the error feedback call it for every weight.
+inline int nearest_level(const LevelSet& s, float t) {
+  if (t != t) t = 0.0f;
+  if (!s.table) {
+    // clamp, then round to nearest even (exact for |t| < 2^22, and no libm call)
+    constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23
+    const float c = t < (float)s.lo ? (float)s.lo : (t > (float)s.hi ? (float)s.hi : t);
+    return (int)((c + kRoundMagic) - kRoundMagic) - s.lo;
+  }
+  int lo = 0, hi = 15;  // binary search on the midpoints of the sorted table
+  while (lo < hi) {
+    const int mid = (lo + hi) / 2;
+    const float m = 0.5f * (float)(s.table[mid] + s.table[mid + 1]);
+    if (t <= m) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 // Picks d for x[0, n) and the level index of every element (idx[i] in
 // [0, count)), so that x ~= d * level(idx). fp16_scale: d is stored as fp16
 // (else f32). w: each element's weight in the error, sum w_k (x_k - d l_k)^2,

@@ -1,0 +1,67 @@
+// Error feedback for the 4-bit run formats: a row's rounding errors carried
+// onto the weights not yet rounded, so that the matrix's *output* error is
+// small, not each weight's (the idea of GPTQ, Frantar et al. 2022, applied
+// within blocks of columns).
+//
+// A row w whose quantization error is e adds e.x to the output for an input
+// x; over the calibration text the mean of (e.x)^2 is e^T H e, with H the
+// inputs' covariance. The diagonal of H is the importance the scale search
+// weighs by (importance.h); its off-diagonal terms say that an error in one
+// column can be cancelled by errors in columns that move with it. Going
+// through a block's columns in order, each weight is rounded to its group's
+// level and the error is spread over the block's later columns in the
+// proportion H^-1 gives, the least-squares correction for the columns left.
+// The block's factor U (the upper Cholesky factor of H^-1) makes each step
+// one row of U.
+//
+// H is measured within blocks of kCovBlock columns (importance.h), so the
+// feedback stays inside a block: the cost is O(cols * kCovBlock) a row, and
+// the covariance kCovBlock floats a column. A group's scale is searched at
+// its first column, on the values the feedback has left there.
+//
+// Where the importance has no covariance (llama-imatrix's files, or
+// KEYMATE_QUANT_FEEDBACK=off) rows are rounded as quantize_run_row does.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "keymate/formats_run.h"
+#include "quant/scale_search.h"
+
+namespace km::quant {
+
+// H is damped by this fraction of its mean diagonal (a block's columns that
+// the text never excited, or that always move together, would make it
+// singular), mixed in as the importance floor is (convert.h).
+constexpr double kFeedbackDamping = 0.01;
+
+// Whether conversions use error feedback where the importance has the
+// covariance: KEYMATE_QUANT_FEEDBACK=off turns it off (the baseline the
+// accuracy tables compare against); on or unset: on. Throws km::Error on
+// other values.
+bool feedback_from_env();
+
+// One matrix's factors, from its input's covariance sums.
+struct Feedback {
+  int64_t cols = 0;
+  std::vector<float> h;  // [blocks][kCovBlock][kCovBlock] the damped covariance, mean diagonal 1
+  std::vector<float> u;  // [blocks][kCovBlock][kCovBlock] upper Cholesky factor of h^-1 (h^-1 = U^T U)
+  bool empty() const { return cols == 0; }
+};
+
+// From sums[cov_floats(cols)] over `count` rows (importance.h's layout).
+Feedback feedback_for(const std::vector<float>& sums, double count, int64_t cols);
+
+// Encodes x[0, cols) into `row` in format q (a grouped 4-bit run type) with
+// error feedback, each group's scale searched as quantize_run_row does (with
+// the column weights w). Returns the row's e^T h e: the feedback's steps add
+// up to it exactly (each step's error, scaled by U's diagonal, squared).
+double quantize_run_row_feedback(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule,
+                                 const float* w, const Feedback& f);
+
+// e^T h e for e = x - decoded: the output error on the calibration text, up
+// to the damping (tests compare the plain search and the feedback by it).
+double feedback_error(const Feedback& f, const float* x, const float* decoded);
+
+}  // namespace km::quant
