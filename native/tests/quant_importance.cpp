@@ -5,6 +5,7 @@
 // weights; the cache a load keeps; and one-line errors for bad imatrix files.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -23,6 +24,7 @@
 #include "quant/importance.h"
 #include "quant/quantize_run.h"
 #include "quant/scale_search.h"
+#include "gguf_writer.h"
 #include "temp_dir.h"
 #include "test.h"
 
@@ -235,6 +237,34 @@ TEST(quant_importance, bad_imatrix_is_one_line) {
   cov.tensors["blk.0.attn_q.weight"].cov = std::make_shared<const std::vector<float>>(diag);
   km::quant::write_imatrix(dir.path + "/cov-neg.gguf", cov);
   one_line(dir.path + "/cov-neg.gguf", "on the diagonal >= 0");
+}
+
+TEST(quant_importance, covariance_in_other_blocks_is_left_out_not_refused) {
+  // A file whose in_cov was measured in blocks of another size (another
+  // version of keymate) still gives its sums of squares.
+  kt::TempDir dir;
+  const int64_t other = km::quant::kCovBlock / 2, cols = 2 * km::quant::kCovBlock;
+  km::GgufWriter w;
+  w.add_string("general.type", "imatrix");
+  w.add_tensor("blk.0.attn_q.weight.in_sum2", km::GgmlType::F32, {(uint64_t)cols, 1}, [&](uint8_t* dst, uint64_t) {
+    for (int64_t k = 0; k < cols; k++) {
+      const float v = 1.0f + (float)k;
+      std::memcpy(dst + 4 * k, &v, 4);
+    }
+  });
+  w.add_tensor("blk.0.attn_q.weight.counts", km::GgmlType::F32, {1, 1}, [](uint8_t* dst, uint64_t) {
+    const float v = 2.0f;
+    std::memcpy(dst, &v, 4);
+  });
+  w.add_tensor("blk.0.attn_q.weight.in_cov", km::GgmlType::F32, {(uint64_t)other, (uint64_t)other, (uint64_t)(cols / other)},
+               [](uint8_t* dst, uint64_t bytes) { std::memset(dst, 0, bytes); });
+  w.write_file(dir.path + "/old.gguf");
+  const km::quant::Importance imp = km::quant::read_imatrix(dir.path + "/old.gguf");
+  const km::quant::ColumnStats& s = imp.tensors.at("blk.0.attn_q.weight");
+  CHECK(s.cov == nullptr);
+  CHECK_EQ(s.sum2.size(), (size_t)cols);
+  const std::vector<float> mean = imp.mean("blk.0.attn_q.weight", cols);
+  CHECK_EQ(mean[3], 2.0f);  // (1 + 3) / 2 rows
 }
 
 TEST(quant_importance, a_good_imatrix_loads_and_is_reported) {

@@ -3,6 +3,7 @@
 // file, so what is left here is the imatrix's own rules.
 #include "quant/importance.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -89,6 +90,14 @@ Importance read_imatrix(const std::string& path) {
               t.name.c_str());
   }
   if (pairs.empty()) fail("%s: no importance in it (no <weight>.in_sum2 tensors): not an imatrix file", path.c_str());
+  // Covariance measured in blocks of another size (another keymate version)
+  // cannot feed this build's error feedback: the file is then used as
+  // llama-imatrix's are, for the weighted search alone.
+  const bool own_blocks = std::all_of(covs.begin(), covs.end(), [](const auto& c) {
+    const std::vector<uint64_t>& sh = c.second->shape;
+    return sh.size() < 2 || (sh[0] == (uint64_t)kCovBlock && sh[1] == (uint64_t)kCovBlock);
+  });
+  if (!own_blocks) covs.clear();
   for (const auto& [name, pc] : pairs) {
     const GgufTensor* s = pc.first;
     const GgufTensor* c = pc.second;
@@ -113,7 +122,7 @@ Importance read_imatrix(const std::string& path) {
     if (const auto it = covs.find(name); it != covs.end()) cs.cov = read_cov(path, name, *it->second, (int64_t)s->n_elements);
     imp.tensors.emplace(name, std::move(cs));
   }
-  if (const GgufValue* v = f->find(kCovShared)) {
+  if (const GgufValue* v = f->find(kCovShared); v && own_blocks) {
     if (v->kind != GgufKind::ARRAY || v->strings.size() % 2)
       fail("%s: %s is not a list of (weight, source) name pairs", path.c_str(), kCovShared);
     for (size_t i = 0; i < v->strings.size(); i += 2) {

@@ -20,6 +20,8 @@
 // multiple, uses its top-left corner), once per input: the weights that
 // share it are listed in "keymate.imatrix.in_cov_shared". llama.cpp's loader
 // skips tensors it does not know, so the file still feeds llama-quantize.
+// Covariance in blocks of another size is left out when read (the sums of
+// squares are used as llama-imatrix's are).
 #pragma once
 
 #include <cstdint>
