@@ -39,7 +39,7 @@ float f32_at(const GgufTensor& t, uint64_t i) {
 
 // A weight's covariance blocks: F32, the size its columns give, finite, and
 // every block's diagonal >= 0 (the rest of the sums of products may have
-// either sign). Weights that share an input read the same bytes again.
+// either sign). The weights that share the input get it through kCovShared.
 std::shared_ptr<const std::vector<float>> read_cov(const std::string& path, const std::string& name, const GgufTensor& t,
                                                    int64_t cols) {
   if (t.type != GgmlType::F32 || (int64_t)t.n_elements != cov_floats(cols))
@@ -86,7 +86,7 @@ Importance read_imatrix(const std::string& path) {
     if (strip(name, kSum2Suffix)) pairs[name].first = &t;
     else if (strip(name, kCountsSuffix)) pairs[name].second = &t;
     else if (strip(name, kCovSuffix)) covs[name] = &t;
-    else fail("%s: tensor %s is neither <weight>.in_sum2 nor <weight>.counts: not an imatrix file", path.c_str(),
+    else fail("%s: tensor %s is none of <weight>.in_sum2, .counts, .in_cov: not an imatrix file", path.c_str(),
               t.name.c_str());
   }
   if (pairs.empty()) fail("%s: no importance in it (no <weight>.in_sum2 tensors): not an imatrix file", path.c_str());
