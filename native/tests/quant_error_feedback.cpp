@@ -84,13 +84,14 @@ TEST(quant_error_feedback, block_factor_inverts_the_damped_covariance) {
   const Inputs in(cols, rng);
   const int rows = 400;
   const std::vector<float> x = in.sample(rng, rows);
-  const km::quant::Feedback f = km::quant::feedback_for(block_sums(x, rows, cols), rows, cols);
+  const std::vector<float> sums = block_sums(x, rows, cols);
+  const km::quant::Feedback f = km::quant::feedback_for(sums, cols);
   REQUIRE(f.cols == cols);
   // U^T U h = I on each block (h as the factors hold it, damping included).
   for (int64_t c0 = 0, b = 0; c0 < cols; c0 += B, b++) {
     const int n = (int)std::min<int64_t>(B, cols - c0);
     const float* u = f.u.data() + b * B * B;
-    const float* h = f.h.data() + b * B * B;
+    const std::vector<double> h = km::quant::damped_block(f, sums, b);
     double worst = 0;
     for (int i = 0; i < n; i++)
       for (int j = 0; j < n; j++) {
@@ -103,9 +104,13 @@ TEST(quant_error_feedback, block_factor_inverts_the_damped_covariance) {
         worst = std::max(worst, std::fabs(v - (i == j ? 1.0 : 0.0)));
       }
     CHECK(worst < 2e-3);
+    // h is the sums over their mean diagonal, damped by kFeedbackDamping (it factors at the first try here).
+    double diag = 0;
+    for (int i = 0; i < n; i++) diag += h[(size_t)(i * B + i)];
+    CHECK_NEAR(diag / n, 1.0 + km::quant::kFeedbackDamping, 1e-9);
   }
   // A block no input reached gets the identity: plain rounding.
-  const km::quant::Feedback z = km::quant::feedback_for(std::vector<float>((size_t)km::quant::cov_floats(64), 0.0f), 5, 64);
+  const km::quant::Feedback z = km::quant::feedback_for(std::vector<float>((size_t)km::quant::cov_floats(64), 0.0f), 64);
   for (int i = 0; i < std::min(B, 64); i++) CHECK_EQ(z.u[(size_t)(i * B + i)], 1.0f);
 }
 
@@ -121,7 +126,8 @@ TEST(quant_error_feedback, rows_gain_on_the_inputs_they_were_fitted_to_and_on_un
     for (int r = 0; r < fit_rows; r++) s += (double)fit[(size_t)(r * cols + k)] * fit[(size_t)(r * cols + k)];
     weights[(size_t)k] = (float)(s / fit_rows);
   }
-  const km::quant::Feedback f = km::quant::feedback_for(block_sums(fit, fit_rows, cols), fit_rows, cols);
+  const std::vector<float> sums = block_sums(fit, fit_rows, cols);
+  const km::quant::Feedback f = km::quant::feedback_for(sums, cols);
   std::normal_distribution<float> n(0.0f, 0.02f);
   for (km::RunType t : {km::RunType::Int4, km::RunType::Nf4}) {
     const km::RunQuant q{t, 32};
@@ -136,8 +142,8 @@ TEST(quant_error_feedback, rows_gain_on_the_inputs_they_were_fitted_to_and_on_un
           km::quant::quantize_run_row_feedback(q, w.data(), cols, b.data(), km::quant::ScaleRule::Search, weights.data(), f);
       km::quant::dequantize_run_row(q, a.data(), cols, da.data());
       km::quant::dequantize_run_row(q, b.data(), cols, db.data());
-      const double ea = km::quant::feedback_error(f, w.data(), da.data());
-      const double eb = km::quant::feedback_error(f, w.data(), db.data());
+      const double ea = km::quant::feedback_error(f, sums, w.data(), da.data());
+      const double eb = km::quant::feedback_error(f, sums, w.data(), db.data());
       CHECK_NEAR(steps, eb, 1e-3 * eb);  // the steps' errors add up to the row's
       worse += eb > ea;
       plain_fit += ea, fed_fit += eb;
@@ -153,13 +159,13 @@ TEST(quant_error_feedback, rows_gain_on_the_inputs_they_were_fitted_to_and_on_un
 }
 
 TEST(quant_error_feedback, only_grouped_4bit_rows_take_it) {
-  const km::quant::Feedback f = km::quant::feedback_for(std::vector<float>((size_t)km::quant::cov_floats(64), 0.0f), 1, 64);
+  const km::quant::Feedback f = km::quant::feedback_for(std::vector<float>((size_t)km::quant::cov_floats(64), 0.0f), 64);
   std::vector<float> x(64, 0.5f);
   std::vector<uint8_t> row(km::run_row_bytes(km::RunQuant{km::RunType::Int8, 32}, 64));
   CHECK_THROWS_WITH(km::quant::quantize_run_row_feedback(km::RunQuant{km::RunType::Int8, 32}, x.data(), 64, row.data(),
                                                          km::quant::ScaleRule::Search, nullptr, f),
                     "4-bit");
-  CHECK_THROWS_WITH(km::quant::feedback_for(std::vector<float>(10, 0.0f), 1, 64), "covariance values");
+  CHECK_THROWS_WITH(km::quant::feedback_for(std::vector<float>(10, 0.0f), 64), "covariance values");
 }
 
 TEST(quant_error_feedback, calibration_covariance_matches_its_sums_and_survives_the_file) {

@@ -35,12 +35,6 @@ struct Job {
   std::shared_ptr<const Feedback> feedback;  // the input's error feedback factors (4-bit formats), or null
 };
 
-// One input's feedback factors, made once for every matrix that reads it.
-struct Factors {
-  std::shared_ptr<Feedback> feedback;
-  const ColumnStats* stats = nullptr;  // what they are made from
-};
-
 // Runs fn(0) .. fn(n - 1) on up to `threads` threads, items taken in order
 // from a shared counter; the first exception stops the rest and is rethrown.
 void parallel_items(size_t n, int threads, const std::function<void(size_t)>& fn) {
@@ -111,7 +105,8 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
 
   const int threads = o.threads > 0 ? o.threads : (int)std::max(1u, std::thread::hardware_concurrency());
   const bool feedback = o.importance && feedback_from_env();
-  std::map<const std::vector<float>*, Factors> factors;  // by covariance: q, k and v share one
+  // Feedback factors by covariance, made once for every matrix that reads the input (q, k and v share one).
+  std::map<const std::vector<float>*, std::shared_ptr<Feedback>> factors;
   std::vector<Job> jobs;
   for (auto [t, is_output] : targets) {
     const TensorPlan p = plan_tensor(f, t->cols, is_output);
@@ -132,21 +127,22 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
       j.weights = column_weights(o.importance->mean(t->name, t->cols));
       const auto it = o.importance->tensors.find(t->name);
       if (feedback && run_is_4bit(p.quant.type) && it != o.importance->tensors.end() && it->second.cov) {
-        Factors& fa = factors[it->second.cov.get()];
-        if (!fa.feedback) fa = Factors{std::make_shared<Feedback>(), &it->second};
-        j.feedback = fa.feedback;
+        std::shared_ptr<Feedback>& fb = factors[it->second.cov.get()];
+        if (!fb) {
+          fb = std::make_shared<Feedback>();
+          fb->cols = t->cols;
+        }
+        j.feedback = fb;
       }
     }
     jobs.push_back(std::move(j));
   }
 
-  // The feedback factors, filled in place (the jobs point at them).
-  std::vector<Factors*> todo;
-  for (auto& [cov, fa] : factors) todo.push_back(&fa);
-  parallel_items(todo.size(), threads, [&](size_t i) {
-    const ColumnStats& cs = *todo[i]->stats;
-    *todo[i]->feedback = feedback_for(*cs.cov, cs.count, (int64_t)cs.sum2.size());
-  });
+  // The factors, filled in place (the jobs point at them).
+  std::vector<std::pair<const std::vector<float>*, Feedback*>> todo;
+  for (auto& [cov, fb] : factors) todo.push_back({cov, fb.get()});
+  parallel_items(todo.size(), threads,
+                 [&](size_t i) { *todo[i].second = feedback_for(*todo[i].first, todo[i].second->cols); });
 
   // Work items: (job, first row).
   std::vector<std::pair<size_t, int64_t>> items;

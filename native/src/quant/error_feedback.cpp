@@ -76,55 +76,78 @@ bool feedback_from_env() {
   fail("KEYMATE_QUANT_FEEDBACK=%s: unknown value (on or off)", v);
 }
 
-Feedback feedback_for(const std::vector<float>& sums, double count, int64_t cols) {
+namespace {
+
+// Block b of h into out [B * B]: the sums over their mean diagonal plus the
+// block's damping, or the identity where the block has none.
+void damped(const Feedback& f, const std::vector<float>& sums, int64_t b, double* out) {
+  const int n = (int)std::min<int64_t>(B, f.cols - b * B);
+  const float* s = sums.data() + (size_t)b * B * B;
+  const double norm = f.norm[(size_t)b], damp = f.damping[(size_t)b];
+  std::fill(out, out + B * B, 0.0);
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < n; j++) out[i * B + j] = norm > 0 ? s[i * B + j] * norm + (i == j ? damp : 0.0) : (i == j);
+}
+
+void check_sums(const std::vector<float>& sums, int64_t cols) {
   if ((int64_t)sums.size() != cov_floats(cols))
     fail("error feedback: %zu covariance values for %lld columns (expected %lld)", sums.size(), (long long)cols,
          (long long)cov_floats(cols));
-  if (!(count > 0)) fail("error feedback: covariance over %g rows", count);
+}
+
+}  // namespace
+
+Feedback feedback_for(const std::vector<float>& sums, int64_t cols) {
+  check_sums(sums, cols);
   Feedback f;
   f.cols = cols;
-  f.h.assign(sums.size(), 0.0f);
   f.u.assign(sums.size(), 0.0f);
+  const int64_t blocks = (int64_t)sums.size() / (B * B);
+  f.norm.assign((size_t)blocks, 0.0);
+  f.damping.assign((size_t)blocks, 0.0);
   std::vector<double> h((size_t)B * B), u((size_t)B * B);
-  for (int64_t c0 = 0, b = 0; c0 < cols; c0 += B, b++) {
-    const int n = (int)std::min<int64_t>(B, cols - c0);
+  for (int64_t b = 0; b < blocks; b++) {
+    const int n = (int)std::min<int64_t>(B, cols - b * B);
     const float* s = sums.data() + (size_t)b * B * B;
     double mean = 0;
     for (int i = 0; i < n; i++) mean += s[i * B + i];
     mean /= n;
     bool ok = false;
     // A block the text never reached (or whose sums are not a covariance)
-    // gets the identity: plain rounding, no feedback.
+    // keeps norm 0, the identity: plain rounding, no feedback.
     for (double damp = kFeedbackDamping; mean > 0 && std::isfinite(mean) && damp <= 1.0 && !ok; damp *= 10) {
-      std::fill(h.begin(), h.end(), 0.0);
-      for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) h[(size_t)i * B + j] = s[i * B + j] / mean + (i == j ? damp : 0.0);
+      f.norm[(size_t)b] = 1.0 / mean, f.damping[(size_t)b] = damp;
+      damped(f, sums, b, h.data());
       ok = block_factor(h.data(), n, u.data());
     }
     if (!ok) {
-      std::fill(h.begin(), h.end(), 0.0);
+      f.norm[(size_t)b] = f.damping[(size_t)b] = 0;
       std::fill(u.begin(), u.end(), 0.0);
-      for (int i = 0; i < n; i++) h[(size_t)i * B + i] = u[(size_t)i * B + i] = 1.0;
+      for (int i = 0; i < n; i++) u[(size_t)i * B + i] = 1.0;
     }
-    for (size_t i = 0; i < (size_t)B * B; i++) {
-      f.h[(size_t)b * B * B + i] = (float)h[i];
-      f.u[(size_t)b * B * B + i] = (float)u[i];
-    }
+    for (size_t i = 0; i < (size_t)B * B; i++) f.u[(size_t)b * B * B + i] = (float)u[i];
   }
   return f;
 }
 
-double feedback_error(const Feedback& f, const float* x, const float* decoded) {
+std::vector<double> damped_block(const Feedback& f, const std::vector<float>& sums, int64_t b) {
+  check_sums(sums, f.cols);
+  std::vector<double> h((size_t)B * B);
+  damped(f, sums, b, h.data());
+  return h;
+}
+
+double feedback_error(const Feedback& f, const std::vector<float>& sums, const float* x, const float* decoded) {
   double total = 0;
-  float e[B];
+  double e[B];
   for (int64_t c0 = 0, b = 0; c0 < f.cols; c0 += B, b++) {
     const int n = (int)std::min<int64_t>(B, f.cols - c0);
-    for (int i = 0; i < n; i++) e[i] = x[c0 + i] - decoded[c0 + i];
-    const float* h = f.h.data() + (size_t)b * B * B;
+    for (int i = 0; i < n; i++) e[i] = (double)x[c0 + i] - decoded[c0 + i];
+    const std::vector<double> h = damped_block(f, sums, b);
     for (int i = 0; i < n; i++) {
-      float v = 0;
-      for (int j = 0; j < n; j++) v += h[i * B + j] * e[j];
-      total += (double)v * e[i];
+      double v = 0;
+      for (int j = 0; j < n; j++) v += h[(size_t)i * B + j] * e[j];
+      total += v * e[i];
     }
   }
   return total;

@@ -31,9 +31,10 @@
 
 namespace km::quant {
 
-// H is damped by this fraction of its mean diagonal (a block's columns that
+// H is damped by this fraction of its mean diagonal: a block's columns that
 // the text never excited, or that always move together, would make it
-// singular), mixed in as the importance floor is (convert.h).
+// singular. A block whose factor fails anyway is damped ten times more, up to
+// 1, then left to plain rounding.
 constexpr double kFeedbackDamping = 0.01;
 
 // Whether conversions use error feedback where the importance has the
@@ -42,16 +43,21 @@ constexpr double kFeedbackDamping = 0.01;
 // other values.
 bool feedback_from_env();
 
-// One matrix's factors, from its input's covariance sums.
+// One matrix's factors, from its input's covariance sums. Each block's h is
+// the sums over their mean diagonal (the rows' count cancels), plus the
+// damping on the diagonal.
 struct Feedback {
   int64_t cols = 0;
-  std::vector<float> h;  // [blocks][kCovBlock][kCovBlock] the damped covariance, mean diagonal 1
   std::vector<float> u;  // [blocks][kCovBlock][kCovBlock] upper Cholesky factor of h^-1 (h^-1 = U^T U)
-  bool empty() const { return cols == 0; }
+  std::vector<double> norm, damping;  // [blocks] h = sums * norm + damping * I; norm 0: h = I (plain rounding)
 };
 
-// From sums[cov_floats(cols)] over `count` rows (importance.h's layout).
-Feedback feedback_for(const std::vector<float>& sums, double count, int64_t cols);
+// From sums[cov_floats(cols)] (importance.h's layout).
+Feedback feedback_for(const std::vector<float>& sums, int64_t cols);
+
+// Block b of the h the factors were made from [kCovBlock * kCovBlock],
+// rebuilt from the same sums (zeros past the block's columns).
+std::vector<double> damped_block(const Feedback& f, const std::vector<float>& sums, int64_t b);
 
 // Encodes x[0, cols) into `row` in format q (a grouped 4-bit run type) with
 // error feedback, each group's scale searched as quantize_run_row does (with
@@ -62,6 +68,6 @@ double quantize_run_row_feedback(RunQuant q, const float* x, int64_t cols, uint8
 
 // e^T h e for e = x - decoded: the output error on the calibration text, up
 // to the damping (tests compare the plain search and the feedback by it).
-double feedback_error(const Feedback& f, const float* x, const float* decoded);
+double feedback_error(const Feedback& f, const std::vector<float>& sums, const float* x, const float* decoded);
 
 }  // namespace km::quant
