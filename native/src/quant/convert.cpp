@@ -60,14 +60,14 @@ void parallel_items(size_t n, int threads, const std::function<void(size_t)>& fn
 }
 
 void encode_rows(const Tensor& src, Tensor& dst, int64_t r0, int64_t r1, ScaleRule rule, const float* w,
-                 const Feedback* fb, std::vector<float>& row) {
+                 const Feedback* fb, bool polish, std::vector<float>& row) {
   row.resize((size_t)src.cols);
   uint8_t* base = static_cast<uint8_t*>(const_cast<void*>(dst.data));
   for (int64_t r = r0; r < r1; r++) {
     tensor_row(src, r, row.data());
     uint8_t* out = base + (uint64_t)r * dst.row_bytes;
     if (dst.quant.none()) quantize_row(dst.type, row.data(), out, src.cols);
-    else if (fb) quantize_run_row_feedback(dst.quant, row.data(), src.cols, out, rule, w, *fb);
+    else if (fb) quantize_run_row_feedback(dst.quant, row.data(), src.cols, out, rule, w, *fb, polish);
     else quantize_run_row(dst.quant, row.data(), src.cols, out, rule, w);
   }
 }
@@ -104,9 +104,9 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
     for (Tensor* t : {&L.wq, &L.wk, &L.wv, &L.wo, &L.w_gate, &L.w_up, &L.w_down}) targets.push_back({t, false});
 
   const int threads = o.threads > 0 ? o.threads : (int)std::max(1u, std::thread::hardware_concurrency());
-  const bool feedback = o.importance && feedback_from_env();
+  const FeedbackMode mode = o.importance ? feedback_from_env() : FeedbackMode::Off;
   // Feedback factors by covariance, made once for every matrix that reads the input (q, k and v share one).
-  std::map<const std::vector<float>*, std::shared_ptr<Feedback>> factors;
+  std::map<std::shared_ptr<const std::vector<float>>, std::shared_ptr<Feedback>> factors;
   std::vector<Job> jobs;
   for (auto [t, is_output] : targets) {
     const TensorPlan p = plan_tensor(f, t->cols, is_output);
@@ -126,8 +126,8 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
     if (o.importance && p.kind == WeightKind::Run) {
       j.weights = column_weights(o.importance->mean(t->name, t->cols));
       const auto it = o.importance->tensors.find(t->name);
-      if (feedback && run_is_4bit(p.quant.type) && it != o.importance->tensors.end() && it->second.cov) {
-        std::shared_ptr<Feedback>& fb = factors[it->second.cov.get()];
+      if (mode != FeedbackMode::Off && run_is_4bit(p.quant.type) && it != o.importance->tensors.end() && it->second.cov) {
+        std::shared_ptr<Feedback>& fb = factors[it->second.cov];
         if (!fb) {
           fb = std::make_shared<Feedback>();
           fb->cols = t->cols;
@@ -139,10 +139,10 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
   }
 
   // The factors, filled in place (the jobs point at them).
-  std::vector<std::pair<const std::vector<float>*, Feedback*>> todo;
+  std::vector<std::pair<std::shared_ptr<const std::vector<float>>, Feedback*>> todo;
   for (auto& [cov, fb] : factors) todo.push_back({cov, fb.get()});
   parallel_items(todo.size(), threads,
-                 [&](size_t i) { *todo[i].second = feedback_for(*todo[i].first, todo[i].second->cols); });
+                 [&](size_t i) { *todo[i].second = feedback_for(todo[i].first, todo[i].second->cols); });
 
   // Work items: (job, first row).
   std::vector<std::pair<size_t, int64_t>> items;
@@ -152,7 +152,8 @@ void convert_weights(Model& m, const WeightFormat& f, const ConvertOptions& o) {
     thread_local std::vector<float> row;
     Job& j = jobs[items[it].first];
     const int64_t r0 = items[it].second, r1 = std::min(j.t->rows, r0 + kRowsPerItem);
-    encode_rows(*j.t, j.out, r0, r1, o.rule, j.weights.empty() ? nullptr : j.weights.data(), j.feedback.get(), row);
+    encode_rows(*j.t, j.out, r0, r1, o.rule, j.weights.empty() ? nullptr : j.weights.data(), j.feedback.get(),
+                mode == FeedbackMode::On, row);
   });
 
   std::set<const void*> replaced;

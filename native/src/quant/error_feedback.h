@@ -19,11 +19,18 @@
 // the covariance kCovBlock floats a column. A group's scale is searched at
 // its first column, on the values the feedback has left there.
 //
+// That pass is greedy: each weight and each scale is decided once, before
+// the weights after it are known. A polish then descends e^T H e from where
+// the pass ended (coordinate descent over the levels, and a joint refit of
+// each block's group scales), which lowers the output error further at a
+// cost of the same order (docs/ACCURACY.md measures both).
+//
 // Where the importance has no covariance (llama-imatrix's files, or
 // KEYMATE_QUANT_FEEDBACK=off) rows are rounded as quantize_run_row does.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "keymate/formats_run.h"
@@ -37,37 +44,42 @@ namespace km::quant {
 // 1, then left to plain rounding.
 constexpr double kFeedbackDamping = 0.01;
 
-// Whether conversions use error feedback where the importance has the
-// covariance: KEYMATE_QUANT_FEEDBACK=off turns it off (the baseline the
-// accuracy tables compare against); on or unset: on. Throws km::Error on
-// other values.
-bool feedback_from_env();
+// How conversions use the covariance, where the importance has it
+// (KEYMATE_QUANT_FEEDBACK): on (or unset) the greedy pass and then the
+// polish; greedy the pass alone; off neither (the weighted search, the
+// baseline the accuracy tables compare against). Throws km::Error on other
+// values.
+enum class FeedbackMode { Off, Greedy, On };
+FeedbackMode feedback_from_env();
 
 // One matrix's factors, from its input's covariance sums. Each block's h is
 // the sums over their mean diagonal (the rows' count cancels), plus the
 // damping on the diagonal.
 struct Feedback {
   int64_t cols = 0;
+  std::shared_ptr<const std::vector<float>> sums;  // what they were made from (the polish reads h from it)
   std::vector<float> u;  // [blocks][kCovBlock][kCovBlock] upper Cholesky factor of h^-1 (h^-1 = U^T U)
   std::vector<double> norm, damping;  // [blocks] h = sums * norm + damping * I; norm 0: h = I (plain rounding)
 };
 
-// From sums[cov_floats(cols)] (importance.h's layout).
-Feedback feedback_for(const std::vector<float>& sums, int64_t cols);
+// From sums[cov_floats(cols)] (importance.h's layout), which the result keeps.
+Feedback feedback_for(std::shared_ptr<const std::vector<float>> sums, int64_t cols);
 
-// Block b of the h the factors were made from [kCovBlock * kCovBlock],
-// rebuilt from the same sums (zeros past the block's columns).
-std::vector<double> damped_block(const Feedback& f, const std::vector<float>& sums, int64_t b);
+// Block b of the h the factors were made from [kCovBlock * kCovBlock]
+// (zeros past the block's columns).
+std::vector<double> damped_block(const Feedback& f, int64_t b);
 
 // Encodes x[0, cols) into `row` in format q (a grouped 4-bit run type) with
 // error feedback, each group's scale searched as quantize_run_row does (with
-// the column weights w). Returns the row's e^T h e: the feedback's steps add
-// up to it exactly (each step's error, scaled by U's diagonal, squared).
+// the column weights w). With `polish`, the greedy pass's levels and scales
+// are then improved block by block, each step lowering e^T h e (the .cpp says
+// how). Returns the row's e^T h e at the end; without the polish it is also
+// the sum of the greedy steps' errors (each scaled by U's diagonal, squared).
 double quantize_run_row_feedback(RunQuant q, const float* x, int64_t cols, uint8_t* row, ScaleRule rule,
-                                 const float* w, const Feedback& f);
+                                 const float* w, const Feedback& f, bool polish = true);
 
 // e^T h e for e = x - decoded: the output error on the calibration text, up
 // to the damping (tests compare the plain search and the feedback by it).
-double feedback_error(const Feedback& f, const std::vector<float>& sums, const float* x, const float* decoded);
+double feedback_error(const Feedback& f, const float* x, const float* decoded);
 
 }  // namespace km::quant
