@@ -5,6 +5,7 @@
 // calibration collects, writes and reads, and a real model's KLD on a held-out
 // text.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
