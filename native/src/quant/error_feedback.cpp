@@ -184,7 +184,7 @@ namespace {
 //    least-squares system in h's metric), rounds them to fp16 as stored, and is kept only if
 //    the objective fell; sweeps follow it.
 // r = h e is kept current, so a sweep costs O(n) plus O(n) per weight that moves.
-constexpr int kPolishSweeps = 8;  // a descent's passes at most (most blocks settle in two or three)
+constexpr int kPolishSweeps = 8;  // a descent's passes at most (it stops at a sweep that moves nothing)
 constexpr int kPolishRefits = 1;  // further refits moved the KLD by less than its noise (docs/ACCURACY.md)
 constexpr int kMaxGroups = B / kRunColAlign;  // groups wholly inside a block, at most
 
