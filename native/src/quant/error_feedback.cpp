@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "keymate/error.h"
 #include "quant/importance.h"
@@ -33,20 +34,21 @@ KM_AXPY_CLONES void axpy(int n, float a, const float* __restrict x, float* __res
   for (int i = 0; i < n; i++) y[i] += a * x[i];
 }
 
-// Lower Cholesky factor of the n x n matrix a (row-major, stride B) into l;
-// false when a is not positive definite.
-bool cholesky(const double* a, int n, double* l) {
-  std::memset(l, 0, sizeof(double) * B * B);
+// Lower Cholesky factor of the n x n matrix a (row-major, stride ld) into l
+// (same stride; its upper triangle is left as it was); false when a is not
+// positive definite. The blocks' factors use it at stride B, the polish's
+// scale refit at the size of its small system.
+bool cholesky(const double* a, int n, int ld, double* l) {
   for (int j = 0; j < n; j++) {
-    double d = a[j * B + j];
-    for (int k = 0; k < j; k++) d -= l[j * B + k] * l[j * B + k];
+    double d = a[j * ld + j];
+    for (int k = 0; k < j; k++) d -= l[j * ld + k] * l[j * ld + k];
     if (!(d > 0) || !std::isfinite(d)) return false;
     const double s = std::sqrt(d);
-    l[j * B + j] = s;
+    l[j * ld + j] = s;
     for (int i = j + 1; i < n; i++) {
-      double v = a[i * B + j];
-      for (int k = 0; k < j; k++) v -= l[i * B + k] * l[j * B + k];
-      l[i * B + j] = v / s;
+      double v = a[i * ld + j];
+      for (int k = 0; k < j; k++) v -= l[i * ld + k] * l[j * ld + k];
+      l[i * ld + j] = v / s;
     }
   }
   return true;
@@ -61,7 +63,8 @@ bool block_factor(const double* h, int n, double* u) {
   static thread_local double a[B * B], l[B * B], m[B * B];
   for (int i = 0; i < n; i++)
     for (int j = 0; j < n; j++) a[i * B + j] = h[(n - 1 - i) * B + (n - 1 - j)];
-  if (!cholesky(a, n, l)) return false;
+  std::memset(l, 0, sizeof(double) * B * B);
+  if (!cholesky(a, n, B, l)) return false;
   // m = l^-1, lower, a row at a time: row i is (e_i - sum_k<i l[i][k] row k) / l[i][i].
   std::memset(m, 0, sizeof m);
   for (int i = 0; i < n; i++) {
@@ -216,6 +219,11 @@ class BlockPolish {
 
  private:
   float scale(int j) const { return scales_[(c0_ + j) / gsize_]; }
+  // The block's columns [first, second) of group g (one wholly inside it).
+  std::pair<int, int> span(int64_t g) const {
+    const int j0 = (int)(g * gsize_ - c0_);
+    return {j0, (int)std::min<int64_t>(n_, j0 + gsize_)};
+  }
   float level(int j) const { return (float)set_.level(codes_[j]); }
 
   // h = sums * norm + damp * I (norm 0: the identity). Row j of h times t, added to out.
@@ -283,7 +291,7 @@ class BlockPolish {
     std::fill(&hl_[0][0], &hl_[0][0] + kMaxGroups * B, 0.0f);
     double a[kMaxGroups * kMaxGroups] = {}, c[kMaxGroups] = {};
     for (int g = 0; g < m; g++) {
-      const int j0 = (int)(groups[g] * gsize_ - c0_), j1 = (int)std::min<int64_t>(n_, j0 + gsize_);
+      const auto [j0, j1] = span(groups[g]);
       float* out = hl_[g];
       for (int j = j0; j < j1; j++) {
         const float l = level(j);
@@ -294,7 +302,7 @@ class BlockPolish {
     }
     for (int g = 0; g < m; g++)
       for (int k = 0; k < m; k++) {
-        const int j0 = (int)(groups[k] * gsize_ - c0_), j1 = (int)std::min<int64_t>(n_, j0 + gsize_);
+        const auto [j0, j1] = span(groups[k]);
         double v = 0;
         for (int j = j0; j < j1; j++) v += (double)hl_[g][j] * level(j);
         a[g * m + k] = v;
@@ -325,7 +333,7 @@ class BlockPolish {
     for (int g = 0; g < m; g++) {
       const float step = scales_[groups[g]] - old[g];
       if (step == 0.0f) continue;
-      const int j0 = (int)(groups[g] * gsize_ - c0_), j1 = (int)std::min<int64_t>(n_, j0 + gsize_);
+      const auto [j0, j1] = span(groups[g]);
       for (int j = j0; j < j1; j++) e_[j] -= step * level(j);
       axpy(n_, -step, hl_[g], r_);
     }
@@ -337,26 +345,16 @@ class BlockPolish {
   }
 
   // a s = c for a symmetric positive definite a [m][m]; the solution replaces c.
-  static bool solve_spd(double* a, double* c, int m) {
-    for (int j = 0; j < m; j++) {  // a = L L^T in place (lower)
-      double d = a[j * m + j];
-      for (int k = 0; k < j; k++) d -= a[j * m + k] * a[j * m + k];
-      if (!(d > 0) || !std::isfinite(d)) return false;
-      d = std::sqrt(d);
-      a[j * m + j] = d;
-      for (int i = j + 1; i < m; i++) {
-        double v = a[i * m + j];
-        for (int k = 0; k < j; k++) v -= a[i * m + k] * a[j * m + k];
-        a[i * m + j] = v / d;
-      }
-    }
+  static bool solve_spd(const double* a, double* c, int m) {
+    double l[kMaxGroups * kMaxGroups] = {};
+    if (!cholesky(a, m, m, l)) return false;
     for (int i = 0; i < m; i++) {  // L y = c
-      for (int k = 0; k < i; k++) c[i] -= a[i * m + k] * c[k];
-      c[i] /= a[i * m + i];
+      for (int k = 0; k < i; k++) c[i] -= l[i * m + k] * c[k];
+      c[i] /= l[i * m + i];
     }
     for (int i = m - 1; i >= 0; i--) {  // L^T s = y
-      for (int k = i + 1; k < m; k++) c[i] -= a[k * m + i] * c[k];
-      c[i] /= a[i * m + i];
+      for (int k = i + 1; k < m; k++) c[i] -= l[k * m + i] * c[k];
+      c[i] /= l[i * m + i];
     }
     return true;
   }
